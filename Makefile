@@ -1,0 +1,47 @@
+# digitrec: `make demo` installs everything and starts the Gradio app; `make test` installs
+# everything and runs the whole test suite. Both work on a fresh machine with Python 3.11.
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export DIGITREC_MNIST_DIR ?= $(abspath ../shared/data/mnist)
+
+.PHONY: install demo test test-fast bench notebooks lab flask pygame clean
+
+$(STAMP): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(PY) gradio_app.py
+
+flask: install
+	$(PY) -m flask_app
+
+pygame: install
+	$(PY) pygame_frontend.py
+
+lab: install
+	$(VENV)/bin/jupyter lab notebooks/
+
+# Chromium for the browser tests comes from Debian (Playwright's own download is not used).
+test: install
+	scripts/install-chromium.sh
+	$(PY) -m pytest
+
+test-fast: install
+	$(PY) -m pytest -m "not browser and not slow" tests
+
+bench: install
+	$(PY) -m benchmarks
+
+# Re-run every notebook on full data and save its outputs (the committed versions).
+notebooks: install
+	$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=7200 notebooks/*.ipynb
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

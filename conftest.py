@@ -1,0 +1,14 @@
+"""Settings every test (and every notebook run by nbval) shares."""
+
+import os
+from pathlib import Path
+
+_shared = Path(__file__).resolve().parent.parent / "shared" / "data" / "mnist"
+if "DIGITREC_MNIST_DIR" not in os.environ and _shared.is_dir():
+    os.environ["DIGITREC_MNIST_DIR"] = str(_shared)
+os.environ.setdefault("DIGITREC_QUICK", "1")  # notebooks: a data subset and one epoch
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("MPLBACKEND", "Agg")

@@ -1,0 +1,35 @@
+"""digitrec: handwritten digits from any drawing, with honest probabilities.
+
+The public API. Importing it is cheap: TensorFlow loads only when a model is built or trained.
+
+    from digitrec import Predictor, preprocess
+    Predictor.load().predict(image).digit
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from digitrec.data import DataError, load_mnist
+from digitrec.predict import ModelError, Prediction, Predictor
+from digitrec.preprocess import InvalidImage, preprocess
+
+__all__ = [
+    "DataError",
+    "InvalidImage",
+    "ModelError",
+    "Prediction",
+    "Predictor",
+    "build_model",
+    "load_mnist",
+    "preprocess",
+]
+__version__ = "1.0.0"
+
+
+def __getattr__(name: str) -> Any:
+    if name == "build_model":  # imports Keras and TensorFlow: only on demand
+        from digitrec.model import build_model
+
+        return build_model
+    raise AttributeError(f"module 'digitrec' has no attribute {name!r}")

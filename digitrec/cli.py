@@ -1,0 +1,163 @@
+"""``python -m digitrec``: train | evaluate | predict | export.
+
+Each command imports what it needs when it runs, so ``predict`` answers without loading TensorFlow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from digitrec.paths import DEFAULT_MODEL
+
+
+def _add_data_dir(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", help="folder with the four MNIST IDX files (default: $DIGITREC_MNIST_DIR, "
+                                      "else download)")
+
+
+def _add_model(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", dest="model_path", help="model file (default: $DIGITREC_MODEL or "
+                                                      f"{DEFAULT_MODEL.relative_to(DEFAULT_MODEL.parents[1])})")
+    p.add_argument("--no-verify", action="store_true", help="load a model whose SHA-256 differs from its card")
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="python -m digitrec", description="Handwritten digit recognition.")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train a model and write it with its model card")
+    t.add_argument("--model", choices=("default", "seed"), default="default",
+                   help="architecture: 'seed' as originally designed, 'default' improved (default)")
+    t.add_argument("--epochs", type=int, help="default: 24 for default, 3 for seed, 1 with --quick")
+    t.add_argument("--out", default=str(DEFAULT_MODEL), help="where to write the .keras file")
+    t.add_argument("--quick", action="store_true", help="a small subset, for tests and notebooks (seconds)")
+    t.add_argument("--seed", type=int, default=42)
+    t.add_argument("--batch-size", type=int, default=128)
+    t.add_argument("--no-augment", action="store_true", help="train default without augmentation")
+    t.add_argument("--synthetic", type=int, help="synthetic pen drawings to add (default 30000)")
+    _add_data_dir(t)
+
+    e = sub.add_parser("evaluate", help="re-measure a saved model on MNIST and on drawing proxies")
+    _add_model(e)
+    _add_data_dir(e)
+    e.add_argument("--drawn", action="store_true", help="also the drawing proxies (canvas, pen, scans)")
+    e.add_argument("--quick", action="store_true", help="1,000 MNIST test images and small proxies")
+    e.add_argument("--update-card", action="store_true", help="write the figures into the model card")
+    e.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    p = sub.add_parser("predict", help="print the digit and confidence for image files")
+    p.add_argument("files", nargs="+", type=Path, help="PNG, JPEG, WebP, GIF or BMP files")
+    p.add_argument("--top", type=int, default=1, help="show the k likeliest digits")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    _add_model(p)
+
+    x = sub.add_parser("export", help="write a TensorFlow SavedModel for TensorFlow Serving")
+    x.add_argument("--saved-model", required=True, type=Path, help="output folder")
+    _add_model(x)
+    return ap
+
+
+def cmd_train(args) -> int:
+    from digitrec.train import TrainConfig, train
+
+    cfg = TrainConfig(model=args.model, epochs=args.epochs, quick=args.quick, seed=args.seed,
+                      batch_size=args.batch_size, augment=not args.no_augment)
+    if args.synthetic is not None:
+        cfg.synthetic = args.synthetic
+    card = train(cfg, data_dir=args.data_dir, out=args.out)
+    report = card["mnist_test"]
+    print(f"saved {args.out} ({card['parameters']:,} parameters, {card['training']['epochs']} epochs, "
+          f"{card['training']['seconds']:.0f} s)")
+    print(f"MNIST test accuracy: {100 * report['accuracy']:.2f}% ({report['errors']} errors in {report['images']:,})")
+    return 0
+
+
+def _load(args):
+    from digitrec.predict import Predictor
+
+    return Predictor.load(args.model_path, verify=False if args.no_verify else None)
+
+
+def cmd_evaluate(args) -> int:
+    from digitrec import card as model_card
+    from digitrec import evaluate
+    from digitrec.data import load_mnist
+
+    predictor = _load(args)
+    test = load_mnist(args.data_dir).test
+    images, labels = (test.images[:1000], test.labels[:1000]) if args.quick else (test.images, test.labels)
+    results: dict = {"mnist_test": evaluate.mnist_test(predictor, images, labels)}
+    if args.drawn:
+        results["drawn"] = evaluate.drawn(predictor, images, labels, n_pen=200 if args.quick else 1000)
+    if args.update_card:
+        card = predictor.card or {}
+        card["mnist_test"] = results["mnist_test"]
+        if "drawn" in results:
+            card["drawn"] = results["drawn"]
+        model_card.write(predictor.path, card)
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return 0
+    report = results["mnist_test"]
+    print(f"model: {predictor.path} ({predictor.backend} engine)")
+    print(f"MNIST test accuracy: {100 * report['accuracy']:.2f}% ({report['errors']} errors in {report['images']:,})")
+    print("per class: " + "  ".join(f"{d}: {100 * a:.1f}%" for d, a in report["per_class_accuracy"].items()))
+    print("confusion matrix (rows: true digit, columns: predicted):")
+    for d, row in enumerate(report["confusion_matrix"]):
+        print(f"  {d} " + " ".join(f"{v:5d}" for v in row))
+    if "drawn" in results:
+        print("\ndrawing proxies (through Predictor.predict, like the apps):")
+        print(evaluate.format_table(results["drawn"]))
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from digitrec.preprocess import InvalidImage
+
+    predictor = _load(args)
+    failed = 0
+    for path in args.files:
+        try:
+            result = predictor.predict(path)
+        except InvalidImage as exc:
+            print(f"{path}: error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        if args.json:
+            print(json.dumps({"file": str(path), **result.to_dict()}))
+        elif result.blank:
+            print(f"{path}: blank (no digit drawn)")
+        else:
+            top = ", ".join(f"{d} ({100 * p:.1f}%)" for d, p in result.top(max(1, args.top)))
+            print(f"{path}: {top}")
+    return 1 if failed else 0
+
+
+def cmd_export(args) -> int:
+    from digitrec.export import export_saved_model
+
+    _load(args)  # the same checks as the apps: existence, SHA-256, input shape
+    from digitrec.paths import model_path
+
+    out = export_saved_model(model_path(args.model_path), args.saved_model)
+    print(f"wrote SavedModel to {out} (signature 'serving_default': digit [N,28,28,1] float32 -> "
+          f"probabilities [N,10])")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from digitrec.data import DataError
+    from digitrec.predict import ModelError
+
+    args = parser().parse_args(argv)
+    command = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "export": cmd_export}
+    try:
+        return command[args.command](args)
+    except (ModelError, DataError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

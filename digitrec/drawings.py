@@ -1,0 +1,103 @@
+"""Canvas drawings made on purpose: what users' apps send, for tests, proxies and examples.
+
+A drawing starts as an ink map (white on black, any size) and is put on a canvas in one of the
+ways real front ends deliver it (``STYLES``): dark ink on white, light ink on black, ink only in
+the alpha channel of a transparent layer, light ink on the dark theme's grey.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image
+
+CANVAS = 280
+STYLES = ("dark_on_light", "light_on_dark", "transparent", "grey_background")
+
+
+def paste(ink: np.ndarray, rng: np.random.Generator | None = None, canvas: int = CANVAS,
+          scale: float | tuple[float, float] = 0.6, centred: bool = True) -> np.ndarray:
+    """Scale an ink map so its longer side is ``scale`` of the canvas; centre it or place at random."""
+    rng = rng or np.random.default_rng(0)
+    frac = rng.uniform(*scale) if isinstance(scale, tuple) else scale
+    rows = np.flatnonzero(ink.max(axis=1) > 0)
+    cols = np.flatnonzero(ink.max(axis=0) > 0)
+    out = np.zeros((canvas, canvas), dtype=np.uint8)
+    if rows.size == 0:
+        return out
+    digit = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    k = frac * canvas / max(digit.shape)
+    h, w = max(1, round(digit.shape[0] * k)), max(1, round(digit.shape[1] * k))
+    img = Image.fromarray(np.asarray(digit, dtype=np.uint8)).resize((w, h), Image.BILINEAR)
+    if centred:
+        top, left = (canvas - h) // 2, (canvas - w) // 2
+    else:
+        top, left = int(rng.integers(0, canvas - h + 1)), int(rng.integers(0, canvas - w + 1))
+    out[top : top + h, left : left + w] = np.asarray(img)
+    return out
+
+
+def style(ink: np.ndarray, how: str = "dark_on_light") -> np.ndarray:
+    """An ink map (uint8, white on black) as a front end would send it: RGB or RGBA uint8."""
+    a = ink.astype(np.float32) / 255.0
+    if how == "dark_on_light":
+        grey = 255.0 * (1.0 - a)
+    elif how == "light_on_dark":
+        grey = 255.0 * a
+    elif how == "grey_background":
+        grey = 45.0 + (240.0 - 45.0) * a  # Gradio's dark theme: near-white pen on dark grey
+    elif how == "transparent":
+        rgba = np.zeros(ink.shape + (4,), dtype=np.uint8)  # black, fully transparent...
+        rgba[..., 3] = ink  # ...with the black pen's coverage in alpha only
+        return rgba
+    else:
+        raise ValueError(f"unknown style {how!r}; one of {', '.join(STYLES)}")
+    g = np.clip(grey, 0, 255).astype(np.uint8)
+    return np.stack([g, g, g], axis=-1)
+
+
+def to_png(image: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def mnist_digit(image28: np.ndarray, rng: np.random.Generator, how: str) -> np.ndarray:
+    """An MNIST digit pasted anywhere in a 280x280 canvas at 30-90% of its size, in style ``how``."""
+    return style(paste(image28, rng, scale=(0.3, 0.9), centred=False), how)
+
+
+def pen_digit(digit: int, rng: np.random.Generator, how: str = "dark_on_light", *,
+              pen_px: float | None = None, scale: float | tuple[float, float] = 0.6,
+              centred: bool = True, canvas: int = CANVAS) -> np.ndarray:
+    """A synthetic pen drawing of ``digit`` as a front end would send it.
+
+    ``pen_px`` is the brush width on the canvas (default: random 8-24 px, like a sketchpad brush).
+    """
+    from digitrec import synth
+
+    frac = rng.uniform(*scale) if isinstance(scale, tuple) else scale
+    pen = pen_px if pen_px is not None else rng.uniform(8, 24)
+    strokes = synth.digit_strokes(digit, rng)
+    height_px = frac * canvas
+    ink = synth.render(strokes, size=int(height_px / 0.8) + 1, pen=pen / height_px)
+    return style(paste(ink, rng, canvas=canvas, scale=frac, centred=centred), how)
+
+
+def pen_paths(digit: int, canvas: int = CANVAS, rng: np.random.Generator | None = None,
+              scale: float = 0.6, style: int | None = 0) -> list[list[tuple[float, float]]]:
+    """Pen strokes of ``digit`` in canvas pixel coordinates, centred: for driving a mouse.
+
+    Browser and Pygame tests replay these as pointer moves; style 0 is each digit's plainest form.
+    """
+    from digitrec import synth
+
+    rng = rng or np.random.default_rng(digit)
+    strokes = synth.digit_strokes(digit, rng, style=style, join=False)
+    pts = np.vstack(strokes)
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    k = scale * canvas / max(hi - lo)
+    centre = (lo + hi) / 2
+    return [[(float((x - centre[0]) * k + canvas / 2), float((y - centre[1]) * k + canvas / 2)) for x, y in s]
+            for s in strokes]

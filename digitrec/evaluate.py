@@ -1,0 +1,99 @@
+"""How good is a saved model? On MNIST, and on honest proxies for real drawings.
+
+MNIST test accuracy says little about a sketchpad. The ``drawn`` proxies put digits through the
+same ``Predictor.predict`` path the apps use:
+
+- ``mnist_canvas``: MNIST test digits pasted anywhere in a 280x280 canvas at 30-90% of its size,
+  dark-on-light, light-on-dark, ink-in-alpha or on a grey background. Re-framing must lose nothing.
+- ``pen_<variant>``: synthetic pen drawings in non-American styles (continental 1s and 7s,
+  joined strokes), with a seed never used for training, centred or at random size and place,
+  with thin or thick pens, in each canvas style. Optimistic (same generator as the training
+  extras), but it shows whether rendering variants cost accuracy.
+- ``load_digits_heldout``: scikit-learn's 8x8 scans by writers after the first 900 images, which
+  training never sees: real handwriting from outside the US.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import numpy as np
+
+from digitrec.card import classification_report
+from digitrec.drawings import STYLES, mnist_digit, pen_digit
+from digitrec.predict import Predictor
+from digitrec.preprocess import preprocess
+
+PROXY_SEED = 20261126  # never a training seed
+PEN_VARIANTS: dict[str, dict] = {
+    "centred": {"centred": True, "scale": 0.6},
+    "random_place_size": {"centred": False, "scale": (0.3, 0.9)},
+    "thin_pen": {"pen_px": 5.0},
+    "thick_pen": {"pen_px": 32.0},
+}
+
+
+def mnist_test(predictor: Predictor, images: np.ndarray, labels: np.ndarray) -> dict:
+    """The network alone on MNIST as distributed (already framed): the textbook figure."""
+    probs = predictor.probabilities(images.astype(np.float32) / 255.0)
+    return classification_report(labels, probs.argmax(axis=1))
+
+
+def _accuracy(predictor: Predictor, make: Callable[[int, np.random.Generator], tuple[np.ndarray, int]],
+              n: int, seed: int) -> dict:
+    rng = np.random.default_rng(seed)
+    framed, labels = [], []
+    for i in range(n):
+        image, label = make(i, rng)
+        framed.append(preprocess(image))
+        labels.append(label)
+    preds = predictor.predict_framed(framed)
+    predicted = np.array([-1 if p.digit is None else p.digit for p in preds])
+    labels = np.array(labels)
+    return {"images": n, "accuracy": round(float((predicted == labels).mean()), 5),
+            "blank": int((predicted == -1).sum())}
+
+
+def mnist_canvas(predictor: Predictor, images: np.ndarray, labels: np.ndarray, n: int | None = None) -> dict:
+    """MNIST test digits on 280x280 canvases, each style in turn, through ``Predictor``."""
+    n = len(images) if n is None else min(n, len(images))
+    return _accuracy(predictor, lambda i, rng: (mnist_digit(images[i], rng, STYLES[i % len(STYLES)]), int(labels[i])),
+                     n, PROXY_SEED)
+
+
+def pen_drawings(predictor: Predictor, n: int = 1000) -> dict[str, dict]:
+    """Synthetic pen drawings per rendering variant, and each canvas style with random placement."""
+    out = {}
+    for name, kwargs in PEN_VARIANTS.items():
+        out[f"pen_{name}"] = _accuracy(
+            predictor, lambda i, rng, kw=kwargs: (pen_digit(i % 10, rng, STYLES[i % len(STYLES)], **kw), i % 10),
+            n, PROXY_SEED + 1)
+    return out
+
+
+def load_digits_heldout(predictor: Predictor, start: int = 900) -> dict:
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    images, labels = digits.images[start:], digits.target[start:]
+    return _accuracy(predictor, lambda i, rng: (images[i], int(labels[i])), len(images), PROXY_SEED)
+
+
+def drawn(predictor: Predictor, mnist_images: np.ndarray, mnist_labels: np.ndarray,
+          n_mnist: int | None = None, n_pen: int = 1000) -> dict[str, dict]:
+    """Every drawing proxy, with the seconds each took."""
+    start = time.perf_counter()
+    results = {"mnist_canvas": mnist_canvas(predictor, mnist_images, mnist_labels, n_mnist)}
+    results.update(pen_drawings(predictor, n_pen))
+    results["load_digits_heldout"] = load_digits_heldout(predictor)
+    results["seconds"] = round(time.perf_counter() - start, 1)
+    return results
+
+
+def format_table(results: dict[str, dict]) -> str:
+    lines = [f"{'proxy':<28} {'images':>7} {'accuracy':>9}"]
+    for name, r in results.items():
+        if isinstance(r, dict) and "accuracy" in r:
+            lines.append(f"{name:<28} {r['images']:>7} {100 * r['accuracy']:>8.2f}%")
+    return "\n".join(lines)

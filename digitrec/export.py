@@ -1,0 +1,31 @@
+"""Export for TensorFlow Serving: a SavedModel whose ``serving_default`` maps framed digits to
+probabilities. Preprocessing stays with the client (``digitrec.preprocess``), so the server only
+ever sees clean 28x28 inputs and the model file remains the single source of truth.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def export_saved_model(model_file: str | os.PathLike, out_dir: str | os.PathLike) -> Path:
+    """Write ``out_dir`` with signature ``serving_default``: ``digit`` (N,28,28,1) float32 -> ``probabilities`` (N,10)."""
+    import keras
+    import tensorflow as tf
+
+    model = keras.models.load_model(model_file, compile=False)
+
+    class Serving(tf.Module):
+        def __init__(self, net):
+            super().__init__()
+            self.net = net
+
+        @tf.function(input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32, name="digit")])
+        def serve(self, digit):
+            return {"probabilities": self.net(digit, training=False)}
+
+    module = Serving(model)
+    out = Path(out_dir)
+    tf.saved_model.save(module, str(out), signatures={"serving_default": module.serve})
+    return out

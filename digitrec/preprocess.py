@@ -1,0 +1,371 @@
+"""Any drawing -> the 28x28 image the network expects, framed the way MNIST was made.
+
+MNIST digits are white ink on black, fitted into a 20x20 box with their aspect kept, then placed
+in 28x28 so that their centre of mass sits in the middle. A canvas drawing is none of that: any
+size, either polarity, maybe ink only in an alpha channel, thin or thick strokes, off-centre, with
+stray specks. ``preprocess`` undoes each difference in one small step:
+
+    decode -> to_ink -> drop_specks -> crop -> normalize_stroke -> fit_box -> center_by_mass
+
+Every step works on float32 arrays in [0, 1]; ``preprocess`` returns None for a blank canvas and
+raises ``InvalidImage`` (a ``ValueError``) for anything that is not a usable image.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import os
+import re
+import warnings
+from pathlib import Path
+from typing import Any, Union
+
+import numpy as np
+from PIL import Image, ImageOps
+from scipy import ndimage
+
+SIZE = 28  # network input side
+BOX = 20  # MNIST fitted each digit into a 20x20 box...
+WORK = 4 * BOX  # ...we shape strokes at 4x that, then area-average down (MNIST's anti-aliasing)
+# MNIST's mean centre of mass (row, col) in 28x28, measured on the training set.
+CENTER = (14.0, 14.0)
+# Median stroke width of MNIST training digits relative to the box side, measured with
+# ``stroke_width`` on digits scaled to WORK (see notebooks/01_data).
+STROKE_RATIO = 0.12
+
+MAX_PIXELS = int(os.environ.get("DIGITREC_MAX_PIXELS", 4096 * 4096))
+MAX_SIDE = 16384
+MAX_BYTES = 20 * 1024 * 1024
+WORKING_SIDE = 512  # larger inputs are area-reduced first: no drawing needs more detail
+BLANK_CONTRAST = 0.08  # less contrast than this between ink and background is a blank canvas
+ALLOWED_FORMATS = {"PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF", "PPM"}
+
+ImageLike = Union[Image.Image, np.ndarray, bytes, bytearray, memoryview, str, Path]
+
+
+class InvalidImage(ValueError):
+    """The input is not a usable image; the message says why in words a user can act on."""
+
+
+# --- decode: anything -> (grey, alpha) float32 arrays --------------------------------------------
+
+_DATA_URL = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(;[^,;]*)*),(?P<data>.*)$", re.S)
+
+
+def decode_data_url(url: str) -> bytes:
+    """The bytes of a ``data:image/...;base64,...`` URL."""
+    match = _DATA_URL.match(url.strip())
+    if not match:
+        raise InvalidImage("expected a data URL like 'data:image/png;base64,...'")
+    mime = (match["mime"] or "").lower()
+    if not mime.startswith("image/"):
+        raise InvalidImage(f"data URL has MIME type {mime or 'none'!r}, expected image/png, image/jpeg...")
+    if ";base64" not in match["params"].lower():
+        raise InvalidImage("data URL is not base64-encoded")
+    data = match["data"]
+    if len(data) > MAX_BYTES * 4 // 3 + 4:
+        raise InvalidImage(f"image is larger than {MAX_BYTES // 2**20} MiB")
+    try:
+        return base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidImage(f"data URL is not valid base64: {exc}") from None
+
+
+def open_image(data: bytes) -> Image.Image:
+    """Decode encoded image bytes (PNG, JPEG, WebP, GIF...) with size limits checked first."""
+    if not data:
+        raise InvalidImage("empty file: no image data")
+    if len(data) > MAX_BYTES:
+        raise InvalidImage(f"image is larger than {MAX_BYTES // 2**20} MiB")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+            if img.format not in ALLOWED_FORMATS:
+                raise InvalidImage(f"unsupported image format {img.format}")
+            check_size(*img.size)  # before decoding a single pixel: bombs stop here
+            img.seek(0)  # animated images: the first frame
+            img.load()
+    except InvalidImage:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise InvalidImage(f"image is too large: {exc}") from None
+    except Exception as exc:  # PIL raises many types for broken files
+        raise InvalidImage(f"not a readable image ({type(exc).__name__}: {exc})") from None
+    return ImageOps.exif_transpose(img)  # phone photos store their rotation in EXIF
+
+
+def check_size(width: int, height: int) -> None:
+    """Refuse empty, absurdly long or absurdly large images before touching their pixels."""
+    if width < 1 or height < 1:
+        raise InvalidImage(f"image is empty ({width}x{height})")
+    if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
+        raise InvalidImage(
+            f"image is {width}x{height}; the limit is {MAX_PIXELS:,} pixels and {MAX_SIDE} per side"
+        )
+
+
+def _pil_to_arrays(img: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        return _array_to_arrays(np.asarray(img))
+    has_alpha = "A" in img.getbands() or "transparency" in img.info
+    img = img.convert("RGBA" if has_alpha else "L")
+    arr = np.asarray(img, dtype=np.float32) / 255.0
+    if has_alpha:
+        return _luminance(arr[..., :3]), arr[..., 3]
+    return arr, None
+
+
+def _luminance(rgb: np.ndarray) -> np.ndarray:
+    return rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+
+def _scale_values(arr: np.ndarray) -> np.ndarray:
+    """Any numeric array -> float32 in [0, 1], by its dtype's range or its own."""
+    if arr.dtype == np.bool_:
+        return arr.astype(np.float32)
+    if arr.dtype.kind not in "uif":
+        raise InvalidImage(f"unsupported array dtype {arr.dtype}")
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        raise InvalidImage("image array contains NaN or infinity")
+    kind, itemsize = arr.dtype.kind, arr.dtype.itemsize
+    arr = arr.astype(np.float64)
+    lo, hi = float(arr.min()), float(arr.max())
+    if kind == "f" and lo >= 0 and hi <= 1:
+        return arr.astype(np.float32)
+    if (kind == "u" and itemsize == 1) or (kind in "ui" and lo >= 0 and hi <= 255):
+        return (arr / 255.0).astype(np.float32)
+    if kind == "u" and itemsize == 2:
+        return (arr / 65535.0).astype(np.float32)
+    if not np.isfinite(hi - lo):  # values near the float64 limits: bring them in range first
+        arr, lo, hi = arr / 2.0, lo / 2.0, hi / 2.0
+    # Floats outside [0, 1] (0..16 counts, [-1, 1] scans, 0..255) and odd integer ranges: stretch.
+    return ((arr - lo) / (hi - lo or 1.0)).astype(np.float32)
+
+
+def _array_to_arrays(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[..., 0]
+    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (3, 4)):
+        raise InvalidImage(f"array of shape {arr.shape}; expected (H, W), (H, W, 3) or (H, W, 4)")
+    check_size(arr.shape[1], arr.shape[0])
+    arr = _scale_values(arr)
+    if arr.ndim == 2:
+        return arr, None
+    grey = _luminance(arr[..., :3])
+    return grey, (arr[..., 3] if arr.shape[2] == 4 else None)
+
+
+def decode(image: ImageLike) -> tuple[np.ndarray, np.ndarray | None]:
+    """Any supported input -> (grey, alpha), float32 in [0, 1]; alpha is None when opaque."""
+    if isinstance(image, str):
+        # Plain strings are only data URLs, never paths: a web request must not name a file.
+        image = decode_data_url(image)
+    elif isinstance(image, Path):
+        try:
+            image = image.read_bytes()
+        except OSError as exc:
+            raise InvalidImage(f"cannot read {image}: {exc.strerror}") from None
+    if isinstance(image, (bytes, bytearray, memoryview)):
+        image = open_image(bytes(image))
+    if isinstance(image, Image.Image):
+        check_size(*image.size)
+        grey, alpha = _pil_to_arrays(image)
+    elif isinstance(image, np.ndarray):
+        grey, alpha = _array_to_arrays(image)
+    else:
+        raise InvalidImage(f"cannot read a {type(image).__name__} as an image")
+    if alpha is not None and alpha.min() > 0.99:
+        alpha = None  # an opaque alpha channel says nothing
+    return _reduce(grey, alpha)
+
+
+def _reduce(grey: np.ndarray, alpha: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Area-reduce very large inputs so the rest costs the same for a photo as for a canvas."""
+    factor = int(np.ceil(max(grey.shape) / WORKING_SIDE))
+    if factor <= 1:
+        return grey, alpha
+
+    def shrink(a: np.ndarray) -> np.ndarray:
+        h, w = (a.shape[0] // factor) * factor, (a.shape[1] // factor) * factor
+        if h == 0 or w == 0:  # a strip thinner than the factor: keep it as it is
+            return a
+        return a[:h, :w].reshape(h // factor, factor, w // factor, factor).mean(axis=(1, 3))
+
+    if alpha is not None:
+        # Average premultiplied colour, so transparent pixels' colour does not bleed into ink.
+        a = shrink(alpha)
+        return shrink(grey * alpha) / np.maximum(a, 1e-6), a
+    return shrink(grey), None
+
+
+# --- to_ink: white ink on black, background at 0 ------------------------------------------------
+
+
+def to_ink(grey: np.ndarray, alpha: np.ndarray | None = None) -> np.ndarray | None:
+    """Ink strength in [0, 1] (ink 1, background 0) whatever the polarity; None if blank."""
+    if alpha is not None:
+        # Ink lives in the alpha channel (browser canvases, Gradio layers): transparent pixels are
+        # often black too, so a plain greyscale conversion would be all black. Paint the layer over
+        # a background that contrasts with the ink's own colour.
+        weight = float(alpha.sum())
+        ink_level = float((grey * alpha).sum() / weight) if weight > 0 else 0.0
+        backdrop = 1.0 if ink_level < 0.5 else 0.0
+        grey = alpha * grey + (1.0 - alpha) * backdrop
+    # The background is the most common level; the ink is whichever extreme lies farther from it.
+    sample = grey[:: max(1, grey.shape[0] // 64), :: max(1, grey.shape[1] // 64)]
+    background = float(np.median(sample))
+    lo, hi = float(grey.min()), float(grey.max())
+    if background - lo > hi - background:
+        grey, background, hi = 1.0 - grey, 1.0 - background, 1.0 - lo
+    contrast = hi - background
+    if contrast < BLANK_CONTRAST:
+        return None
+    ink = (grey - background) / contrast
+    ink[ink < 0.1] = 0.0  # compression noise and paper texture are not ink
+    return np.clip(ink, 0.0, 1.0, out=ink)
+
+
+# --- drop_specks: stray dots far from the digit must not stretch its frame ---------------------
+
+
+def drop_specks(ink: np.ndarray) -> np.ndarray | None:
+    """Zero out small blobs lying away from the digit; None if nothing is left."""
+    mask = ink > 0.3
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
+    if count == 0:
+        return None
+    if count == 1:
+        return ink
+    areas = np.bincount(labels.ravel())[1:]
+    big = areas >= 0.1 * areas.max()  # strokes of the digit itself (a 5's bar, a 7's crossbar)
+    boxes = ndimage.find_objects(labels)
+    core = [boxes[i] for i in np.flatnonzero(big)]
+    top = min(b[0].start for b in core)
+    bottom = max(b[0].stop for b in core)
+    left = min(b[1].start for b in core)
+    right = max(b[1].stop for b in core)
+    margin = 0.15 * max(bottom - top, right - left)
+    keep = np.zeros(count + 1, dtype=bool)
+    for i, box in enumerate(boxes):
+        inside = (
+            box[0].start >= top - margin
+            and box[0].stop <= bottom + margin
+            and box[1].start >= left - margin
+            and box[1].stop <= right + margin
+        )
+        keep[i + 1] = big[i] or inside
+    # Faint halo pixels (ink <= 0.3) belong to whichever stroke they touch: keep them near kept ink.
+    kept = keep[labels]
+    halo = ndimage.binary_dilation(kept, iterations=2)
+    return np.where(halo, ink, 0.0).astype(np.float32)
+
+
+# --- crop, normalize_stroke, fit_box, center_by_mass ---------------------------------------------
+
+
+def crop(ink: np.ndarray) -> np.ndarray | None:
+    """The tight bounding box of the ink."""
+    rows = np.flatnonzero(ink.max(axis=1) > 0)
+    cols = np.flatnonzero(ink.max(axis=0) > 0)
+    if rows.size == 0:
+        return None
+    return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
+def _resize(a: np.ndarray, height: int, width: int) -> np.ndarray:
+    img = Image.fromarray(a.astype(np.float32), mode="F")
+    # BOX averages areas when shrinking (anti-aliasing like MNIST's); BILINEAR when enlarging.
+    method = Image.BOX if height <= a.shape[0] and width <= a.shape[1] else Image.BILINEAR
+    return np.asarray(img.resize((width, height), method), dtype=np.float32)
+
+
+def _fit(shape: tuple[int, int], side: int) -> tuple[int, int]:
+    h, w = shape
+    scale = side / max(h, w)
+    return max(1, round(h * scale)), max(1, round(w * scale))
+
+
+def stroke_width(ink: np.ndarray) -> float:
+    """Mean stroke width in pixels: twice the ink area over its outline length."""
+    mask = ink > 0.5
+    area = int(mask.sum())
+    if area == 0:
+        return 0.0
+    outline = area - int(ndimage.binary_erosion(mask).sum())
+    return 2.0 * area / max(outline, 1)
+
+
+def _disk(radius: int) -> np.ndarray:
+    y, x = np.ogrid[-radius : radius + 1, -radius : radius + 1]
+    return x * x + y * y <= radius * radius + radius  # a little fuller than a strict circle
+
+
+def normalize_stroke(ink: np.ndarray) -> np.ndarray:
+    """Scale the digit to the working size and bring its strokes near MNIST's width.
+
+    A 6 px pen on a large canvas turns to hairlines at 20x20, and a 40 px brush on a small digit
+    to a blob: both are far from anything the network was trained on.
+    """
+    h, w = _fit(ink.shape, WORK)
+    work = _resize(ink, h, w)
+    target = STROKE_RATIO * WORK
+    width = stroke_width(work)
+    pad = int(target)
+    work = np.pad(work, pad)
+    if 0 < width < 0.7 * target:
+        radius = int(round((target - width) / 2))
+        if radius:
+            work = ndimage.grey_dilation(work, footprint=_disk(radius))
+    elif width > 1.6 * target:
+        radius = int(round((width - target) / 2))
+        if radius:
+            thinned = ndimage.grey_erosion(work, footprint=_disk(radius))
+            if (thinned > 0.5).sum() > 0.2 * (work > 0.5).sum():  # never erode a digit away
+                work = thinned
+    return crop(work)
+
+
+def fit_box(ink: np.ndarray, box: int = BOX) -> np.ndarray:
+    """Scale so the longer side is ``box`` pixels, aspect kept; the brightest ink becomes 1."""
+    h, w = _fit(ink.shape, box)
+    small = _resize(ink, h, w)
+    peak = small.max()
+    return small / peak if peak > 0 else small
+
+
+def center_by_mass(digit: np.ndarray, size: int = SIZE, center: tuple[float, float] = CENTER) -> np.ndarray:
+    """Place ``digit`` in a size x size frame with its centre of mass at ``center`` (whole pixels)."""
+    com_r, com_c = ndimage.center_of_mass(digit)
+    top = int(round(center[0] - com_r))
+    left = int(round(center[1] - com_c))
+    h, w = digit.shape
+    # Clamp so a lopsided digit (a 7's heavy top) is never pushed out of the frame.
+    top = min(max(top, 0), size - h)
+    left = min(max(left, 0), size - w)
+    out = np.zeros((size, size), dtype=np.float32)
+    out[top : top + h, left : left + w] = digit
+    return out
+
+
+def preprocess(image: Any, *, normalize_strokes: bool = True) -> np.ndarray | None:
+    """Any drawing -> 28x28 float32 in [0, 1], white ink on black, MNIST-framed; None if blank.
+
+    Accepts a PIL image, an (H, W), (H, W, 3) or (H, W, 4) array of any numeric dtype, encoded
+    image bytes (PNG, JPEG, WebP, GIF, BMP), a ``pathlib.Path`` to such a file, or a
+    ``data:image/...;base64,...`` URL. Raises ``InvalidImage`` for anything else.
+    """
+    ink = to_ink(*decode(image))
+    if ink is None:
+        return None
+    ink = drop_specks(ink)
+    if ink is None:
+        return None
+    ink = crop(ink)
+    if ink is None:
+        return None
+    if normalize_strokes:
+        ink = normalize_stroke(ink)
+    return center_by_mass(fit_box(ink))

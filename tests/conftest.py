@@ -1,0 +1,53 @@
+"""Shared fixtures: the committed model's predictor, MNIST, rendered drawings, a real browser."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from digitrec import Predictor, load_mnist
+from digitrec.drawings import pen_digit, to_png
+from tests.support import CHROMIUM, CHROMIUM_ARGS
+
+
+@pytest.fixture(scope="session")
+def predictor() -> Predictor:
+    return Predictor.load()
+
+
+@pytest.fixture(scope="session")
+def mnist():
+    return load_mnist()
+
+
+@pytest.fixture(scope="session")
+def drawing_png():
+    """PNG bytes of a clear pen drawing of ``digit`` on a 280x280 canvas, dark on light."""
+
+    def make(digit: int, seed: int = 0, how: str = "dark_on_light") -> bytes:
+        return to_png(pen_digit(digit, np.random.default_rng(seed), how))
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium driven by Playwright (its own browser download is not used)."""
+    from pathlib import Path
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/install-chromium.sh (make test does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()
