@@ -1,0 +1,91 @@
+"""python -m digitrec predict | evaluate | train: real subprocesses, as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from digitrec.drawings import to_png
+from tests.support import ROOT
+
+
+def run(*args: str, **env) -> subprocess.CompletedProcess:
+    import os
+
+    return subprocess.run([sys.executable, "-m", "digitrec", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, env={**os.environ, **env})
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory, drawing_png):
+    folder = tmp_path_factory.mktemp("drawings")
+    paths = {}
+    for digit in (2, 5, 8):
+        paths[digit] = folder / f"digit{digit}.png"
+        paths[digit].write_bytes(drawing_png(digit, seed=3))
+    paths["blank"] = folder / "blank.png"
+    paths["blank"].write_bytes(to_png(np.full((100, 100, 3), 255, np.uint8)))
+    paths["bad"] = folder / "notes.png"
+    paths["bad"].write_text("this is not a picture")
+    return paths
+
+
+def test_predict_prints_digit_and_confidence(files):
+    result = run("predict", str(files[2]), str(files[5]), str(files[8]), str(files["blank"]))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert [line.split(": ")[1][0] for line in lines[:3]] == ["2", "5", "8"]
+    assert "%" in lines[0]
+    assert "blank" in lines[3]
+
+
+def test_predict_json_and_top(files):
+    result = run("predict", "--json", str(files[5]))
+    answer = json.loads(result.stdout)
+    assert answer["digit"] == 5 and abs(sum(answer["probabilities"]) - 1) < 1e-4
+    top = run("predict", "--top", "3", str(files[5])).stdout
+    assert top.count("%") == 3
+
+
+def test_predict_bad_file_is_reported_and_others_still_answered(files):
+    result = run("predict", str(files["bad"]), str(files[2]), str(ROOT / "no-such-file.png"))
+    assert result.returncode == 1
+    assert "notes.png: error: not a readable image" in result.stderr
+    assert "no-such-file.png: error: cannot read" in result.stderr
+    assert "digit2.png: 2" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_predict_without_model_says_how_to_train(files, tmp_path):
+    result = run("predict", str(files[2]), DIGITREC_MODEL=str(tmp_path / "missing.keras"))
+    assert result.returncode == 2
+    assert "python -m digitrec train" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_predict_does_not_import_tensorflow(files):
+    code = ("import sys; from digitrec.cli import main; main(['predict', sys.argv[1]]); "
+            "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code, str(files[8])], cwd=ROOT, capture_output=True, text=True)
+    assert result.stdout.strip().splitlines()[-1] == "False False"
+
+
+@pytest.mark.slow
+def test_evaluate_quick_prints_the_figures():
+    result = run("evaluate", "--quick")
+    assert result.returncode == 0, result.stderr
+    assert "MNIST test accuracy" in result.stdout and "confusion matrix" in result.stdout
+
+
+def test_missing_data_dir_is_a_clear_error(tmp_path):
+    result = run("evaluate", "--quick", "--data-dir", str(tmp_path / "nowhere"))
+    assert result.returncode == 2 and "does not exist" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_help_lists_the_commands():
+    result = run("--help")
+    for command in ("train", "evaluate", "predict", "export"):
+        assert command in result.stdout

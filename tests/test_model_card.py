@@ -1,0 +1,41 @@
+"""The committed model and its card: what the apps load by default."""
+
+from __future__ import annotations
+
+import json
+
+from digitrec.card import sha256
+from digitrec.data import MD5
+from digitrec.paths import DEFAULT_MODEL
+
+
+def card() -> dict:
+    return json.loads(DEFAULT_MODEL.with_suffix(".json").read_text())
+
+
+def test_model_is_small_and_matches_its_card():
+    assert DEFAULT_MODEL.stat().st_size < 2_000_000
+    assert card()["sha256"] == sha256(DEFAULT_MODEL)
+
+
+def test_card_records_how_it_was_made():
+    c = card()
+    assert c["architecture"] == "default" and c["training"]["quick"] is False
+    assert c["training"]["epochs"] >= 10 and c["training"]["seconds"] > 0
+    assert c["data_md5"] == MD5
+    assert {"tensorflow", "keras", "numpy", "python"} <= set(c["versions"])
+
+
+def test_card_reports_mnist_test_accuracy():
+    report = card()["mnist_test"]
+    assert report["images"] == 10_000
+    assert report["accuracy"] >= 0.995
+    assert len(report["confusion_matrix"]) == 10 and sum(map(sum, report["confusion_matrix"])) == 10_000
+    assert min(report["per_class_accuracy"].values()) > 0.98
+
+
+def test_card_reports_the_drawing_proxies():
+    drawn = card()["drawn"]
+    assert drawn["mnist_canvas"]["images"] == 10_000 and drawn["mnist_canvas"]["accuracy"] >= 0.995
+    for name in ("pen_centred", "pen_random_place_size", "pen_thin_pen", "pen_thick_pen", "load_digits_heldout"):
+        assert drawn[name]["accuracy"] > 0.9, name

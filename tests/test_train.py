@@ -1,0 +1,40 @@
+"""Training end to end: `python -m digitrec train --quick` writes a loadable model and its card."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from digitrec import Predictor
+from digitrec.data import MD5
+from tests.support import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("name", ["default", "seed"])
+def test_quick_training_writes_model_and_card(tmp_path, name):
+    out = tmp_path / f"{name}.keras"
+    result = subprocess.run([sys.executable, "-m", "digitrec", "train", "--quick", "--model", name, "--out", str(out)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "MNIST test accuracy" in result.stdout
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["architecture"] == name
+    assert card["parameters"] == (108_154 if name == "seed" else card["parameters"])
+    assert card["training"]["epochs"] == 1 and card["training"]["quick"] is True
+    assert card["training"]["seed"] == 42 and card["training"]["seconds"] > 0
+    assert set(card["mnist_test"]["per_class_accuracy"]) == {str(d) for d in range(10)}
+    assert np.array(card["mnist_test"]["confusion_matrix"]).sum() == card["mnist_test"]["images"]
+    assert card["data_md5"] == MD5
+    assert {"tensorflow", "keras", "numpy", "python"} <= set(card["versions"])
+    assert len(card["training"]["history"]["loss"]) == 1
+    if name == "default":
+        assert card["training"]["augmentation"] and card["training"]["extra_data"]["synthetic_drawings"] > 0
+    predictor = Predictor.load(out)
+    assert predictor.backend == "numpy"
+    assert predictor.predict(np.eye(28)).digit in range(10)
