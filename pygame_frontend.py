@@ -159,8 +159,18 @@ def headline(prediction: Prediction | None) -> str:
     return BLANK if prediction is None or prediction.blank else str(prediction.digit)
 
 
+def percent(p: float) -> str:
+    """``p`` as a percentage that never claims certainty: float32 softmax saturates to exactly 1
+    and 0, but the network is never sure, so the ends read ">99.9%" and "<0.1%"."""
+    if p < 0.0005:
+        return "<0.1%"
+    if p >= 0.9995:
+        return ">99.9%"
+    return f"{p:.1%}"
+
+
 def confidence_text(prediction: Prediction | None) -> str:
-    return "" if prediction is None or prediction.blank else f"confidence {prediction.confidence:.1%}"
+    return "" if prediction is None or prediction.blank else f"confidence {percent(prediction.confidence)}"
 
 
 class App:
@@ -233,7 +243,7 @@ class App:
         small = pygame.surfarray.make_surface(np.repeat(grey[..., None], 3, axis=2))
         self.screen.blit(pygame.transform.scale(small, box.size), box)  # nearest: crisp pixels
         pygame.draw.rect(self.screen, FRAME, box.inflate(4, 4), 2)
-        self._text("what the model sees", "small", MUTED, midtop=(box.centerx, box.bottom + 8))
+        self._text("what the model sees", "small", MUTED, topright=(box.right, box.bottom + 8))
 
     def _draw_bars(self) -> None:
         area = self.layout.bars
@@ -246,12 +256,12 @@ class App:
             self._text(str(digit), "medium", TEXT if best else MUTED, midleft=(row.left + 4, row.centery))
             track = pygame.Rect(row.left + label_w, row.top + 4, row.width - label_w - value_w, row.height - 8)
             pygame.draw.rect(self.screen, TRACK, track, border_radius=3)
-            if p > 0:
+            if round(p * track.width) > 0:
                 fill = track.copy()
-                fill.width = max(2, round(p * track.width))
+                fill.width = round(p * track.width)
                 pygame.draw.rect(self.screen, ACCENT if best else BAR, fill, border_radius=3)
             if shown:
-                self._text(f"{p:.1%}", "small", TEXT if best else MUTED, midright=(row.right, row.centery))
+                self._text(percent(p), "small", TEXT if best else MUTED, midright=(row.right, row.centery))
 
     def _text(self, text: str, font: str, colour: tuple[int, int, int], **where: tuple[int, int]) -> None:
         image = self.fonts[font].render(text, True, colour)
