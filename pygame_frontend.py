@@ -29,7 +29,7 @@ TITLE = "digitrec: draw a digit"
 CANVAS = 360  # default drawing area side, in pixels
 MIN_CANVAS = 140
 PEN_RATIO = 0.07  # pen width / canvas side: a digit filling 60% of the canvas gets MNIST-like strokes
-STAMP_SPACING = 0.25  # brush stamps per pen width along a stroke: dense enough to look continuous
+STAMP_SPACING = 0.25  # distance between brush stamps along a stroke, in pen widths: looks continuous
 FPS = 60
 
 MARGIN = 20
