@@ -24,6 +24,7 @@ import numpy as np  # noqa: E402
 import pygame  # noqa: E402
 
 from digitrec import ModelError, Prediction, Predictor  # noqa: E402
+from digitrec.predict import format_percent  # noqa: E402
 
 TITLE = "digitrec: draw a digit"
 CANVAS = 360  # default drawing area side, in pixels
@@ -159,18 +160,8 @@ def headline(prediction: Prediction | None) -> str:
     return BLANK if prediction is None or prediction.blank else str(prediction.digit)
 
 
-def percent(p: float) -> str:
-    """``p`` as a percentage that never claims certainty: float32 softmax saturates to exactly 1
-    and 0, but the network is never sure, so the ends read ">99.9%" and "<0.1%"."""
-    if p < 0.0005:
-        return "<0.1%"
-    if p >= 0.9995:
-        return ">99.9%"
-    return f"{p:.1%}"
-
-
 def confidence_text(prediction: Prediction | None) -> str:
-    return "" if prediction is None or prediction.blank else f"confidence {percent(prediction.confidence)}"
+    return "" if prediction is None or prediction.blank else f"confidence {format_percent(prediction.confidence)}"
 
 
 class App:
@@ -261,7 +252,7 @@ class App:
                 fill.width = round(p * track.width)
                 pygame.draw.rect(self.screen, ACCENT if best else BAR, fill, border_radius=3)
             if shown:
-                self._text(percent(p), "small", TEXT if best else MUTED, midright=(row.right, row.centery))
+                self._text(format_percent(p), "small", TEXT if best else MUTED, midright=(row.right, row.centery))
 
     def _text(self, text: str, font: str, colour: tuple[int, int, int], **where: tuple[int, int]) -> None:
         image = self.fonts[font].render(text, True, colour)

@@ -222,12 +222,6 @@ def test_missing_model_exits_with_the_message_and_no_traceback(tmp_path):
     assert "Traceback" not in done.stderr and done.stdout == ""
 
 
-@pytest.mark.parametrize("p, text", [(1.0, ">99.9%"), (0.99951, ">99.9%"), (0.9994, "99.9%"), (0.5, "50.0%"),
-                                     (0.0004, "<0.1%"), (0.0, "<0.1%")])
-def test_percentages_never_claim_certainty(p, text):
-    assert front.percent(p) == text
-
-
 def test_too_small_canvas_is_refused():
     with pytest.raises(SystemExit):
         front.parse_args(["--canvas", "20"])
