@@ -73,7 +73,8 @@ def test_multipart_upload_gets_the_right_digit(client, drawing_png, digit):
 def test_transparent_canvas_and_a_data_url_form_field(client, drawing_png):
     url = data_url(drawing_png(4, seed=1, how="transparent"))  # a browser canvas's toDataURL
     assert client.post("/api/predict", json={"image": url}).get_json()["digit"] == 4
-    assert client.post("/api/predict", data={"image": url}).get_json()["digit"] == 4
+    form = client.post("/api/predict", data={"image": url}, content_type="multipart/form-data")
+    assert form.get_json()["digit"] == 4
 
 
 def test_the_api_agrees_with_the_predictor(client, predictor, drawing_png):

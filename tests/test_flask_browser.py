@@ -158,9 +158,11 @@ def test_screenshot_for_the_docs(page, server, problems, tmp_path):
     page.uncheck("#live")
     draw_with_mouse(page, 5)
     assert predicted(page) == "5"
-    page.wait_for_timeout(400)  # the bars' 0.25 s transition has ended
+    page.check("#live")  # as the page starts; switching it on predicts once more
+    page.wait_for_function("() => !document.querySelector('#result').hasAttribute('aria-busy')")
+    assert page.locator("#digit").text_content() == "5"
     shot = tmp_path / "flask.png"
-    page.screenshot(path=str(shot), full_page=True)
+    page.screenshot(path=str(shot), full_page=True, animations="disabled")  # bars at their final width
 
     from PIL import Image
 

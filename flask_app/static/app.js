@@ -127,6 +127,7 @@
   }
   canvas.addEventListener("pointerup", end);
   canvas.addEventListener("pointercancel", end);
+  canvas.addEventListener("lostpointercapture", end); // e.g. the window lost focus mid-stroke
   canvas.addEventListener("contextmenu", (event) => event.preventDefault()); // long press on touch
 
   // --- prediction -----------------------------------------------------------------------------
@@ -176,7 +177,9 @@
     }
   }
 
-  const percent = (p) => `${(100 * p).toFixed(p >= 0.995 || p < 0.001 ? 0 : 1)}%`;
+  // Honest rounding: 0.99996 is ">99.9%", not "100%".
+  const percent = (p) =>
+    p >= 0.9995 ? ">99.9%" : p > 0 && p < 0.0005 ? "<0.1%" : `${(100 * p).toFixed(1)}%`;
 
   function show(answer) {
     const ranked = answer.probabilities.map((p, d) => [p, d]).sort((a, b) => b[0] - a[0]);
@@ -218,7 +221,7 @@
     bars.forEach((li, d) => {
       const p = probabilities ? probabilities[d] : 0;
       li.style.setProperty("--p", p.toFixed(4)); // CSSOM, not a style attribute: fine under the CSP
-      li.querySelector(".pct").textContent = percent(p);
+      li.querySelector(".pct").textContent = probabilities ? percent(p) : "–";
       li.classList.toggle("top", d === top);
     });
   }
