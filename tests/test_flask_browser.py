@@ -106,6 +106,18 @@ def test_predict_on_a_blank_canvas_asks_for_a_drawing(page, server, problems):
     assert problems == []
 
 
+def test_a_server_error_is_shown_in_words(page, server):
+    open_page(page, server)
+    page.uncheck("#live")
+    page.route("**/api/predict", lambda route: route.fulfill(
+        status=500, content_type="application/json", body='{"error": "internal server error"}'))
+    draw_with_mouse(page, 2)
+    predicted(page)
+    assert page.locator("#result").get_attribute("data-state") == "error"
+    assert page.locator("#message").text_content() == "internal server error"
+    assert page.locator("#digit").text_content() == ""
+
+
 def test_live_prediction_while_drawing(page, server, problems):
     """With Live on (the default) an answer arrives without pressing Predict."""
     open_page(page, server)
@@ -116,36 +128,57 @@ def test_live_prediction_while_drawing(page, server, problems):
     assert requests and problems == []
 
 
-def test_touch_draws_without_scrolling(browser, server):
-    """A finger on a phone-sized touch screen: touch events become pointer events that draw."""
+def replay(stroke_points: list[tuple[float, float]], down, move, up) -> None:
+    """One stroke as device input: down, STEPS moves per segment, up."""
+    down(*stroke_points[0])
+    for (x0, y0), (x1, y1) in zip(stroke_points, stroke_points[1:]):
+        for i in range(1, STEPS + 1):
+            move(x0 + (x1 - x0) * i / STEPS, y0 + (y1 - y0) * i / STEPS)
+    up(*stroke_points[-1])
+
+
+@pytest.mark.parametrize("device", ["touch", "pen"])
+def test_finger_and_pen_draw_without_scrolling(browser, server, device):
+    """A phone-sized touch screen. Chromium's own input pipeline (DevTools Input domain) turns
+    touches and pen input into pointer events of that type, which must draw, not scroll."""
     context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True,
                                   device_scale_factor=2)
     page = context.new_page()
     try:
+        problems: list[str] = []
+        page.on("pageerror", lambda e: problems.append(str(e)))
         open_page(page, server)
         assert page.eval_on_selector("#canvas", "c => getComputedStyle(c).touchAction") == "none"
         page.uncheck("#live")
         page.evaluate("""() => {
-            window.pointerTypes = [];
-            document.querySelector('#canvas').addEventListener('pointerdown', e => pointerTypes.push(e.pointerType));
+            window.pointerTypes = new Set();
+            document.querySelector('#canvas').addEventListener('pointerdown', e => pointerTypes.add(e.pointerType));
         }""")
         cdp = context.new_cdp_session(page)
 
-        def touch(kind: str, x: float = 0, y: float = 0) -> None:
-            points = [] if kind == "touchEnd" else [{"x": x, "y": y, "id": 1}]
-            cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+        def touch(kind: str):
+            def send(x: float, y: float) -> None:
+                points = [] if kind == "touchEnd" else [{"x": x, "y": y, "id": 1}]
+                cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+            return send
 
+        def pen(kind: str):
+            def send(x: float, y: float) -> None:
+                cdp.send("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y, "button": "left",
+                                                      "buttons": 0 if kind == "mouseReleased" else 1,
+                                                      "clickCount": 1, "pointerType": "pen"})
+            return send
+
+        events = {"touch": (touch("touchStart"), touch("touchMove"), touch("touchEnd")),
+                  "pen": (pen("mousePressed"), pen("mouseMoved"), pen("mouseReleased"))}[device]
         scroll = page.evaluate("() => window.scrollY")
         for stroke in strokes_on_screen(page, 4):
-            touch("touchStart", *stroke[0])
-            for (x0, y0), (x1, y1) in zip(stroke, stroke[1:]):
-                for i in range(1, STEPS + 1):
-                    touch("touchMove", x0 + (x1 - x0) * i / STEPS, y0 + (y1 - y0) * i / STEPS)
-            touch("touchEnd")
-        types = page.evaluate("() => window.pointerTypes")
-        assert types and set(types) == {"touch"}
+            replay(stroke, *events)
+        assert page.evaluate("() => [...window.pointerTypes]") == [device]
         assert page.evaluate("() => window.scrollY") == scroll
+        assert ink_pixels(page) > 1000
         assert predicted(page) == "4"
+        assert problems == []
     finally:
         context.close()
 
