@@ -44,7 +44,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, predictor: Predi
     Raises ``StartupError`` (a ``ModelError``) naming the file when the model cannot load.
     """
     app = Flask(__name__)
-    app.config.from_mapping(MODEL=None, MAX_CONTENT_LENGTH=MAX_BODY)
+    # A data URL sent as a multipart text field may be as large as a JSON body (Flask's default
+    # for form fields is 500 kB).
+    app.config.from_mapping(MODEL=None, MAX_CONTENT_LENGTH=MAX_BODY, MAX_FORM_MEMORY_SIZE=MAX_BODY)
     if test_config is not None:
         app.config.from_mapping(test_config)
     app.json.sort_keys = False  # keep the documented order: digit, confidence, probabilities

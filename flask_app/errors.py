@@ -58,8 +58,9 @@ def _http_error(exc: HTTPException) -> Response | HTTPException:
         return exc
     response = exc.get_response()  # keeps headers such as a 405's Allow
     code = exc.code or 500
-    if code == 413:
-        message = f"request body is larger than {_size(current_app.config['MAX_CONTENT_LENGTH'])}"
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if code == 413 and limit and (request.content_length or 0) > limit:
+        message = f"request body is larger than {_size(limit)}"
     elif code == 405:
         allowed = [m for m in getattr(exc, "valid_methods", None) or () if m not in ("HEAD", "OPTIONS")]
         message = f"method {request.method} is not allowed here; use {' or '.join(allowed) or 'another method'}"

@@ -77,6 +77,16 @@ def test_transparent_canvas_and_a_data_url_form_field(client, drawing_png):
     assert form.get_json()["digit"] == 4
 
 
+def test_a_data_url_form_field_may_be_as_large_as_a_json_body(client):
+    noise = np.random.default_rng(0).integers(0, 256, (560, 560, 3), dtype=np.uint8)  # ~1 MB as PNG
+    buffer = io.BytesIO()
+    Image.fromarray(noise).save(buffer, format="PNG")
+    url = data_url(buffer.getvalue())
+    assert 600_000 < len(url) < MAX_BODY
+    response = client.post("/api/predict", data={"image": url}, content_type="multipart/form-data")
+    assert response.status_code == 200
+
+
 def test_the_api_agrees_with_the_predictor(client, predictor, drawing_png):
     png = drawing_png(8, seed=3)
     expected = predictor.predict(png)
@@ -144,6 +154,8 @@ ERRORS = {
     "decompression bomb": (None, 413, "too large"),
     "oversized body": (dict(data=b"x" * (MAX_BODY + 1), content_type="application/json"), 413, "larger than 2 MiB"),
     "oversized upload": (_upload(PNG_HEADER + b"\0" * MAX_BODY), 413, "larger than 2 MiB"),
+    "too many form parts": (dict(data={f"f{i}": "x" for i in range(1001)}, content_type="multipart/form-data"),
+                            413, "exceeds"),
     "text/plain body": (dict(data="data:image/png;base64,", content_type="text/plain"), 415, "text/plain"),
     "form-urlencoded body": (dict(data="image=x", content_type="application/x-www-form-urlencoded"), 415,
                              "unsupported content type"),
