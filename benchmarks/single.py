@@ -1,0 +1,133 @@
+"""1. One drawing, in process: a 280x280 canvas PNG in, a ``Prediction`` out.
+
+Baseline: the seed's way, the whole canvas resized to 28x28 and fed to Keras ``model.predict``.
+The drawings are ten digits in two looks: dark ink on white (what the CLI and Pygame send) and
+ink in the alpha channel of a transparent canvas (what the Flask page sends).
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+from benchmarks.common import (Candidate, Context, Section, Target, Worker, blas_limited, blas_threads,
+                               drawings, fmt_ms, interleaved, log, p50, p99, speedup)
+
+NAME = "single"
+TITLE = "1. One drawing, in process"
+TARGET_P50 = 0.002  # seconds
+TARGET_SPEEDUP = 50.0
+
+
+def naive_input(png: bytes) -> np.ndarray:
+    """The seed's preprocessing: the whole canvas squeezed to 28x28, inverted to white on black."""
+    from PIL import Image
+
+    img = Image.open(io.BytesIO(png)).convert("L").resize((28, 28))
+    return ((255.0 - np.asarray(img, dtype=np.float32)) / 255.0).reshape(1, 28, 28, 1)
+
+
+CASES = 20  # ten digits in each of the two looks
+
+
+def numpy_kit(ctx: Context):
+    """Runs in a worker without TensorFlow: the NumPy engine as the apps use it."""
+    from digitrec import Predictor, preprocess
+
+    cases = drawings(CASES)
+    pngs = [png for _d, _h, png in cases]
+    fast = Predictor.load()
+    framed = [preprocess(png) for png in pngs]
+    n = ctx.n(2000, 5)
+    candidates = {
+        "numpy": Candidate(lambda i: fast.predict(pngs[i % CASES]), n),
+        "preprocess": Candidate(lambda i: preprocess(pngs[i % CASES]), n),
+        "network": Candidate(lambda i: fast.probabilities(framed[i % CASES][None]), n),
+    }
+    threads = blas_threads()
+    if threads is not None and threads > 1:  # the proposed fast path: BLAS on one thread
+        candidates["numpy_1"] = Candidate(lambda i: fast.predict(pngs[i % CASES]), n, context=lambda: blas_limited(1))
+    right = sum(fast.predict(png).digit == d for d, _h, png in cases)
+    return candidates, {"right": right, "blas_threads": threads, "backend": fast.backend}
+
+
+def tensorflow_kit(ctx: Context):
+    """Runs in its own worker: the seed's way (baseline) and the Keras tf.function backend."""
+    import keras
+
+    from digitrec import Predictor
+
+    cases = drawings(CASES)
+    pngs = [png for _d, _h, png in cases]
+    slow = Predictor.load(backend="keras")
+    model = keras.models.load_model(slow.path, compile=False)
+
+    def seed_way(i: int) -> int:
+        return int(model.predict(naive_input(pngs[i % CASES]), verbose=0).argmax())
+
+    candidates = {
+        "seed": Candidate(seed_way, ctx.n(200, 3)),
+        "keras": Candidate(lambda i: slow.predict(pngs[i % CASES]), ctx.n(500, 3)),
+    }
+    right = {"seed": sum(seed_way(i) == cases[i][0] for i in range(CASES)),
+             "keras": sum(slow.predict(png).digit == d for d, _h, png in cases)}
+    return candidates, right
+
+
+def run(ctx: Context) -> Section:
+    cases = drawings(CASES)
+    k = CASES
+    log("single: starting two workers (NumPy engine without TensorFlow; Keras)")
+    with Worker("benchmarks.single:numpy_kit", ctx) as np_worker, \
+            Worker("benchmarks.single:tensorflow_kit", ctx) as tf_worker:
+        threads = np_worker.info["blas_threads"]
+        one_thread = threads is not None and threads > 1
+        names = ["seed", "numpy", "preprocess", "network", "keras"] + (["numpy_1"] if one_thread else [])
+        sizes = {"seed": ctx.n(200, 3), "keras": ctx.n(500, 3)}
+        candidates = {name: (tf_worker if name in ("seed", "keras") else np_worker).candidate(
+            name, sizes.get(name, ctx.n(2000, 5))) for name in names}
+        log(f"single: timing {', '.join(f'{n} x{c.n}' for n, c in candidates.items())} in interleaved rounds")
+        t = interleaved(candidates, rounds=ctx.n(10, 1))
+        right = {"numpy": np_worker.info["right"], **tf_worker.info}
+
+    base = p50(t["seed"])
+    s = Section(NAME, TITLE, intro=(
+        f"A 280x280 canvas PNG in, a `Prediction` out, for {k} drawings (digits 0-9, dark ink on white and "
+        "a transparent canvas with the ink in its alpha channel) taken in turn. "
+        f"Timed calls: {', '.join(f'{c.n:,} {n}' for n, c in candidates.items())}, in "
+        f"{ctx.n(10, 1)} interleaved rounds after 3 warm-up calls each. The NumPy paths run in a worker "
+        "process without TensorFlow (as in the apps), the Keras ones in another; they take turns."),
+        columns=["path", "p50", "p99", "vs baseline (p50)", f"right answers (of {k})", "BLAS threads"])
+    s.add("**Baseline**: the seed's way, whole canvas resized to 28x28, Keras `model.predict`",
+          fmt_ms(base), fmt_ms(p99(t["seed"])), "1.0x (baseline)", right["seed"], "- (TensorFlow)")
+    s.add("`Predictor.predict`, NumPy engine (as shipped)", fmt_ms(p50(t["numpy"])), fmt_ms(p99(t["numpy"])),
+          speedup(base, p50(t["numpy"])), right["numpy"], threads or "?")
+    for how, label in (("dark_on_light", "dark ink on white (CLI, Pygame)"),
+                       ("transparent", "transparent canvas (Flask page)")):
+        sub = [x for i, x in enumerate(t["numpy"]) if cases[i % k][1] == how]
+        s.add(f"&nbsp;&nbsp;of which: {label}", fmt_ms(p50(sub)), fmt_ms(p99(sub)), speedup(base, p50(sub)), "",
+              threads or "?")
+    s.add("&nbsp;&nbsp;split: decode + `preprocess` only", fmt_ms(p50(t["preprocess"])),
+          fmt_ms(p99(t["preprocess"])), speedup(base, p50(t["preprocess"])), "", "-")
+    s.add("&nbsp;&nbsp;split: network only (`Predictor.probabilities`, 1 image)", fmt_ms(p50(t["network"])),
+          fmt_ms(p99(t["network"])), speedup(base, p50(t["network"])), "", threads or "?")
+    s.add("`Predictor.predict`, Keras tf.function backend (`backend=\"keras\"`)", fmt_ms(p50(t["keras"])),
+          fmt_ms(p99(t["keras"])), speedup(base, p50(t["keras"])), right["keras"], "- (TensorFlow)")
+    if one_thread:
+        s.add("`Predictor.predict`, NumPy engine, BLAS on 1 thread (**proposed**, benchmarks/proposed/)",
+              fmt_ms(p50(t["numpy_1"])), fmt_ms(p99(t["numpy_1"])), speedup(base, p50(t["numpy_1"])), "", 1)
+    else:
+        s.notes.append("NumPy's BLAS already runs on one thread here, so there is no separate 'proposed' row.")
+
+    shipped = p50(t["numpy"])
+    extra = f" ({fmt_ms(p50(t['numpy_1']))} with BLAS on 1 thread)" if one_thread else ""
+    s.targets.append(Target("One drawing in process, p50", f"<= {fmt_ms(TARGET_P50)}", fmt_ms(shipped) + extra,
+                            shipped <= TARGET_P50))
+    s.targets.append(Target("One drawing vs the seed's way", f">= {TARGET_SPEEDUP:.0f}x faster",
+                            speedup(base, shipped), base / shipped >= TARGET_SPEEDUP))
+    s.notes.append("The split rows are timed on their own: decode + preprocess plus network is close to, "
+                   "not exactly, the whole (the whole also builds the `Prediction`).")
+    s.notes.append("Right answers: the seed's squeeze of the whole canvas loses the digit's framing and reads "
+                   "a transparent canvas as all black; `preprocess` frames every drawing the way MNIST was made.")
+    return s

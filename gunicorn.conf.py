@@ -1,0 +1,47 @@
+"""gunicorn settings for the Flask app; gunicorn reads this file from the directory it starts in.
+
+    gunicorn 'flask_app:create_app()'                       # one worker per CPU core, 127.0.0.1:8000
+    gunicorn -w 4 -b 0.0.0.0:8000 'flask_app:create_app()'  # flags override these settings
+    WEB_CONCURRENCY=3 gunicorn 'flask_app:create_app()'
+
+Each worker is a separate process that imports the app and loads the model once, at boot (the
+model is ~0.4 MB of weights and the NumPy engine ~60 MB of RSS per worker, so no --preload is
+needed), and then serves many requests. Workers share one listening socket: the kernel hands each
+new connection to an idle worker. See docs/performance.md for measurements.
+"""
+
+import os
+
+# NumPy's OpenBLAS starts a thread per core for every matrix product. The network's products are
+# far too small to share, and the workers already use every core: those threads only fight over
+# the CPUs (10x slower answers under load; benchmarks/results.md, "Serving"). One thread each.
+# Set here, in the master, before any worker imports NumPy; an explicit environment value wins.
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+# Inference is CPU-bound: one worker per core. More workers only queue for the same cores.
+workers = int(os.environ.get("WEB_CONCURRENCY", _cores()))
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")  # 0.0.0.0:8000 (-b) to serve other machines
+timeout = 30
+# gunicorn 27's control socket (for gunicornc) lives at one path per user: two servers would fight over it.
+control_socket_disable = True
+# The pid in every access-log line shows which worker answered (tests/test_serving.py reads it).
+accesslog = "-"
+access_log_format = '%(h)s pid=%(p)s "%(r)s" %(s)s %(b)s %(M)sms'
+
+
+def post_worker_init(worker):
+    """Log, once per worker, that this worker has its own model loaded and ready."""
+    app = worker.wsgi
+    predictor = getattr(app, "extensions", {}).get("digitrec")
+    if predictor is not None:
+        worker.log.info("worker pid=%s loaded model %s (%s engine)", os.getpid(), predictor.path.name,
+                        predictor.backend)
