@@ -25,6 +25,10 @@ from typing import Any, Callable, Iterator, Sequence
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+# Where the Makefile and the tests look for MNIST when DIGITREC_MNIST_DIR is not set.
+SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist"
+if "DIGITREC_MNIST_DIR" not in os.environ and SHARED_MNIST.is_dir():
+    os.environ["DIGITREC_MNIST_DIR"] = str(SHARED_MNIST)
 PYTHON = sys.executable
 STYLES = ("dark_on_light", "transparent")  # the CLI/Pygame look, and the Flask page's canvas
 

@@ -1,0 +1,118 @@
+"""``python -m digitrec export --saved-model DIR``: a SavedModel TensorFlow Serving can serve unchanged.
+
+The client side of such a deployment runs ``digitrec.preprocess`` and sends the 28x28 array; the
+server's ``serving_default`` must answer what the apps' predictor answers.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tests.support import ROOT
+
+pytestmark = pytest.mark.slow
+IMAGES = 300
+
+
+def export(out, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "digitrec", "export", "--saved-model", str(out), *extra], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    out = tmp_path_factory.mktemp("serving") / "digitrec" / "1"  # TF Serving's layout: model name / version
+    result = export(out)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out, result
+
+
+@pytest.fixture(scope="module")
+def test_images(mnist):
+    return (mnist.test.images[:IMAGES].astype(np.float32) / 255.0)[..., None]
+
+
+def test_export_writes_a_versioned_saved_model_and_says_so(exported):
+    out, result = exported
+    assert (out / "saved_model.pb").is_file() and (out / "variables").is_dir()
+    assert str(out) in result.stdout and "serving_default" in result.stdout
+
+
+def test_signature_takes_framed_digits_and_gives_ten_probabilities(exported):
+    import tensorflow as tf
+
+    loaded = tf.saved_model.load(str(exported[0]))
+    assert list(loaded.signatures) == ["serving_default"]
+    sig = loaded.signatures["serving_default"]
+    args, kwargs = sig.structured_input_signature
+    assert args == () and list(kwargs) == ["digit"]
+    spec = kwargs["digit"]
+    assert spec.shape.as_list() == [None, 28, 28, 1] and spec.dtype == tf.float32
+    assert list(sig.structured_outputs) == ["probabilities"]
+    out = sig.structured_outputs["probabilities"]
+    assert out.shape.as_list() == [None, 10] and out.dtype == tf.float32
+
+
+def test_signature_is_a_serving_predict_method(exported):
+    """TensorFlow Serving's REST ``:predict`` needs this method name on the signature."""
+    from tensorflow.python.tools import saved_model_utils
+
+    meta = saved_model_utils.get_meta_graph_def(str(exported[0]), "serve")
+    assert meta.signature_def["serving_default"].method_name == "tensorflow/serving/predict"
+
+
+def test_answers_equal_keras_and_the_numpy_engine(exported, test_images, predictor, mnist):
+    import keras
+    import tensorflow as tf
+
+    serve = tf.saved_model.load(str(exported[0])).signatures["serving_default"]
+    served = serve(digit=tf.constant(test_images))["probabilities"].numpy()
+    model = keras.models.load_model(predictor.path, compile=False)
+    by_keras = model.predict(test_images, batch_size=100, verbose=0)
+    by_numpy = predictor.probabilities(test_images[..., 0])
+    assert served.shape == (IMAGES, 10)
+    for other in (by_keras, by_numpy):
+        assert (served.argmax(axis=1) == other.argmax(axis=1)).all()
+        assert np.abs(served - other).max() <= 1e-4
+    assert np.allclose(served.sum(axis=1), 1.0, atol=1e-5)
+    assert (served.argmax(axis=1) == mnist.test.labels[:IMAGES]).mean() > 0.97  # and they are right
+
+
+def test_a_preprocessed_drawing_gets_the_apps_answer(exported, predictor, drawing_png):
+    """The documented split: the client preprocesses, the server only runs the network."""
+    import tensorflow as tf
+
+    from digitrec import preprocess
+
+    serve = tf.saved_model.load(str(exported[0])).signatures["serving_default"]
+    for digit in (0, 4, 9):
+        png = drawing_png(digit, how="transparent")
+        framed = preprocess(png)  # client side: any drawing -> the 28x28 array
+        probs = serve(digit=tf.constant(framed[None, ..., None]))["probabilities"].numpy()[0]
+        assert int(probs.argmax()) == digit == predictor.predict(png).digit
+
+
+@pytest.mark.xfail(strict=True, reason="digitrec/export.py passes a sigmoid model's raw outputs through; "
+                                        "fix: benchmarks/proposed/export-probabilities.diff")
+def test_a_sigmoid_model_exports_probabilities_that_sum_to_one(tmp_path, test_images):
+    """The seed architecture ends in a sigmoid: the predictor normalises its outputs, so must the export."""
+    import tensorflow as tf
+
+    from digitrec import Predictor
+    from digitrec.model import build_model
+
+    model_file = tmp_path / "seed.keras"
+    build_model("seed").save(model_file)  # untrained weights are enough: only the output's shape matters
+    out = tmp_path / "seed" / "1"
+    result = export(out, "--model", str(model_file))
+    assert result.returncode == 0, result.stderr[-3000:]
+    serve = tf.saved_model.load(str(out)).signatures["serving_default"]
+    served = serve(digit=tf.constant(test_images[:20]))["probabilities"].numpy()
+    expected = Predictor.load(model_file).probabilities(test_images[:20, ..., 0])
+    assert np.abs(served - expected).max() <= 1e-4
