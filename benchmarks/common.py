@@ -13,6 +13,7 @@ import http.client
 import json
 import os
 import platform
+import signal
 import socket
 import subprocess
 import sys
@@ -131,11 +132,11 @@ class Worker:
     whatever the parent times next. The child times its own calls; the pipe adds nothing to them.
     """
 
-    def __init__(self, target: str, ctx: "Context", env: dict[str, str] | None = None):
+    def __init__(self, target: str, ctx: "Context", env: dict[str, str] | None = None, root: Path = ROOT):
         argv = [PYTHON, "-m", "benchmarks.worker", target] + (["--tiny"] if ctx.tiny else [])
         self.target = target
         self.stderr = tempfile.TemporaryFile(mode="w+")
-        self.proc = subprocess.Popen(argv, cwd=ROOT, env=child_env(env), stdin=subprocess.PIPE,
+        self.proc = subprocess.Popen(argv, cwd=root, env=child_env(env, root), stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=self.stderr, text=True)
         self.info = self.call(op="ready")
 
@@ -277,11 +278,52 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+def child_env(extra: dict[str, str] | None = None, root: Path = ROOT) -> dict[str, str]:
+    """The environment of a child process that imports ``digitrec`` from ``root``."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "GRADIO_ANALYTICS_ENABLED": "False",
            "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy", "PYTHONUNBUFFERED": "1"}
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH", "")) if p)
     return {**env, **(extra or {})}
+
+
+PROPOSED = ROOT / "benchmarks" / "proposed"
+TREE = ("digitrec", "flask_app", "models", "benchmarks", "gunicorn.conf.py", "pygame_frontend.py")
+
+
+@contextlib.contextmanager
+def proposed_tree() -> Iterator[tuple[Path | None, str]]:
+    """A temporary copy of the code with benchmarks/proposed/*.diff applied to ``digitrec/``.
+
+    Yields (root, note): root is None when there is nothing to apply or a patch no longer applies
+    (typically: it has landed), and the note says which. Child processes started with
+    ``cwd=root`` and ``child_env(root=root)`` then run the patched code next to the shipped one.
+    """
+    import shutil
+
+    patches = sorted(PROPOSED.glob("*.diff"))
+    if not patches:
+        yield None, "no patches in benchmarks/proposed/"
+        return
+    tmp = Path(tempfile.mkdtemp(prefix="digitrec-proposed-"))
+    try:
+        for name in TREE:
+            src = ROOT / name
+            if src.is_dir():
+                shutil.copytree(src, tmp / name, ignore=shutil.ignore_patterns("__pycache__"))
+            elif src.is_file():
+                shutil.copy2(src, tmp / name)
+        applied, failed = [], []
+        for patch in patches:
+            proc = subprocess.run(["git", "apply", "--include=digitrec/*", str(patch)], cwd=tmp,
+                                  capture_output=True, text=True, timeout=60)
+            (applied if proc.returncode == 0 else failed).append(patch.name)
+        if failed:
+            yield None, (f"{', '.join(failed)} no longer apply to digitrec/ (landed already?), so there are no "
+                         "'proposed' rows")
+        else:
+            yield tmp, f"proposed = this code with {', '.join(applied)} applied to digitrec/"
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def http_status(host: str, port: int, method: str, path: str, body: bytes | None = None,
@@ -305,14 +347,16 @@ def predict_request(png: bytes) -> tuple[bytes, dict[str, str]]:
 class Server:
     """A server in a child process on 127.0.0.1, stopped (with its workers) on exit."""
 
-    def __init__(self, argv: list[str], port: int, env: dict[str, str] | None = None):
-        self.argv, self.port, self.env = argv, port, env
+    def __init__(self, argv: list[str], port: int, env: dict[str, str] | None = None, root: Path = ROOT):
+        self.argv, self.port, self.env, self.root = argv, port, env, root
         self.proc: subprocess.Popen | None = None
         self.started = 0.0
 
     def __enter__(self) -> "Server":
         self.started = time.perf_counter()
-        self.proc = subprocess.Popen(self.argv, cwd=ROOT, env=child_env(self.env), stdout=subprocess.PIPE,
+        # A file, not a pipe: a server logging every request would fill a pipe nobody reads and stall.
+        self.log = tempfile.TemporaryFile(mode="w+")
+        self.proc = subprocess.Popen(self.argv, cwd=self.root, env=child_env(self.env, self.root), stdout=self.log,
                                      stderr=subprocess.STDOUT, text=True, start_new_session=True)
         return self
 
@@ -330,11 +374,12 @@ class Server:
             self.proc.terminate()
             try:
                 self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+            except subprocess.TimeoutExpired:  # its whole process group: a master's workers too
+                os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
-        out = self.proc.stdout.read() if self.proc.stdout else ""
-        self.proc.stdout and self.proc.stdout.close()
+        self.log.seek(0)
+        out = self.log.read()
+        self.log.close()
         self.output = out
         self.proc = None
         return out

@@ -12,9 +12,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.common import (PYTHON, Context, Section, Server, Target, blas_threads, drawings, flask_argv,
-                               fmt_ms, fmt_rate, free_port, gunicorn_argv, log, predict_request, rate_ratio,
-                               run_json, tree_cpu_seconds)
+from benchmarks.common import (PYTHON, ROOT, Context, Section, Server, Target, blas_threads, drawings,
+                               flask_argv, fmt_ms, fmt_rate, free_port, gunicorn_argv, log, predict_request,
+                               proposed_tree, rate_ratio, run_json, tree_cpu_seconds)
 
 NAME = "serving"
 TITLE = "3. Serving: the Flask app over HTTP"
@@ -33,6 +33,7 @@ class Config:
     extra: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
     concurrency: tuple[int, ...] = (TARGET_CONCURRENCY,)
+    proposed: bool = False  # run the code with benchmarks/proposed/ applied
 
     def argv(self, port: int) -> list[str]:
         if self.kind == "waitress":
@@ -45,14 +46,19 @@ def configs(ctx: Context, default_blas: str) -> list[Config]:
     many = {"OPENBLAS_NUM_THREADS": default_blas}  # overrides gunicorn.conf.py's setting of 1
     if ctx.tiny:
         return [Config("waitress1", "`python -m flask_app --threads 1`", "waitress", threads=1),
-                Config("gunicorn", "`gunicorn -w 2 'flask_app:create_app()'`", "gunicorn")]
+                Config("gunicorn", "`gunicorn -w 2 'flask_app:create_app()'`", "gunicorn"),
+                Config("waitress4_p", "`python -m flask_app` with the **proposed** patches", "waitress",
+                       proposed=True)]
     return [
         Config("waitress1", "`python -m flask_app --threads 1` (waitress)", "waitress", threads=1),
         Config("waitress4", "`python -m flask_app` (waitress, 4 threads: the default)", "waitress", threads=4,
                concurrency=(1, 8, 16)),
         Config("waitress8", "`python -m flask_app --threads 8`", "waitress", threads=8),
-        Config("waitress4_1", "`python -m flask_app`, BLAS on 1 thread (**proposed**: "
-               "`OPENBLAS_NUM_THREADS=1`)", "waitress", threads=4, env=one, concurrency=(1, 8, 16)),
+        Config("waitress4_1", "`OPENBLAS_NUM_THREADS=1 python -m flask_app` (BLAS on 1 thread, no code change)",
+               "waitress", threads=4, env=one, concurrency=(1, 8, 16)),
+        Config("waitress4_p", "`python -m flask_app` with the **proposed** patches (benchmarks/proposed/)",
+               "waitress", threads=4, concurrency=(1, 8, 16), proposed=True),
+        Config("gunicorn_p", "`gunicorn -w 2 ...` with the **proposed** patches", "gunicorn", proposed=True),
         Config("gunicorn", "`gunicorn -w 2 'flask_app:create_app()'` (sync workers; gunicorn.conf.py: "
                "BLAS on 1 thread)", "gunicorn", concurrency=(1, 8, 16)),
         Config("gunicorn_gthread", "`gunicorn -w 2 -k gthread --threads 4 'flask_app:create_app()'`", "gunicorn",
@@ -79,13 +85,15 @@ def run(ctx: Context) -> Section:
         columns=["server", "clients", "requests", "req/s", "p50", "p99", "errors", "vs baseline (req/s)",
                  "server CPU/req", "client CPU/req"])
     results: dict[tuple[str, int], dict] = {}
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, proposed_tree() as (patched, patch_note):
         body_file = Path(tmp) / "body.json"
         body_file.write_bytes(body)
         for cfg in configs(ctx, default_blas):
+            if cfg.proposed and patched is None:
+                continue
             port = free_port()
             log(f"serving: {cfg.key} on port {port}")
-            with Server(cfg.argv(port), port, env=cfg.env) as server:
+            with Server(cfg.argv(port), port, env=cfg.env, root=patched if cfg.proposed else ROOT) as server:
                 server.wait_http("/healthz", timeout=120)
                 for c in cfg.concurrency:
                     cpu0 = tree_cpu_seconds(server.proc.pid)
@@ -93,7 +101,7 @@ def run(ctx: Context) -> Section:
                                   "--concurrency", str(c), "--requests", str(requests), "--seconds", str(seconds),
                                   "--digit", str(digit)], timeout=seconds + 120)
                     r["server_cpu_per_request"] = (tree_cpu_seconds(server.proc.pid) - cpu0) / max(r["requests"], 1)
-                    results[(cfg.key, c)] = {**r, "label": cfg.label}
+                    results[(cfg.key, c)] = {**r, "label": cfg.label, "proposed": cfg.proposed}
                     log(f"serving: {cfg.key} c={c}: {r['rps']:.0f} req/s, p99 {r['p99'] * 1e3:.1f} ms, "
                         f"{r['errors']} errors")
 
@@ -114,15 +122,20 @@ def run(ctx: Context) -> Section:
 
     at_target = {k: r for (k, c), r in results.items() if c == TARGET_CONCURRENCY}
     goal = f">= {TARGET_RPS:.0f} req/s, p99 < {fmt_ms(TARGET_P99)}, 0 errors"
+    label = f"Serving at concurrency {TARGET_CONCURRENCY}"
     if "waitress4" in at_target:
         r = at_target["waitress4"]
-        s.targets.append(Target(f"Serving at concurrency {TARGET_CONCURRENCY}: `python -m flask_app` as shipped",
-                                goal, summary(r), verdict(r)))
-    if at_target:
-        best_key = max(at_target, key=lambda k: (verdict(at_target[k]), at_target[k]["rps"]))
-        r = at_target[best_key]
-        s.targets.append(Target(f"Serving at concurrency {TARGET_CONCURRENCY}: best configuration",
-                                goal, f"{summary(r)}: {r['label']}", verdict(r)))
+        s.targets.append(Target(f"{label}: `python -m flask_app` as shipped", goal, summary(r), verdict(r)))
+    shipped = {k: r for k, r in at_target.items() if not r["proposed"]}
+    if shipped:
+        best_key = max(shipped, key=lambda k: (verdict(shipped[k]), shipped[k]["rps"]))
+        r = shipped[best_key]
+        s.targets.append(Target(f"{label}: best configuration", goal, f"{summary(r)}: {r['label']}", verdict(r)))
+    if "waitress4_p" in at_target:
+        r = at_target["waitress4_p"]
+        s.targets.append(Target(f"{label}: `python -m flask_app` with the proposed patches", goal, summary(r),
+                                verdict(r)))
+    s.notes.append(patch_note[0].upper() + patch_note[1:] + ".")
     s.notes += [
         "Scaling: one Python process answers one request at a time (the GIL): more waitress threads only "
         "overlap the network I/O. Worker processes (gunicorn -w N) use more cores, one worker per core.",
