@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import functools
 import sys
-from typing import Any
 
 import gradio as gr
 import numpy as np
@@ -41,19 +40,6 @@ SELECT_BRUSH = """
 def predictor() -> Predictor:
     """The model, loaded on first use; one instance serves every request (it is thread-safe)."""
     return Predictor.load()
-
-
-class Sketchpad(gr.Sketchpad):
-    """A gr.Sketchpad whose unreadable uploads (only possible through the API) are a clear gr.Error."""
-
-    def get_block_name(self) -> str:
-        return "imageeditor"  # the front-end component gr.Sketchpad itself uses
-
-    def preprocess(self, payload: Any) -> dict | None:
-        try:
-            return super().preprocess(payload)
-        except Exception as exc:  # PIL raises many types for files that are not images
-            raise gr.Error(f"Could not read the drawing: not an image ({type(exc).__name__})") from None
 
 
 def drawing(value: dict | None) -> np.ndarray | Image.Image | None:
@@ -91,10 +77,23 @@ def predict(value: dict | None) -> tuple[dict[str, float] | str, np.ndarray | No
     return {str(d): p for d, p in result.top(3)}, seen.repeat(8, axis=0).repeat(8, axis=1)  # pixels stay square
 
 
+def predict_upload(payload: dict | None) -> tuple[dict[str, float] | str, np.ndarray | None]:
+    """The event handler: read what the browser or an API client sent, then ``predict``.
+
+    Gradio's own reading (``preprocess``) turns a file that is not an image into an error without
+    a message; doing that reading here makes it a clear gr.Error.
+    """
+    try:
+        value = pad.preprocess(pad.data_model.model_validate(payload)) if payload else None
+    except Exception as exc:  # PIL raises many types for files that are not images
+        raise gr.Error(f"Could not read the drawing: not an image ({type(exc).__name__})") from None
+    return predict(value)
+
+
 with gr.Blocks(title="digitrec: draw a digit", analytics_enabled=False) as demo:
     gr.Markdown("# Draw a digit\nDraw one digit, 0 to 9, as large as you like. The answer updates as you draw.")
     with gr.Row(equal_height=True):
-        pad = Sketchpad(
+        pad = gr.Sketchpad(
             label="Your digit", elem_id="sketchpad", canvas_size=(CANVAS, CANVAS), fixed_canvas=True,
             brush=gr.Brush(default_size=12, colors=["#000000"], color_mode="fixed"),  # a felt pen
             transforms=(), layers=False, buttons=[], height=420,
@@ -104,8 +103,8 @@ with gr.Blocks(title="digitrec: draw a digit", analytics_enabled=False) as demo:
             seen = gr.Image(label="What the model sees (28x28)", elem_id="model-input", interactive=False,
                             height=224, buttons=[], format="png")  # lossless: crisp pixels
     # The predictor answers in about a millisecond: run every change, but only the latest of a burst.
-    pad.change(predict, pad, [label, seen], trigger_mode="always_last", show_progress="hidden",
-               api_name="predict")
+    pad.change(predict_upload, pad, [label, seen], preprocess=False, trigger_mode="always_last",
+               show_progress="hidden", api_name="predict")
     rng = np.random.default_rng(7)
     # An example sets the Sketchpad's value without a "change": run_on_click predicts it.
     gr.Examples([[pen_digit(d, rng, pen_px=22)] for d in (2, 5, 7, 8)], inputs=pad, outputs=[label, seen],

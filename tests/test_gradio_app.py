@@ -10,8 +10,6 @@ import sys
 import gradio as gr
 import numpy as np
 import pytest
-from gradio.components.image_editor import EditorData
-from gradio.data_classes import FileData
 from PIL import Image
 from playwright.sync_api import expect
 
@@ -99,9 +97,17 @@ def test_bad_images_are_a_clear_gradio_error(composite):
 def test_an_upload_that_is_not_an_image_is_a_clear_gradio_error(tmp_path):
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"this is not a PNG")
-    payload = EditorData(background=None, layers=[], composite=FileData(path=str(broken)))
+    payload = {"background": None, "layers": [], "composite": {"path": str(broken)}}
     with pytest.raises(gr.Error, match="Could not read the drawing: not an image"):
-        gradio_app.pad.preprocess(payload)
+        gradio_app.predict_upload(payload)
+
+
+def test_uploads_are_read_like_gradio_reads_them(tmp_path, drawing_png):
+    path = tmp_path / "nine.png"
+    path.write_bytes(drawing_png(9))
+    payload = {"background": None, "layers": [], "composite": {"path": str(path)}}
+    assert top_digit(gradio_app.predict_upload(payload)[0]) == 9
+    assert gradio_app.predict_upload(None) == (BLANK, None)
 
 
 @pytest.fixture
