@@ -26,6 +26,7 @@ BLANK = "draw a digit"
 SELECT_BRUSH = """
 () => {
   const pad = document.getElementById("sketchpad");
+  if (!pad) return;
   const select = () => {
     const brush = pad.querySelector(".toolbar-wrap button");
     if (brush && !pad.querySelector("button.highlight")) brush.click();

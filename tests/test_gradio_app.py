@@ -146,7 +146,7 @@ def test_cli_share_warns_that_the_link_is_public(launches, capsys):
     assert "WARNING" in capsys.readouterr().err
 
 
-def test_the_app_faces_the_network_through_a_bounded_queue():
+def test_the_app_faces_the_network_through_a_bounded_queue():  # (no public accessor for these)
     assert gradio_app.demo._queue.max_size and gradio_app.demo._queue.default_concurrency_limit
 
 
