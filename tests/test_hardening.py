@@ -88,6 +88,26 @@ def test_corpus_file_through_every_door(entry, predictor, client):
                 assert body["digit"] is None
 
 
+@pytest.mark.parametrize("entry", MANIFEST, ids=lambda e: e["file"])
+def test_corpus_file_through_the_gradio_predict_function(entry):
+    import gradio as gr
+
+    import gradio_app
+
+    content = (CORPUS / "files" / entry["file"]).read_bytes()
+    expect = entry["expect"]
+    try:
+        label, seen = gradio_app.predict({"background": None, "layers": [], "composite": content})
+    except gr.Error as exc:
+        assert expect in STATUS and str(exc), entry
+        return
+    assert expect not in STATUS, entry
+    if expect == "blank":
+        assert label == gradio_app.BLANK and seen is None
+    elif expect.startswith("digit:"):
+        assert max(label, key=label.get) == expect.split(":")[1]
+
+
 @pytest.mark.parametrize("name, value, expect, why", arrays(), ids=lambda v: v if isinstance(v, str) else "")
 def test_corpus_arrays(name, value, expect, why, predictor):
     assert matches(outcome(preprocess, value), expect), why
