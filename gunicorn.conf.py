@@ -12,12 +12,8 @@ new connection to an idle worker. See docs/performance.md for measurements.
 
 import os
 
-# NumPy's OpenBLAS starts a thread per core for every matrix product. The network's products are
-# far too small to share, and the workers already use every core: those threads only fight over
-# the CPUs (10x slower answers under load; benchmarks/results.md, "Serving"). One thread each.
-# Set here, in the master, before any worker imports NumPy; an explicit environment value wins.
-for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_name, "1")
+# NumPy's BLAS needs no setting here: loading the model limits it to one thread per process
+# (digitrec.predict, $DIGITREC_BLAS_THREADS), which is what workers that share the cores need.
 
 
 def _cores() -> int:

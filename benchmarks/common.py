@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import http.client
 import json
 import os
@@ -233,19 +234,20 @@ def blas_threads() -> int | None:
     return max(counts) if counts else None
 
 
-@contextlib.contextmanager
-def blas_limited(threads: int | None) -> Iterator[bool]:
-    """Limit BLAS to ``threads`` inside the block (the fast path digitrec's engine should take).
+BLAS_ENV = "DIGITREC_BLAS_THREADS"  # digitrec.predict: BLAS threads of a NumPy-engine process (default 1)
 
-    Yields False (and changes nothing) when threadpoolctl (a scikit-learn dependency) is missing.
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield False
-        return
-    with threadpool_limits(limits=threads, user_api="blas"):
-        yield True
+
+@functools.cache
+def default_blas_threads() -> int | None:
+    """BLAS's own thread count, read once (the benchmark's process never loads a Predictor)."""
+    return blas_threads()
+
+
+def many_blas_threads() -> dict[str, str]:
+    """The environment that gives a NumPy-engine process BLAS's own default thread count (one per
+    core): the engine as it ran before its one-thread limit. Empty on a one-core machine."""
+    threads = default_blas_threads()
+    return {BLAS_ENV: str(threads)} if threads and threads > 1 else {}
 
 
 # --- drawings ---------------------------------------------------------------------------------
@@ -547,7 +549,7 @@ def machine() -> dict[str, Any]:
         "waitress": _version("waitress"),
         "gunicorn": _version("gunicorn"),
         "gradio": _version("gradio"),
-        "blas_threads": blas_threads(),
+        "blas_threads": default_blas_threads(),
         "commit": _git_commit(),
     }
 

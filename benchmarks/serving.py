@@ -7,13 +7,12 @@ the clients elsewhere. Each run is bounded by a request count and a time limit.
 
 from __future__ import annotations
 
-import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.common import (PYTHON, ROOT, Context, Section, Server, Target, blas_threads, drawings,
-                               flask_argv, fmt_ms, fmt_rate, free_port, gunicorn_argv, log, predict_request,
+from benchmarks.common import (BLAS_ENV, PYTHON, ROOT, Context, Section, Server, Target, drawings, flask_argv,
+                               fmt_ms, fmt_rate, free_port, gunicorn_argv, log, many_blas_threads, predict_request,
                                proposed_tree, rate_ratio, run_json, tree_cpu_seconds)
 
 NAME = "serving"
@@ -41,38 +40,36 @@ class Config:
         return gunicorn_argv(port, self.workers, self.extra)
 
 
-def configs(ctx: Context, default_blas: str) -> list[Config]:
-    one = {"OPENBLAS_NUM_THREADS": "1"}
-    many = {"OPENBLAS_NUM_THREADS": default_blas}  # overrides gunicorn.conf.py's setting of 1
+def configs(ctx: Context) -> list[Config]:
+    spread = many_blas_threads()  # BLAS's default threads: the engine before its one-thread limit
     if ctx.tiny:
         return [Config("waitress1", "`python -m flask_app --threads 1`", "waitress", threads=1),
                 Config("gunicorn", "`gunicorn -w 2 'flask_app:create_app()'`", "gunicorn"),
                 Config("waitress4_p", "`python -m flask_app` with the **proposed** patches", "waitress",
                        proposed=True)]
-    return [
+    out = [
         Config("waitress1", "`python -m flask_app --threads 1` (waitress)", "waitress", threads=1),
         Config("waitress4", "`python -m flask_app` (waitress, 4 threads: the default)", "waitress", threads=4,
                concurrency=(1, 8, 16)),
         Config("waitress8", "`python -m flask_app --threads 8`", "waitress", threads=8),
-        Config("waitress4_1", "`OPENBLAS_NUM_THREADS=1 python -m flask_app` (BLAS on 1 thread, no code change)",
-               "waitress", threads=4, env=one, concurrency=(1, 8, 16)),
+        Config("gunicorn", "`gunicorn -w 2 'flask_app:create_app()'` (sync workers)", "gunicorn",
+               concurrency=(1, 8, 16)),
+        Config("gunicorn_gthread", "`gunicorn -w 2 -k gthread --threads 4 'flask_app:create_app()'`", "gunicorn",
+               extra=("-k", "gthread", "--threads", "4")),
         Config("waitress4_p", "`python -m flask_app` with the **proposed** patches (benchmarks/proposed/)",
                "waitress", threads=4, concurrency=(1, 8, 16), proposed=True),
         Config("gunicorn_p", "`gunicorn -w 2 ...` with the **proposed** patches", "gunicorn", proposed=True),
-        Config("gunicorn", "`gunicorn -w 2 'flask_app:create_app()'` (sync workers; gunicorn.conf.py: "
-               "BLAS on 1 thread)", "gunicorn", concurrency=(1, 8, 16)),
-        Config("gunicorn_gthread", "`gunicorn -w 2 -k gthread --threads 4 'flask_app:create_app()'`", "gunicorn",
-               extra=("-k", "gthread", "--threads", "4")),
-        Config("gunicorn_blas", f"`gunicorn -w 2 ...` with `OPENBLAS_NUM_THREADS={default_blas}` "
-               "(BLAS's default threads)", "gunicorn", env=many),
     ]
+    if spread:
+        out.append(Config("waitress4_spread", f"`{BLAS_ENV}={spread[BLAS_ENV]} python -m flask_app` (BLAS's default "
+                          "threads: the engine before its one-thread limit)", "waitress", threads=4, env=spread,
+                          concurrency=(1, 8)))
+    return out
 
 
 def run(ctx: Context) -> Section:
     digit, _how, png = next(c for c in drawings(20) if c[1] == "transparent" and c[0] == 7)
     body, _headers = predict_request(png)
-    threads = blas_threads()
-    default_blas = str(threads or os.cpu_count() or 2)
     requests, seconds = ctx.n(3000, 30), ctx.n(20.0, 10.0)
     s = Section(NAME, TITLE, intro=(
         f"`POST /api/predict` with a real drawing (a {len(png):,}-byte transparent-canvas PNG of a {digit} as a "
@@ -88,7 +85,7 @@ def run(ctx: Context) -> Section:
     with tempfile.TemporaryDirectory() as tmp, proposed_tree() as (patched, patch_note):
         body_file = Path(tmp) / "body.json"
         body_file.write_bytes(body)
-        for cfg in configs(ctx, default_blas):
+        for cfg in configs(ctx):
             if cfg.proposed and patched is None:
                 continue
             port = free_port()

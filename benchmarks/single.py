@@ -12,8 +12,8 @@ import io
 
 import numpy as np
 
-from benchmarks.common import (Candidate, Context, Section, Target, Worker, blas_limited, blas_threads,
-                               drawings, fmt_ms, interleaved, log, p50, p99, proposed_tree, speedup)
+from benchmarks.common import (BLAS_ENV, Candidate, Context, Section, Target, Worker, blas_threads, drawings,
+                               fmt_ms, interleaved, log, many_blas_threads, p50, p99, proposed_tree, speedup)
 
 NAME = "single"
 TITLE = "1. One drawing, in process"
@@ -47,8 +47,6 @@ def numpy_kit(ctx: Context):
         "network": Candidate(lambda i: fast.probabilities(framed[i % CASES][None]), n),
     }
     threads = blas_threads()
-    if threads is not None and threads > 1:  # the proposed fast path: BLAS on one thread
-        candidates["numpy_1"] = Candidate(lambda i: fast.predict(pngs[i % CASES]), n, context=lambda: blas_limited(1))
     right = sum(fast.predict(png).digit == d for d, _h, png in cases)
     return candidates, {"right": right, "blas_threads": threads, "backend": fast.backend}
 
@@ -79,16 +77,19 @@ def tensorflow_kit(ctx: Context):
 def run(ctx: Context) -> Section:
     cases = drawings(CASES)
     k = CASES
-    log("single: starting workers (NumPy engine without TensorFlow; Keras; the proposed patches)")
+    log("single: starting workers (NumPy engine without TensorFlow; Keras; BLAS unlimited; the proposed patches)")
+    spread = many_blas_threads()
     with proposed_tree() as (patched, patch_note), contextlib.ExitStack() as stack:
         np_worker = stack.enter_context(Worker("benchmarks.single:numpy_kit", ctx))
         tf_worker = stack.enter_context(Worker("benchmarks.single:tensorflow_kit", ctx))
         threads = np_worker.info["blas_threads"]
-        one_thread = threads is not None and threads > 1
         n_np, sizes = ctx.n(2000, 5), {"seed": ctx.n(200, 3), "keras": ctx.n(500, 3)}
         candidates = {name: tf_worker.candidate(name, sizes[name]) for name in ("seed", "keras")}
-        for name in ("numpy", "preprocess", "network") + (("numpy_1",) if one_thread else ()):
+        for name in ("numpy", "preprocess", "network"):
             candidates[name] = np_worker.candidate(name, n_np)
+        if spread:  # the engine as it was before its one-thread BLAS limit
+            free = stack.enter_context(Worker("benchmarks.single:numpy_kit", ctx, env=spread))
+            candidates["spread"] = free.candidate("numpy", n_np)
         if patched is not None:
             p_worker = stack.enter_context(Worker("benchmarks.single:numpy_kit", ctx, root=patched))
             for name in ("numpy", "preprocess", "network"):
@@ -122,21 +123,23 @@ def run(ctx: Context) -> Section:
           fmt_ms(p99(t["network"])), speedup(base, p50(t["network"])), "", threads or "?")
     s.add("`Predictor.predict`, Keras tf.function backend (`backend=\"keras\"`)", fmt_ms(p50(t["keras"])),
           fmt_ms(p99(t["keras"])), speedup(base, p50(t["keras"])), right["keras"], "- (TensorFlow)")
-    if one_thread:
-        s.add("`Predictor.predict`, as shipped but BLAS limited to 1 thread (threadpoolctl, around the timing loop)",
-              fmt_ms(p50(t["numpy_1"])), fmt_ms(p99(t["numpy_1"])), speedup(base, p50(t["numpy_1"])), "", 1)
+    if spread:
+        n = spread[BLAS_ENV]
+        s.add(f"`Predictor.predict`, NumPy engine with `{BLAS_ENV}={n}` (BLAS's default threads: the engine "
+              "before its one-thread limit)", fmt_ms(p50(t["spread"])), fmt_ms(p99(t["spread"])),
+              speedup(base, p50(t["spread"])), "", n)
     if patched is not None:
         s.add("`Predictor.predict` with the **proposed** patches (benchmarks/proposed/)",
               fmt_ms(p50(t["proposed_numpy"])), fmt_ms(p99(t["proposed_numpy"])),
-              speedup(base, p50(t["proposed_numpy"])), right["proposed"], "1 while it runs")
+              speedup(base, p50(t["proposed_numpy"])), right["proposed"], threads or "?")
         for how, label in (("dark_on_light", "dark ink on white"), ("transparent", "transparent canvas")):
             sub = [x for i, x in enumerate(t["proposed_numpy"]) if cases[i % k][1] == how]
             s.add(f"&nbsp;&nbsp;of which: {label}", fmt_ms(p50(sub)), fmt_ms(p99(sub)), speedup(base, p50(sub)), "",
-                  "1 while it runs")
+                  threads or "?")
         for name, label in (("preprocess", "decode + `preprocess` only"), ("network", "network only")):
             x = t[f"proposed_{name}"]
             s.add(f"&nbsp;&nbsp;split: {label}", fmt_ms(p50(x)), fmt_ms(p99(x)), speedup(base, p50(x)), "",
-                  "-" if name == "preprocess" else "1 while it runs")
+                  "-" if name == "preprocess" else threads or "?")
     s.notes.append(patch_note[0].upper() + patch_note[1:] + ".")
 
     shipped = p50(t["numpy"])

@@ -95,14 +95,14 @@ def test_gunicorn_health_check_and_errors_match_waitress(gunicorn_two_workers):
     assert bad.status_code == 400 and "error" in bad.json()
 
 
-def test_gunicorn_conf_runs_one_worker_per_core_with_blas_on_one_thread():
-    code = ("import os, runpy; os.environ.pop('OPENBLAS_NUM_THREADS', None); os.environ.pop('WEB_CONCURRENCY', None);"
-            "c = runpy.run_path('gunicorn.conf.py'); import json;"
-            "print(json.dumps([c['workers'], len(os.sched_getaffinity(0)), os.environ['OPENBLAS_NUM_THREADS'],"
+def test_gunicorn_conf_runs_one_worker_per_core_unless_told():
+    code = ("import os, runpy, json; os.environ.pop('WEB_CONCURRENCY', None); os.environ.pop('GUNICORN_BIND', None);"
+            "c = runpy.run_path('gunicorn.conf.py'); os.environ['WEB_CONCURRENCY'] = '3';"
+            "print(json.dumps([c['workers'], len(os.sched_getaffinity(0)), runpy.run_path('gunicorn.conf.py')['workers'],"
             " c['bind'], callable(c['post_worker_init'])]))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
-    workers, cores, blas, bind, hook = json.loads(out.stdout)
-    assert workers == cores and blas == "1" and bind == "127.0.0.1:8000" and hook
+    workers, cores, told, bind, hook = json.loads(out.stdout)
+    assert workers == cores and told == 3 and bind == "127.0.0.1:8000" and hook
 
 
 # --- the load generator against a real server ----------------------------------------------------
