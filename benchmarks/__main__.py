@@ -13,11 +13,12 @@ import argparse
 import importlib
 import os
 import sys
+import tempfile
 import time
 import traceback
 from pathlib import Path
 
-from benchmarks.common import Context, Section, load_average, log, machine, now
+from benchmarks.common import CACHE_ENV, Context, Section, load_average, log, machine, now
 from benchmarks.report import ORDER, load, merge, write
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results.md"
@@ -69,9 +70,12 @@ def main(argv: list[str] | None = None) -> int:
     log(f"parts: {', '.join(names)}{' (tiny mode)' if args.tiny else ''}; load average {load_average()}")
     info = machine()  # before anything changes BLAS threads
     sections = []
-    for name in names:
-        log(f"--- {name}")
-        sections.append(run_part(name, ctx))
+    with tempfile.TemporaryDirectory(prefix="digitrec-bench-") as cache:
+        os.environ[CACHE_ENV] = cache  # the drawings, made once per run for every process
+        for name in names:
+            log(f"--- {name}")
+            sections.append(run_part(name, ctx))
+        del os.environ[CACHE_ENV]
     command = "python -m benchmarks" + (" --tiny" if args.tiny else "") + \
         (f" --only {','.join(names)}" if args.only else "")
     data = merge(load(out) if (out is not None and args.only) else {}, info, sections)

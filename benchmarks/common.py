@@ -120,6 +120,7 @@ class Candidate:
     fn: Callable[[int], Any]
     n: int
     context: Callable[[], contextlib.AbstractContextManager] | None = None
+    warmup: int = 3  # untimed calls first (caches, allocations, tracing)
 
     def measure(self, offset: int, count: int) -> list[float]:
         with self.context() if self.context else contextlib.nullcontext():
@@ -201,8 +202,8 @@ def interleaved(candidates: dict[str, Candidate | Remote], rounds: int, warmup: 
     """
     times: dict[str, list[float]] = {name: [] for name in candidates}
     for c in candidates.values():
-        if isinstance(c, Candidate) and warmup:
-            c.measure(0, warmup)
+        if isinstance(c, Candidate) and min(warmup, c.warmup):
+            c.measure(0, min(warmup, c.warmup))
     for r in range(rounds):
         for name, c in candidates.items():
             share = c.n // rounds + (1 if r < c.n % rounds else 0)
@@ -253,8 +254,21 @@ def many_blas_threads() -> dict[str, str]:
 # --- drawings ---------------------------------------------------------------------------------
 
 
+CACHE_ENV = "DIGITREC_BENCH_CACHE"  # a folder where the benchmark's processes share their drawings
+
+
 def drawings(n: int, seed: int = 0, styles: Sequence[str] = STYLES) -> list[tuple[int, str, bytes]]:
-    """``n`` 280x280 canvas PNGs as (digit, style, png): the styles in turn, then digits 0-9 in turn."""
+    """``n`` 280x280 canvas PNGs as (digit, style, png): the styles in turn, then digits 0-9 in turn.
+
+    Deterministic; cached in ``$DIGITREC_BENCH_CACHE`` when set (``python -m benchmarks`` sets it),
+    so the worker processes of one run do not each draw the same thousand digits again.
+    """
+    import pickle
+
+    cache = os.environ.get(CACHE_ENV)
+    path = Path(cache) / f"drawings-{n}-{seed}-{'-'.join(styles)}.pickle" if cache else None
+    if path is not None and path.is_file():
+        return pickle.loads(path.read_bytes())
     from digitrec.drawings import pen_digit, to_png
 
     rng = np.random.default_rng(seed)
@@ -262,6 +276,10 @@ def drawings(n: int, seed: int = 0, styles: Sequence[str] = STYLES) -> list[tupl
     for i in range(n):
         digit, how = (i // len(styles)) % 10, styles[i % len(styles)]
         out.append((digit, how, to_png(pen_digit(digit, rng, how))))
+    if path is not None:
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(pickle.dumps(out))
+        tmp.replace(path)  # atomic: a concurrent reader sees the whole file or none
     return out
 
 

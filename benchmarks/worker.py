@@ -26,7 +26,8 @@ def main(argv: list[str]) -> int:
     try:
         candidates, info = getattr(importlib.import_module(module_name), func)(Context(tiny=tiny))
         for c in candidates.values():  # warm-up: first calls pay for caches, allocations, tracing
-            c.measure(0, 3)
+            if c.warmup:
+                c.measure(0, c.warmup)
     except Exception as exc:
         candidates, info = {}, {"error": f"{type(exc).__name__}: {exc}"}
 
