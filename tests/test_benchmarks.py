@@ -191,3 +191,12 @@ def test_merge_replaces_only_the_parts_measured(tmp_path):
     text = report.render(data, "cmd")
     assert text.index("title single") < text.index("title batch") < text.index("title memory")
     assert "| target memory | goal | 2 | met |" in text
+
+
+def test_every_proposed_patch_applies_to_this_tree():
+    """A patch in benchmarks/proposed/ that no longer applies has landed (delete it) or gone stale (redo it)."""
+    patches = sorted((ROOT / "benchmarks" / "proposed").glob("*.diff"))
+    for patch in patches:
+        check = subprocess.run(["git", "apply", "--check", str(patch)], cwd=ROOT, capture_output=True, text=True,
+                               timeout=60)
+        assert check.returncode == 0, f"{patch.name}: {check.stderr}"

@@ -98,6 +98,23 @@ def test_a_preprocessed_drawing_gets_the_apps_answer(exported, predictor, drawin
         assert int(probs.argmax()) == digit == predictor.predict(png).digit
 
 
+def test_the_documented_rest_request_fits_the_signature(exported, drawing_png):
+    """docs/performance.md's TensorFlow Serving client: its JSON body, as the server turns it into a tensor."""
+    import json
+
+    import tensorflow as tf
+
+    from digitrec import preprocess
+
+    framed = preprocess(drawing_png(8))
+    body = json.loads(json.dumps({"signature_name": "serving_default", "instances": [framed[..., None].tolist()]}))
+    batch = np.asarray(body["instances"], dtype=np.float32)  # what the server builds from "instances"
+    assert batch.shape == (1, 28, 28, 1)
+    serve = tf.saved_model.load(str(exported[0])).signatures[body["signature_name"]]
+    predictions = serve(digit=tf.constant(batch))["probabilities"].numpy().tolist()
+    assert max(range(10), key=predictions[0].__getitem__) == 8
+
+
 @pytest.mark.xfail(strict=True, reason="digitrec/export.py passes a sigmoid model's raw outputs through; "
                                         "fix: benchmarks/proposed/export-probabilities.diff")
 def test_a_sigmoid_model_exports_probabilities_that_sum_to_one(tmp_path, test_images):
