@@ -67,6 +67,7 @@ def tiny_run(tmp_path_factory):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # the tiny run itself takes 1-4 minutes on a busy machine
 def test_tiny_run_succeeds_and_prints_what_it_writes(tiny_run):
     result, out = tiny_run
     assert result.returncode == 0, result.stderr[-3000:]
@@ -76,6 +77,7 @@ def test_tiny_run_succeeds_and_prints_what_it_writes(tiny_run):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # the tiny run itself takes 1-4 minutes on a busy machine
 def test_report_has_machine_targets_and_every_part_in_order(tiny_run):
     _result, out = tiny_run
     text = out.read_text()
@@ -93,6 +95,7 @@ def test_report_has_machine_targets_and_every_part_in_order(tiny_run):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # the tiny run itself takes 1-4 minutes on a busy machine
 def test_every_table_is_rectangular_and_every_part_has_a_baseline(tiny_run):
     _result, out = tiny_run
     text = out.read_text()
@@ -109,6 +112,7 @@ def test_every_table_is_rectangular_and_every_part_has_a_baseline(tiny_run):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # the tiny run itself takes 1-4 minutes on a busy machine
 def test_targets_table_names_each_target_with_a_verdict(tiny_run):
     _result, out = tiny_run
     text = out.read_text()
@@ -121,6 +125,7 @@ def test_targets_table_names_each_target_with_a_verdict(tiny_run):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # the tiny run itself takes 1-4 minutes on a busy machine
 def test_single_part_splits_the_time_and_compares_backends(tiny_run):
     text = tiny_run[1].read_text()
     part = text[text.index(PARTS["single"]):text.index(PARTS["batch"])]
@@ -130,6 +135,7 @@ def test_single_part_splits_the_time_and_compares_backends(tiny_run):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # the tiny run itself takes 1-4 minutes on a busy machine
 def test_json_beside_the_report_holds_every_part(tiny_run):
     data = json.loads(tiny_run[1].with_suffix(".json").read_text())
     assert list(data["sections"]) == list(PARTS)
@@ -139,6 +145,7 @@ def test_json_beside_the_report_holds_every_part(tiny_run):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # the tiny run itself takes 1-4 minutes on a busy machine
 def test_only_reruns_one_part_and_keeps_the_others(tiny_run):
     _result, out = tiny_run
     before = json.loads(out.with_suffix(".json").read_text())["sections"]
