@@ -134,8 +134,10 @@ def run(ctx: Context) -> Section:
                                 verdict(r)))
     s.notes.append(patch_note[0].upper() + patch_note[1:] + ".")
     s.notes += [
-        "Scaling: one Python process answers one request at a time (the GIL): more waitress threads only "
-        "overlap the network I/O. Worker processes (gunicorn -w N) use more cores, one worker per core.",
+        "Threads in one Python process share one interpreter lock, so more waitress threads add no compute: "
+        "compare `--threads 1`, 4 and 8 at the same concurrency. Worker processes (gunicorn -w N) can use N "
+        "cores, but only cores that are free: on a machine busy with other work they gain little, so judge "
+        "them from a run on a quiet machine.",
         "gunicorn's sync workers close the connection after each answer (no keep-alive), so each request "
         "there pays a TCP connect on loopback; the gthread worker keeps connections open.",
     ]
