@@ -115,6 +115,7 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_predict(args) -> int:
+    from digitrec.predict import format_percent
     from digitrec.preprocess import InvalidImage
 
     predictor = _load(args)
@@ -131,7 +132,7 @@ def cmd_predict(args) -> int:
         elif result.blank:
             print(f"{path}: blank (no digit drawn)")
         else:
-            top = ", ".join(f"{d} ({100 * p:.1f}%)" for d, p in result.top(max(1, args.top)))
+            top = ", ".join(f"{d} ({format_percent(p)})" for d, p in result.top(max(1, args.top)))
             print(f"{path}: {top}")
     return 1 if failed else 0
 

@@ -9,6 +9,8 @@ same ``Predictor.predict`` path the apps use:
   joined strokes), with a seed never used for training, centred or at random size and place,
   with thin or thick pens, in each canvas style. Optimistic (same generator as the training
   extras), but it shows whether rendering variants cost accuracy.
+- ``mnist_scans``: MNIST test digits as low-resolution scanning pipelines store them (16x16 or
+  8x8 counts, stretched to fill the square or not, thresholded or grey).
 - ``load_digits_heldout``: scikit-learn's 8x8 scans by writers after the first 900 images, which
   training never sees: real handwriting from outside the US.
 """
@@ -72,6 +74,14 @@ def pen_drawings(predictor: Predictor, n: int = 1000) -> dict[str, dict]:
     return out
 
 
+def mnist_scans(predictor: Predictor, images: np.ndarray, labels: np.ndarray, n: int | None = None) -> dict:
+    """MNIST test digits through ``synth.scan_like`` (16x16 / 8x8, stretched or not), then ``Predictor``."""
+    from digitrec.synth import scan_like
+
+    n = len(images) if n is None else min(n, len(images))
+    return _accuracy(predictor, lambda i, rng: (scan_like(images[i], rng), int(labels[i])), n, PROXY_SEED + 2)
+
+
 def load_digits_heldout(predictor: Predictor, start: int = 900) -> dict:
     from sklearn.datasets import load_digits
 
@@ -86,6 +96,7 @@ def drawn(predictor: Predictor, mnist_images: np.ndarray, mnist_labels: np.ndarr
     start = time.perf_counter()
     results = {"mnist_canvas": mnist_canvas(predictor, mnist_images, mnist_labels, n_mnist)}
     results.update(pen_drawings(predictor, n_pen))
+    results["mnist_scans"] = mnist_scans(predictor, mnist_images, mnist_labels, n_mnist)
     results["load_digits_heldout"] = load_digits_heldout(predictor)
     results["seconds"] = round(time.perf_counter() - start, 1)
     return results

@@ -60,6 +60,16 @@ class Prediction:
 BLANK_PROBABILITIES = (0.1,) * 10
 
 
+def format_percent(p: float) -> str:
+    """A probability for people: float32 softmax saturates to exactly 1 and 0, but the network is
+    never certain, so the ends read ">99.9%" and "<0.1%" instead of "100.0%" and "0.0%"."""
+    if p < 0.0005:
+        return "<0.1%"
+    if p >= 0.9995:
+        return ">99.9%"
+    return f"{p:.1%}"
+
+
 def _blank() -> Prediction:
     return Prediction(None, BLANK_PROBABILITIES, 0.0, np.zeros((SIZE, SIZE), np.float32))
 
@@ -158,7 +168,12 @@ def _numpy_forward(path: Path):
         return None, None, f"not supported by the NumPy engine ({exc})"
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
         raise ModelError(f"{path} is not a readable .keras model ({exc}): {TRAIN_HINT}") from None
-    _check_shapes(path, net.input_shape, net(np.zeros((1, SIZE, SIZE, 1), np.float32)).shape)
+    _check_input(path, net.input_shape)
+    try:
+        out_shape = net(np.zeros((1, SIZE, SIZE, 1), np.float32)).shape
+    except ValueError as exc:  # weights that do not fit the layers: a broken or foreign file
+        raise ModelError(f"{path}: its weights do not fit its layers ({exc}); {TRAIN_HINT}") from None
+    _check_output(path, out_shape)
     return net, net.output_activation, None
 
 
@@ -171,7 +186,8 @@ def _keras_forward(path: Path):
         model = keras.models.load_model(path, compile=False)
     except Exception as exc:  # Keras raises many types for broken files
         raise ModelError(f"{path} is not a loadable Keras model ({type(exc).__name__}): {TRAIN_HINT}") from None
-    _check_shapes(path, tuple(model.input_shape[1:]), tuple(model.output_shape))
+    _check_input(path, tuple(model.input_shape[1:]))
+    _check_output(path, tuple(model.output_shape))
     activation = getattr(model.layers[-1], "activation", None)
     name = getattr(activation, "__name__", "linear")
     fn = tf.function(lambda x: model(x, training=False),
@@ -179,9 +195,12 @@ def _keras_forward(path: Path):
     return (lambda x: fn(tf.constant(x)).numpy()), name
 
 
-def _check_shapes(path: Path, input_shape: tuple, output_shape: tuple) -> None:
+def _check_input(path: Path, input_shape: tuple) -> None:
     if tuple(input_shape) != (SIZE, SIZE, 1):
         raise ModelError(f"{path} expects input {tuple(input_shape)}, not ({SIZE}, {SIZE}, 1): "
                          f"it is not a digit model for this app; {TRAIN_HINT}")
+
+
+def _check_output(path: Path, output_shape: tuple) -> None:
     if output_shape[-1] != 10:
         raise ModelError(f"{path} has {output_shape[-1]} outputs, not 10 digits; {TRAIN_HINT}")

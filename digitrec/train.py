@@ -31,6 +31,7 @@ class TrainConfig:
     seed: int = 42
     quick: bool = False
     synthetic: int = 30_000  # pen-drawn digits in other styles (default model only)
+    scans: int = 15_000  # MNIST training digits as low-resolution scanning pipelines store them
     load_digits_share: int = 900  # first N of scikit-learn's digits, by writer order; the rest stay held out
     load_digits_repeat: int = 5
     augment: bool = True
@@ -43,25 +44,26 @@ class TrainConfig:
         return 3 if self.model == "seed" else 24
 
 
-def style_data(cfg: TrainConfig) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Handwriting MNIST lacks: synthetic pen drawings and held-in scikit-learn digits, framed."""
+def style_data(cfg: TrainConfig, mnist_images: np.ndarray, mnist_labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Handwriting MNIST lacks, framed by ``preprocess``: synthetic pen drawings in other styles,
+    MNIST digits as low-resolution scans, and the first writers of scikit-learn's digits."""
     from sklearn.datasets import load_digits
 
     from digitrec import synth
     from digitrec.preprocess import preprocess
 
-    n_synth = min(cfg.synthetic, 500) if cfg.quick else cfg.synthetic
-    sx, sy = synth.make_dataset(n_synth, seed=cfg.seed)
+    shrink = (lambda n: min(n, 300)) if cfg.quick else (lambda n: n)
+    px, py = synth.make_dataset(shrink(cfg.synthetic), seed=cfg.seed)
+    sx, sy = synth.make_scans(mnist_images, mnist_labels, min(shrink(cfg.scans), len(mnist_images)), seed=cfg.seed)
     digits = load_digits()
-    share = min(cfg.load_digits_share, 100) if cfg.quick else cfg.load_digits_share
+    share = shrink(cfg.load_digits_share)
     framed = [preprocess(img) for img in digits.images[:share]]
     keep = [i for i, f in enumerate(framed) if f is not None]
-    dx = np.stack([framed[i] for i in keep])
-    dy = digits.target[:share][keep].astype(np.uint8)
-    dx, dy = np.tile(dx, (cfg.load_digits_repeat, 1, 1)), np.tile(dy, cfg.load_digits_repeat)
-    info = {"synthetic_drawings": int(n_synth), "load_digits_train": int(len(keep)),
+    dx = np.tile(np.stack([framed[i] for i in keep]), (cfg.load_digits_repeat, 1, 1))
+    dy = np.tile(digits.target[:share][keep].astype(np.uint8), cfg.load_digits_repeat)
+    info = {"synthetic_drawings": len(px), "mnist_scans": len(sx), "load_digits_train": len(keep),
             "load_digits_repeat": cfg.load_digits_repeat}
-    return np.concatenate([sx, dx]), np.concatenate([sy, dy]), info
+    return np.concatenate([px, sx, dx]), np.concatenate([py, sy, dy]), info
 
 
 def make_dataset(x: np.ndarray, y: np.ndarray, cfg: TrainConfig, augment: bool):
@@ -105,8 +107,8 @@ def train(cfg: TrainConfig, data_dir: str | None = None, out: str | os.PathLike 
 
     extra_info: dict = {}
     improved = cfg.model != "seed"
-    if improved and (cfg.synthetic or cfg.load_digits_share):
-        ex, ey, extra_info = style_data(cfg)
+    if improved and (cfg.synthetic or cfg.scans or cfg.load_digits_share):
+        ex, ey, extra_info = style_data(cfg, mnist.train.images[:len(x_train)], y_train)
         x_train, y_train = np.concatenate([x_train, ex]), np.concatenate([y_train, ey])
 
     epochs = cfg.resolved_epochs()
@@ -126,8 +128,9 @@ def train(cfg: TrainConfig, data_dir: str | None = None, out: str | os.PathLike 
         verbose = 1 if sys.stdout.isatty() else 2
     start = time.perf_counter()
     history = model.fit(train_ds, epochs=epochs, steps_per_epoch=steps,
-                        validation_data=(x_val[..., None], y_val), verbose=verbose)
+                        validation_data=(x_val[..., None], y_val), shuffle=False, verbose=verbose)
     seconds = time.perf_counter() - start
+    calibration = calibrate(model, x_val, y_val, cfg) if improved else None
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -151,6 +154,7 @@ def train(cfg: TrainConfig, data_dir: str | None = None, out: str | os.PathLike 
             "train_images": int(len(x_train)),
             "augmentation": _augment_info(improved and cfg.augment),
             "extra_data": extra_info,
+            "calibration": calibration,
             "seconds": round(seconds, 1),
             "images_per_second": round(epochs * steps * cfg.batch_size / seconds, 1),
             "history": {k: [round(float(v), 5) for v in vals] for k, vals in history.history.items()},
@@ -159,6 +163,24 @@ def train(cfg: TrainConfig, data_dir: str | None = None, out: str | os.PathLike 
     )
     model_card.write(out, card)
     return card
+
+
+def calibrate(model, x_val: np.ndarray, y_val: np.ndarray, cfg: TrainConfig) -> dict:
+    """Fit a softmax temperature on held-out MNIST plus held-out drawings and scans; fold it in."""
+    from digitrec import synth
+    from digitrec.calibrate import expected_calibration_error, fit_temperature, fold_temperature, rescale
+
+    n = 100 if cfg.quick else 1_000
+    px, py = synth.make_dataset(n, seed=cfg.seed + 1)  # other seeds than training's
+    sx, sy = synth.make_scans((x_val * 255).astype(np.uint8), y_val, min(n, len(x_val)), seed=cfg.seed + 1)
+    x = np.concatenate([x_val, px, sx])[..., None]
+    y = np.concatenate([y_val, py, sy]).astype(int)
+    probs = model.predict(x, batch_size=1000, verbose=0)
+    temperature = fit_temperature(probs, y)
+    fold_temperature(model, temperature)
+    return {"temperature": round(temperature, 4), "images": int(len(y)),
+            "ece_before": round(expected_calibration_error(probs, y), 5),
+            "ece_after": round(expected_calibration_error(rescale(probs, temperature), y), 5)}
 
 
 def _augment_info(on: bool) -> dict | None:

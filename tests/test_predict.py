@@ -14,6 +14,7 @@ import pytest
 from digitrec import InvalidImage, ModelError, Prediction, Predictor
 from digitrec.drawings import STYLES, mnist_digit, pen_digit
 from digitrec.paths import DEFAULT_MODEL
+from digitrec.predict import format_percent
 
 
 def test_committed_model_loads_on_the_numpy_fast_path(predictor):
@@ -32,6 +33,12 @@ def test_prediction_fields(predictor, drawing_png):
     assert result.top(3)[0] == (3, result.confidence) and len(result.top(3)) == 3
     d = result.to_dict()
     assert d["digit"] == 3 and len(d["probabilities"]) == 10 and json.dumps(d)
+
+
+@pytest.mark.parametrize("p, text", [(1.0, ">99.9%"), (0.99951, ">99.9%"), (0.9994, "99.9%"), (0.5, "50.0%"),
+                                     (0.0004, "<0.1%"), (0.0, "<0.1%")])
+def test_percentages_never_claim_certainty(p, text):
+    assert format_percent(p) == text
 
 
 def test_blank_canvas(predictor):

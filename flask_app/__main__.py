@@ -1,0 +1,55 @@
+"""``python -m flask_app``: the production server (waitress), debug always off.
+
+    python -m flask_app [--host 127.0.0.1] [--port 5000] [--threads 4] [--model FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from flask import Flask
+
+from digitrec import ModelError
+from flask_app import create_app
+
+log = logging.getLogger("flask_app")
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="python -m flask_app", description="Serve the digitrec web page and API.")
+    ap.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1; "
+                                                        "0.0.0.0 for every interface)")
+    ap.add_argument("--port", type=int, default=5000, help="default 5000")
+    ap.add_argument("--threads", type=int, default=4, help="worker threads (default 4)")
+    ap.add_argument("--model", help="model file (default: $DIGITREC_MODEL, else models/digit_recognizer.keras)")
+    return ap
+
+
+def production_app(model: str | None = None) -> Flask:
+    """The app as production serves it: FLASK_DEBUG and friends cannot switch debug on here."""
+    app = create_app({"MODEL": model} if model else None)
+    app.debug = False  # Flask reads FLASK_DEBUG when it builds the config; that is for `flask run` only
+    app.testing = False
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        app = production_app(args.model)
+    except ModelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    from waitress import serve
+
+    p = app.extensions["digitrec"]
+    log.info("model %s (%s engine), %d threads", p.path, p.backend, args.threads)  # waitress logs the URL
+    serve(app, host=args.host, port=args.port, threads=args.threads, ident="digitrec")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""The page, the health check and the prediction API."""
+
+from __future__ import annotations
+
+import base64
+import io
+from typing import Any
+
+import numpy as np
+from flask import Blueprint, current_app, render_template, request
+from PIL import Image
+from werkzeug.exceptions import BadRequest
+
+from digitrec import Prediction, Predictor
+from flask_app.errors import ApiError
+
+bp = Blueprint("digitrec", __name__)
+
+JSON_SHAPE = '{"image": "data:image/png;base64,..."}'
+
+
+def predictor() -> Predictor:
+    return current_app.extensions["digitrec"]
+
+
+@bp.get("/")
+def index() -> str:
+    return render_template("index.html")
+
+
+@bp.get("/healthz")
+def healthz() -> dict[str, Any]:
+    p = predictor()
+    # The file name only: a health check has no business revealing the server's paths.
+    return {"status": "ok", "model": p.path.name, "backend": p.backend, "debug": current_app.debug}
+
+
+@bp.post("/api/predict")
+def predict() -> dict[str, Any]:
+    """A drawing -> ``{"digit", "confidence", "probabilities", "model_input"}``.
+
+    Raises ``ApiError`` for malformed requests; ``InvalidImage`` from digitrec for bad images.
+    """
+    prediction = predictor().predict(drawing_from_request())
+    return answer(prediction)
+
+
+def answer(prediction: Prediction) -> dict[str, Any]:
+    """The three documented fields plus the 28x28 image the network saw (null when blank)."""
+    return {**prediction.to_dict(),
+            "model_input": None if prediction.blank else png_data_url(prediction.model_input)}
+
+
+def png_data_url(image: np.ndarray) -> str:
+    """A float [0, 1] array as a PNG data URL: ~300 bytes for 28x28, shown pixelated by the page."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def drawing_from_request() -> str | bytes:
+    """The drawing sent as JSON (a data URL) or as a multipart upload (a file, or a data URL field)."""
+    if request.is_json:
+        try:
+            body = request.get_json()
+        except BadRequest:
+            raise ApiError(400, f"the body is not valid JSON; send {JSON_SHAPE}") from None
+        if not isinstance(body, dict):
+            raise ApiError(400, f"expected a JSON object like {JSON_SHAPE}")
+        if "image" not in body:
+            raise ApiError(400, f'missing field "image"; send {JSON_SHAPE}')
+        image = body["image"]
+        if not isinstance(image, str):
+            raise ApiError(400, f'field "image" must be a string (a data URL), not {_json_type(image)}')
+        return image
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("image")
+        if upload is not None:
+            data = upload.read()
+            if not data:
+                raise ApiError(400, 'the uploaded file "image" is empty')
+            return data
+        if "image" in request.form:  # curl -F 'image=data:image/png;base64,...'
+            return request.form["image"]
+        raise ApiError(400, 'missing file field "image" in the multipart form')
+    raise ApiError(415, f"unsupported content type {request.mimetype or 'none'!r}: send application/json "
+                        f'{JSON_SHAPE} or multipart/form-data with a file field "image"')
+
+
+def _json_type(value: Any) -> str:
+    names = {bool: "a boolean", int: "a number", float: "a number", list: "an array", dict: "an object"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)

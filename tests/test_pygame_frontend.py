@@ -1,0 +1,263 @@
+"""The Pygame front end, headless (SDL's dummy driver): posted mouse and key events go through the
+same loop step ``main()`` runs, on the committed model."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pygame
+import pytest
+
+import pygame_frontend as front
+from digitrec.drawings import pen_paths
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def app(predictor):
+    pygame.display.init()
+    pygame.font.init()
+    canvas = front.Canvas()
+    screen = pygame.display.set_mode(front.Layout(canvas.size).window)
+    pygame.event.clear()  # window events from set_mode: each test starts with an empty queue
+    yield front.App(predictor, screen, canvas)
+    pygame.quit()
+
+
+def post(kind: int, **attrs) -> None:
+    pygame.event.post(pygame.event.Event(kind, **attrs))
+
+
+def press(key: int) -> None:
+    post(pygame.KEYDOWN, key=key)
+
+
+def post_stroke(points, origin: tuple[int, int], release: bool = True) -> None:
+    """One pen stroke as a user makes it: press, moves with the left button held, release."""
+    pts = [(round(x + origin[0]), round(y + origin[1])) for x, y in points]
+    post(pygame.MOUSEBUTTONDOWN, pos=pts[0], button=1)
+    for prev, pos in zip(pts, pts[1:]):
+        post(pygame.MOUSEMOTION, pos=pos, rel=(pos[0] - prev[0], pos[1] - prev[1]), buttons=(1, 0, 0))
+    if release:
+        post(pygame.MOUSEBUTTONUP, pos=pts[-1], button=1)
+
+
+def draw_digit(app: front.App, digit: int, release: bool = True) -> None:
+    strokes = pen_paths(digit, canvas=app.canvas.size)
+    for i, stroke in enumerate(strokes):
+        post_stroke(stroke, app.layout.canvas.topleft, release=release or i < len(strokes) - 1)
+
+
+def painted(app: front.App, rect: pygame.Rect, colour: tuple[int, int, int]) -> int:
+    """How many pixels of ``rect`` on screen are (nearly) ``colour``: proof that something was drawn."""
+    pixels = pygame.surfarray.array3d(app.screen.subsurface(rect)).astype(int)
+    return int((np.abs(pixels - colour).sum(axis=2) < 60).sum())
+
+
+# --- drawing through events --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("digit", range(10))
+def test_drawn_digit_is_recognized_and_shown(app, digit):
+    draw_digit(app, digit)
+    assert app.step()
+
+    assert len(app.canvas.strokes) == len(pen_paths(digit)) and not app.canvas.drawing
+    assert app.prediction is not None and app.prediction.digit == digit
+    assert front.headline(app.prediction) == str(digit)
+    assert front.confidence_text(app.prediction).startswith("confidence ")
+    # On screen: ink on the canvas, the big digit in the answer box, the top bar highlighted.
+    assert painted(app, app.layout.canvas, front.INK) > 1000
+    assert painted(app, app.layout.answer, front.TEXT) > 300
+    top_bar = pygame.Rect(app.layout.bars.left, app.layout.bars.top + digit * front.BAR_ROW,
+                          app.layout.bars.width, front.BAR_ROW)
+    assert painted(app, top_bar, front.ACCENT) > 0.5 * app.prediction.confidence * top_bar.width * 4
+
+
+def test_fast_stroke_has_no_gaps(app):
+    """Two motion events far apart (a quick flick) still ink every pixel between them."""
+    y = app.layout.canvas.top + 180
+    post(pygame.MOUSEBUTTONDOWN, pos=(app.layout.canvas.left + 40, y), button=1)
+    post(pygame.MOUSEMOTION, pos=(app.layout.canvas.left + 320, y), rel=(280, 0), buttons=(1, 0, 0))
+    post(pygame.MOUSEBUTTONUP, pos=(app.layout.canvas.left + 320, y), button=1)
+    app.step()
+
+    row = app.canvas.as_array()[180, 40:321]
+    assert (row.max(axis=1) < 60).all()  # dark ink the whole way
+    band = app.canvas.as_array()[:, 180].max(axis=1) < 128
+    assert 0.8 * app.canvas.pen <= band.sum() <= 1.3 * app.canvas.pen  # as thick as the pen
+
+
+def test_stroke_leaving_the_canvas_keeps_drawing_when_it_returns(app):
+    left, top = app.layout.canvas.topleft
+    post(pygame.MOUSEBUTTONDOWN, pos=(left + 100, top + 100), button=1)
+    post(pygame.MOUSEMOTION, pos=(left - 50, top + 100), rel=(-150, 0), buttons=(1, 0, 0))
+    post(pygame.MOUSEMOTION, pos=(left + 100, top + 250), rel=(150, 150), buttons=(1, 0, 0))
+    post(pygame.MOUSEBUTTONUP, pos=(left + 100, top + 250), button=1)
+    app.step()
+    assert app.canvas.strokes == [[(100.0, 100.0), (-50.0, 100.0), (100.0, 250.0)]]
+    assert app.canvas.as_array()[250, 100].max() < 60
+
+
+def test_enter_predicts(app):
+    draw_digit(app, 7, release=False)  # the pen is still down: no answer yet
+    app.step()
+    assert app.canvas.drawing and app.prediction is None
+    press(pygame.K_RETURN)
+    app.step()
+    assert app.prediction.digit == 7
+
+    app.prediction = None
+    press(pygame.K_KP_ENTER)
+    app.step()
+    assert app.prediction.digit == 7
+
+
+@pytest.mark.parametrize("key", [pygame.K_c, pygame.K_BACKSPACE])
+def test_clear_keys_empty_the_canvas_and_the_answer(app, key):
+    draw_digit(app, 2)
+    app.step()
+    assert app.prediction.digit == 2
+
+    press(key)
+    app.step()
+    assert app.canvas.empty and app.prediction is None
+    assert front.headline(app.prediction) == "draw a digit"
+    assert (app.canvas.as_array() == front.PAPER).all()
+    assert painted(app, app.layout.canvas, front.INK) == 0
+    assert painted(app, app.layout.bars, front.ACCENT) == 0
+
+
+def test_blank_canvas_says_draw_a_digit(app):
+    app.step()
+    assert app.prediction is None and front.headline(app.prediction) == "draw a digit"
+    assert painted(app, app.layout.answer, front.MUTED) > 100  # the invitation is on screen
+
+    press(pygame.K_RETURN)  # asking about an empty canvas is an answer too: blank
+    app.step()
+    assert app.prediction.blank
+    assert front.headline(app.prediction) == "draw a digit" and front.confidence_text(app.prediction) == ""
+    assert painted(app, app.layout.bars, front.ACCENT) == 0
+
+
+def test_click_without_moving_leaves_a_dot(app):
+    pos = (app.layout.canvas.left + 150, app.layout.canvas.top + 150)
+    post(pygame.MOUSEBUTTONDOWN, pos=pos, button=1)
+    post(pygame.MOUSEBUTTONUP, pos=pos, button=1)
+    assert app.step()
+    assert app.canvas.strokes == [[(150.0, 150.0)]] and not app.canvas.drawing
+    assert app.canvas.as_array()[150, 150].max() < 60
+    assert app.prediction is not None  # whatever a dot looks like to the model, it answers
+
+
+def test_other_buttons_and_clicks_outside_the_canvas_do_not_draw(app):
+    inside = (app.layout.canvas.left + 100, app.layout.canvas.top + 100)
+    post(pygame.MOUSEBUTTONDOWN, pos=inside, button=3)
+    post(pygame.MOUSEMOTION, pos=(inside[0] + 50, inside[1]), rel=(50, 0), buttons=(0, 0, 1))
+    post(pygame.MOUSEBUTTONUP, pos=inside, button=3)
+    outside = app.layout.preview.center
+    post(pygame.MOUSEBUTTONDOWN, pos=outside, button=1)
+    post(pygame.MOUSEMOTION, pos=inside, rel=(0, 0), buttons=(1, 0, 0))
+    post(pygame.MOUSEBUTTONUP, pos=inside, button=1)
+    post(pygame.MOUSEMOTION, pos=inside, rel=(5, 5), buttons=(0, 0, 0))  # hovering
+    app.step()
+    assert app.canvas.empty and app.prediction is None
+
+
+@pytest.mark.parametrize("event", [
+    pygame.event.Event(pygame.KEYDOWN, key=pygame.K_ESCAPE),
+    pygame.event.Event(pygame.QUIT),
+], ids=["escape", "close-window"])
+def test_escape_or_closing_the_window_stops(app, event):
+    assert app.step()
+    pygame.event.post(event)
+    assert app.step() is False and app.running is False
+
+
+@pytest.mark.parametrize("size", [front.MIN_CANVAS, 280, 480])
+def test_other_canvas_sizes(predictor, size):
+    pygame.display.init()
+    pygame.font.init()
+    try:
+        canvas = front.Canvas(size)
+        app = front.App(predictor, pygame.display.set_mode(front.Layout(size).window), canvas)
+        draw_digit(app, 5)
+        app.step()
+        assert app.prediction.digit == 5
+        assert app.layout.help.bottom < app.layout.window[1]
+    finally:
+        pygame.quit()
+
+
+# --- the real loop and main() ------------------------------------------------------------------
+
+
+def test_run_loop_starts_draws_and_stops(app):
+    draw_digit(app, 4)
+    post(pygame.QUIT)
+    front.run(app)  # returns only because of the QUIT
+    assert app.prediction.digit == 4 and not app.running
+
+
+def test_main_opens_the_window_and_quits(predictor):
+    pygame.display.init()  # main() keeps what is already queued: a drawing, then closing the window
+    for stroke in pen_paths(8):
+        post_stroke(stroke, front.Layout(front.CANVAS).canvas.topleft)
+    post(pygame.QUIT)
+    assert front.main(["--model", str(predictor.path)]) == 0
+    assert not pygame.display.get_init()  # and it cleaned up after itself
+
+
+def test_missing_model_exits_with_the_message_and_no_traceback(tmp_path):
+    missing = tmp_path / "nothing.keras"
+    done = subprocess.run([sys.executable, "pygame_frontend.py", "--model", str(missing)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, env={**os.environ})
+    assert done.returncode == 1
+    assert str(missing) in done.stderr and "python -m digitrec train" in done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+
+
+def test_too_small_canvas_is_refused():
+    with pytest.raises(SystemExit):
+        front.parse_args(["--canvas", "20"])
+
+
+# --- the Canvas alone --------------------------------------------------------------------------
+
+
+def test_canvas_state():
+    canvas = front.Canvas(200)
+    assert canvas.empty and canvas.as_array().shape == (200, 200, 3) and canvas.as_array().dtype == np.uint8
+    canvas.extend((10, 10))  # moving without the pen down draws nothing
+    assert canvas.empty and (canvas.as_array() == front.PAPER).all()
+
+    canvas.begin((20, 30))
+    canvas.extend((120, 30))
+    canvas.end()
+    canvas.extend((120, 150))  # pen lifted
+    assert canvas.strokes == [[(20, 30), (120, 30)]]
+    ink = canvas.as_array()
+    assert ink[30, 20:121].max() < 60 and ink[150, 120].min() > 200
+    assert abs(front.PEN_RATIO * 200 - canvas.pen) < 1e-9
+
+    canvas.clear()
+    assert canvas.empty and not canvas.drawing and (canvas.as_array() == front.PAPER).all()
+
+
+# --- the screenshot ----------------------------------------------------------------------------
+
+
+def test_screenshot_of_the_window(app, tmp_path):
+    draw_digit(app, 3)
+    app.step()
+    out = tmp_path / "pygame.png"
+    pygame.image.save(app.screen, str(out))
+    shot = pygame.image.load(str(out))
+    assert shot.get_size() == app.layout.window
+    # The committed screenshot (scripts/pygame_screenshot.py) shows the current default layout.
+    assert pygame.image.load(str(ROOT / "docs" / "pygame.png")).get_size() == app.layout.window
