@@ -70,16 +70,19 @@ def mnist_digit(image28: np.ndarray, rng: np.random.Generator, how: str) -> np.n
 
 def pen_digit(digit: int, rng: np.random.Generator, how: str = "dark_on_light", *,
               pen_px: float | None = None, scale: float | tuple[float, float] = 0.6,
-              centred: bool = True, canvas: int = CANVAS) -> np.ndarray:
+              centred: bool = True, canvas: int = CANVAS, points: int | None = None) -> np.ndarray:
     """A synthetic pen drawing of ``digit`` as a front end would send it.
 
-    ``pen_px`` is the brush width on the canvas (default: random 8-24 px, like a sketchpad brush).
+    ``pen_px`` is the brush width on the canvas (default: random 8-24 px, like a sketchpad brush);
+    ``points`` summarises the trajectory to that many points first, as pen-tablet datasets do.
     """
     from digitrec import synth
 
     frac = rng.uniform(*scale) if isinstance(scale, tuple) else scale
     pen = pen_px if pen_px is not None else rng.uniform(8, 24)
     strokes = synth.digit_strokes(digit, rng)
+    if points:
+        strokes = synth.resample(strokes, points)
     height_px = frac * canvas
     ink = synth.render(strokes, size=int(height_px / 0.8) + 1, pen=pen / height_px)
     return style(paste(ink, rng, canvas=canvas, scale=frac, centred=centred), how)

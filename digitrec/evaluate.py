@@ -33,6 +33,7 @@ PEN_VARIANTS: dict[str, dict] = {
     "random_place_size": {"centred": False, "scale": (0.3, 0.9)},
     "thin_pen": {"pen_px": 5.0},
     "thick_pen": {"pen_px": 32.0},
+    "tablet_8_points": {"points": 8, "centred": False, "scale": (0.3, 0.9)},
 }
 
 

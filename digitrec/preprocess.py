@@ -46,7 +46,17 @@ ImageLike = Union[Image.Image, np.ndarray, bytes, bytearray, memoryview, str, Pa
 
 
 class InvalidImage(ValueError):
-    """The input is not a usable image; the message says why in words a user can act on."""
+    """The input is not a usable image; the message says why in words a user can act on.
+
+    ``kind`` sorts the reasons for callers that answer differently (a web API's status code):
+    ``"malformed"`` (no image data, not a data URL, bad base64), ``"too_large"`` (bytes or pixels
+    over the limits, decompression bombs) or ``"unsupported"`` (not a readable image, or an array
+    of the wrong shape, type or values).
+    """
+
+    def __init__(self, message: str, kind: str = "unsupported"):
+        super().__init__(message)
+        self.kind = kind
 
 
 # --- decode: anything -> (grey, alpha) float32 arrays --------------------------------------------
@@ -58,27 +68,27 @@ def decode_data_url(url: str) -> bytes:
     """The bytes of a ``data:image/...;base64,...`` URL."""
     match = _DATA_URL.match(url.strip())
     if not match:
-        raise InvalidImage("expected a data URL like 'data:image/png;base64,...'")
+        raise InvalidImage("expected a data URL like 'data:image/png;base64,...'", "malformed")
     mime = (match["mime"] or "").lower()
     if not mime.startswith("image/"):
         raise InvalidImage(f"data URL has MIME type {mime or 'none'!r}, expected image/png, image/jpeg...")
     if ";base64" not in match["params"].lower():
-        raise InvalidImage("data URL is not base64-encoded")
+        raise InvalidImage("data URL is not base64-encoded", "malformed")
     data = match["data"]
     if len(data) > MAX_BYTES * 4 // 3 + 4:
-        raise InvalidImage(f"image is larger than {MAX_BYTES // 2**20} MiB")
+        raise InvalidImage(f"image is larger than {MAX_BYTES // 2**20} MiB", "too_large")
     try:
         return base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise InvalidImage(f"data URL is not valid base64: {exc}") from None
+        raise InvalidImage(f"data URL is not valid base64: {exc}", "malformed") from None
 
 
 def open_image(data: bytes) -> Image.Image:
     """Decode encoded image bytes (PNG, JPEG, WebP, GIF...) with size limits checked first."""
     if not data:
-        raise InvalidImage("empty file: no image data")
+        raise InvalidImage("empty file: no image data", "malformed")
     if len(data) > MAX_BYTES:
-        raise InvalidImage(f"image is larger than {MAX_BYTES // 2**20} MiB")
+        raise InvalidImage(f"image is larger than {MAX_BYTES // 2**20} MiB", "too_large")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -91,19 +101,20 @@ def open_image(data: bytes) -> Image.Image:
     except InvalidImage:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise InvalidImage(f"image is too large: {exc}") from None
+        raise InvalidImage(f"image is too large: {exc}", "too_large") from None
     except Exception as exc:  # PIL raises many types for broken files
-        raise InvalidImage(f"not a readable image ({type(exc).__name__}: {exc})") from None
+        detail = re.sub(r"\s*<[^>]*>", "", str(exc)) or type(exc).__name__  # no object addresses
+        raise InvalidImage(f"not a readable image ({detail})") from None
     return ImageOps.exif_transpose(img)  # phone photos store their rotation in EXIF
 
 
 def check_size(width: int, height: int) -> None:
     """Refuse empty, absurdly long or absurdly large images before touching their pixels."""
     if width < 1 or height < 1:
-        raise InvalidImage(f"image is empty ({width}x{height})")
+        raise InvalidImage(f"image is empty ({width}x{height})", "malformed")
     if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
         raise InvalidImage(
-            f"image is {width}x{height}; the limit is {MAX_PIXELS:,} pixels and {MAX_SIDE} per side"
+            f"image is {width}x{height}; the limit is {MAX_PIXELS:,} pixels and {MAX_SIDE} per side", "too_large"
         )
 
 

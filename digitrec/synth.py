@@ -191,10 +191,17 @@ def render(
     return np.asarray(img)
 
 
-def draw_digit(digit: int, rng: np.random.Generator, size: int = 112, **kwargs) -> np.ndarray:
-    """One random pen drawing of ``digit`` as a (size, size) uint8 image, white on black."""
+def draw_digit(digit: int, rng: np.random.Generator, size: int = 112, tablet: float = 0.25, **kwargs) -> np.ndarray:
+    """One random pen drawing of ``digit`` as a (size, size) uint8 image, white on black.
+
+    With probability ``tablet`` the trajectory is summarised the way pen-tablet datasets store
+    it (``resample`` to 7-16 points, smooth curve through them).
+    """
     pen = rng.uniform(0.05, 0.16)
-    return render(digit_strokes(digit, rng, **kwargs), size=size, pen=pen)
+    strokes = digit_strokes(digit, rng, **kwargs)
+    if rng.random() < tablet:
+        strokes = resample(strokes, int(rng.integers(7, 17)))
+    return render(strokes, size=size, pen=pen)
 
 
 def make_dataset(n: int, seed: int = 0, size: int = 112) -> tuple[np.ndarray, np.ndarray]:
@@ -259,3 +266,15 @@ def make_scans(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) ->
         if framed is not None:
             out[i] = framed
     return out, labels[pick]
+
+
+def resample(strokes: list[np.ndarray], points: int) -> list[np.ndarray]:
+    """The whole trajectory as a tablet summary keeps it: pen-up jumps joined, ``points`` points
+    spaced evenly along its length, and a smooth curve drawn through them."""
+    path = np.vstack(strokes)
+    steps = np.r_[0.0, np.cumsum(np.hypot(*np.diff(path, axis=0).T))]
+    if steps[-1] <= 0:
+        return strokes
+    at = np.linspace(0.0, steps[-1], points)
+    coarse = np.column_stack([np.interp(at, steps, path[:, 0]), np.interp(at, steps, path[:, 1])])
+    return [_catmull_rom(coarse, per_segment=10)]

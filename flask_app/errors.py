@@ -1,7 +1,7 @@
 """Every error the API answers, as JSON ``{"error": "..."}`` with the right status code.
 
 The one place that decides status codes: our own request checks raise ``ApiError``; digitrec's
-``InvalidImage`` is mapped by ``status_for``; Werkzeug's HTTP errors (404, 405, 413, 500) under
+``InvalidImage`` is mapped by its ``kind``; Werkzeug's HTTP errors (404, 405, 413, 500) under
 ``/api/`` and ``/healthz`` are rewritten from HTML pages into JSON.
 """
 
@@ -22,26 +22,13 @@ class ApiError(Exception):
         self.message = message
 
 
-# InvalidImage is one type for every problem, so its message decides the status (first match
-# wins). Anything not listed is input that is not a (supported, readable) image: 415.
-_INVALID_IMAGE_STATUS = (
-    ("too large", 413),                 # decompression bombs
-    ("the limit is", 413),              # more pixels than preprocess accepts
-    ("larger than", 413),               # more bytes than preprocess accepts
-    ("expected a data URL", 400),       # a string that is not a data URL at all
-    ("not base64-encoded", 400),
-    ("not valid base64", 400),
-    ("empty", 400),                     # no bytes, or a 0-pixel image
-)
+# digitrec sorts every unreadable drawing into one of three kinds; each has its status here.
+_INVALID_IMAGE_STATUS = {"malformed": 400, "too_large": 413, "unsupported": 415}
 
 
 def status_for(exc: InvalidImage) -> int:
     """The HTTP status for a drawing digitrec could not read."""
-    message = str(exc)
-    for fragment, status in _INVALID_IMAGE_STATUS:
-        if fragment in message:
-            return status
-    return 415
+    return _INVALID_IMAGE_STATUS.get(exc.kind, 415)
 
 
 def error_response(status: int, message: str) -> tuple[Response, int]:

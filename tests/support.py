@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -45,18 +46,25 @@ def wait_for_http(url: str, timeout: float = 60.0, proc: subprocess.Popen | None
 
 @contextlib.contextmanager
 def serve(args: list[str], url: str, timeout: float = 90.0, env: dict | None = None) -> Iterator[subprocess.Popen]:
-    """Run ``python args...`` from the repo root until ``url`` answers; stop it afterwards."""
-    proc = subprocess.Popen(
-        [sys.executable, *args], cwd=ROOT, env={**os.environ, **(env or {})},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    try:
-        wait_for_http(url, timeout, proc)
-        yield proc
-    finally:
-        proc.terminate()
+    """Run ``python args...`` from the repo root until ``url`` answers; stop it afterwards.
+
+    The server's output goes to a temporary file, never an unread pipe (a chatty server would
+    block once the pipe filled); its tail is shown if the server fails to start.
+    """
+    with tempfile.TemporaryFile(mode="w+") as log:
+        proc = subprocess.Popen([sys.executable, *args], cwd=ROOT, env={**os.environ, **(env or {})},
+                                stdout=log, stderr=subprocess.STDOUT, text=True)
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            try:
+                wait_for_http(url, timeout, proc)
+            except (RuntimeError, TimeoutError) as exc:
+                log.seek(0)
+                raise RuntimeError(f"{exc}\n--- server output ---\n{log.read()[-3000:]}") from None
+            yield proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

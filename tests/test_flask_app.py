@@ -204,12 +204,12 @@ def test_an_unexpected_failure_is_a_json_500_without_details(predictor):
     assert response.status_code == 500 and response.get_json() == {"error": "internal server error"}
 
 
-def test_invalid_image_messages_map_to_statuses():
+def test_invalid_image_kinds_map_to_statuses():
     from digitrec import InvalidImage
 
-    assert status_for(InvalidImage("image is 9000x9000; the limit is 16,777,216 pixels")) == 413
-    assert status_for(InvalidImage("data URL is not valid base64: ...")) == 400
-    assert status_for(InvalidImage("unsupported image format EPS")) == 415
+    assert status_for(InvalidImage("image is 9000x9000; the limit is ...", "too_large")) == 413
+    assert status_for(InvalidImage("data URL is not valid base64: ...", "malformed")) == 400
+    assert status_for(InvalidImage("unsupported image format EPS", "unsupported")) == 415
     assert status_for(InvalidImage("something new")) == 415
 
 

@@ -263,6 +263,23 @@ def test_decompression_bomb_is_refused_before_decoding():
         preprocess(buf.getvalue())
 
 
+@pytest.mark.parametrize("bad, kind", [
+    (b"", "malformed"), ("hello", "malformed"), ("data:image/png;base64,@@@@", "malformed"),
+    (b"GIF89a-not-really", "unsupported"), ("data:text/plain;base64,aGVsbG8=", "unsupported"),
+    (np.zeros((100_000, 1), np.uint8), "too_large"), (np.zeros((0, 5)), "malformed"),
+])
+def test_invalid_image_kinds(bad, kind):
+    with pytest.raises(InvalidImage) as info:
+        preprocess(bad)
+    assert info.value.kind == kind
+
+
+def test_unreadable_image_message_has_no_object_addresses():
+    with pytest.raises(InvalidImage) as info:
+        preprocess(b"definitely not an image")
+    assert "0x" not in str(info.value) and "<" not in str(info.value)
+
+
 def test_invalid_image_is_a_value_error():
     assert issubclass(InvalidImage, ValueError)
 

@@ -1,0 +1,56 @@
+"""One drawing, three front ends: Pygame, Flask and Gradio give the same answer as the Predictor."""
+
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+import pygame
+import pytest
+
+import gradio_app
+import pygame_frontend
+from digitrec.drawings import pen_paths, to_png
+from flask_app import create_app
+
+
+def pygame_drawing(predictor, digit: int):
+    """Draw ``digit`` in the real Pygame app with posted mouse events; return the app after release."""
+    pygame.display.init()
+    pygame.font.init()
+    canvas = pygame_frontend.Canvas()
+    screen = pygame.display.set_mode(pygame_frontend.Layout(canvas.size).window)
+    app = pygame_frontend.App(predictor, screen, canvas)
+    pygame.event.clear()
+    ox, oy = app.layout.canvas.topleft
+    for stroke in pen_paths(digit, canvas=canvas.size):
+        pts = [(round(x + ox), round(y + oy)) for x, y in stroke]
+        pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=pts[0], button=1))
+        for p in pts[1:]:
+            pygame.event.post(pygame.event.Event(pygame.MOUSEMOTION, pos=p, rel=(0, 0), buttons=(1, 0, 0)))
+        pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, pos=pts[-1], button=1))
+    app.step()
+    return app
+
+
+@pytest.mark.parametrize("digit", [4, 7])
+def test_the_same_drawing_gets_the_same_answer_everywhere(predictor, digit):
+    app = pygame_drawing(predictor, digit)
+    try:
+        image = app.canvas.as_array()
+        from_pygame = app.prediction
+    finally:
+        pygame.quit()
+    reference = predictor.predict(image)
+    assert reference.digit == digit
+
+    png = to_png(image)
+    url = "data:image/png;base64," + base64.b64encode(png).decode()
+    from_flask = create_app(predictor=predictor).test_client().post("/api/predict", json={"image": url}).get_json()
+    label, _ = gradio_app.predict({"background": None, "layers": [], "composite": image})
+
+    assert from_pygame.digit == from_flask["digit"] == int(max(label, key=label.get)) == digit
+    np.testing.assert_allclose(from_pygame.probabilities, reference.probabilities, atol=1e-6)
+    np.testing.assert_allclose(from_flask["probabilities"], reference.probabilities, atol=1e-5)
+    top3 = reference.top(3)
+    assert [(int(d), pytest.approx(p, abs=1e-6)) for d, p in label.items()] == [(d, pytest.approx(p, abs=1e-6)) for d, p in top3]

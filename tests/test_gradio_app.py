@@ -1,0 +1,284 @@
+"""The Gradio front end: reading Sketchpad values, the real server through its API, a real browser."""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+
+import gradio as gr
+import numpy as np
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+
+import gradio_app
+from digitrec.drawings import pen_digit, pen_paths, to_png
+from gradio_app import BLANK, CANVAS, predict
+from tests.support import ROOT, free_port, serve
+
+DIGITS = range(10)
+
+
+def layer(digit: int, seed: int = 0) -> np.ndarray:
+    """The Sketchpad's drawing layer: black RGBA whose alpha is the pen's coverage."""
+    return pen_digit(digit, np.random.default_rng(seed), "transparent")
+
+
+def sketch(digit: int, seed: int = 0) -> dict:
+    """A Sketchpad value as Gradio hands it over after a user drew ``digit``."""
+    ink = layer(digit, seed)
+    alpha = ink[..., 3:].astype(np.float32) / 255
+    grey = np.round(255 * (1 - alpha)).astype(np.uint8)
+    composite = np.concatenate([grey, grey, grey, np.full_like(grey, 255)], axis=-1)
+    return {"background": np.full((CANVAS, CANVAS, 4), 255, np.uint8), "layers": [ink], "composite": composite}
+
+
+def top_digit(answer: dict | str) -> int | None:
+    return None if answer == BLANK else int(next(iter(answer)))
+
+
+# --- the predict function, called directly --------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [
+    None,
+    {"background": None, "layers": [], "composite": None},
+    {"background": np.full((CANVAS, CANVAS, 4), 255, np.uint8),  # an untouched canvas
+     "layers": [np.zeros((CANVAS, CANVAS, 4), np.uint8)], "composite": np.full((CANVAS, CANVAS, 4), 255, np.uint8)},
+], ids=["none", "empty-layers", "untouched"])
+def test_blank_canvas_asks_for_a_digit(value):
+    assert predict(value) == (BLANK, None)
+
+
+@pytest.mark.parametrize("digit", DIGITS)
+def test_drawn_digit_is_read(digit):
+    answer, seen = predict(sketch(digit))
+    assert top_digit(answer) == digit
+    assert len(answer) == 3 and all(isinstance(k, str) for k in answer)
+    probs = list(answer.values())
+    assert probs == sorted(probs, reverse=True) and 0.5 < probs[0] <= 1.0 and sum(probs) <= 1.0 + 1e-6
+    # What the model sees: 28x28, white ink on black, each pixel an even 8x8 block.
+    assert seen.shape == (224, 224) and seen.dtype == np.uint8 and seen.max() == 255
+    assert (seen == seen[::8, ::8].repeat(8, axis=0).repeat(8, axis=1)).all()
+    assert seen[:8, :8].max() == 0
+
+
+def test_ink_only_in_the_alpha_channel_of_a_transparent_layer():
+    assert top_digit(predict({"background": None, "layers": [layer(4)], "composite": None})[0]) == 4
+
+
+def test_dark_theme_grey_background():
+    composite = pen_digit(5, np.random.default_rng(1), "grey_background")
+    assert top_digit(predict({"background": None, "layers": [], "composite": composite})[0]) == 5
+
+
+def test_missing_composite_is_painted_from_the_layers():
+    value = sketch(2)
+    answer, seen = predict({**value, "composite": None})
+    assert top_digit(answer) == 2
+    assert np.abs(seen.astype(int) - predict(value)[1]).max() <= 2  # the same picture as Gradio's composite
+
+
+def test_layers_of_other_sizes_and_pil_images_are_painted_too():
+    small = Image.fromarray(layer(7)).resize((200, 200))
+    value = {"background": np.full((CANVAS, CANVAS, 3), 255, np.uint8), "layers": [small], "composite": None}
+    assert top_digit(predict(value)[0]) == 7
+
+
+@pytest.mark.parametrize("composite", [np.zeros((0, 0, 4), np.uint8), np.zeros((3, 3, 2), np.uint8),
+                                       "not an image", 12])
+def test_bad_images_are_a_clear_gradio_error(composite):
+    with pytest.raises(gr.Error, match="image|drawing|array"):
+        predict({"background": None, "layers": [], "composite": composite})
+
+
+def test_an_upload_that_is_not_an_image_is_a_clear_gradio_error(tmp_path):
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"this is not a PNG")
+    payload = {"background": None, "layers": [], "composite": {"path": str(broken)}}
+    with pytest.raises(gr.Error, match="Could not read the drawing: not an image"):
+        gradio_app.predict_upload(payload)
+
+
+def test_uploads_are_read_like_gradio_reads_them(tmp_path, drawing_png):
+    path = tmp_path / "nine.png"
+    path.write_bytes(drawing_png(9))
+    payload = {"background": None, "layers": [], "composite": {"path": str(path)}}
+    assert top_digit(gradio_app.predict_upload(payload)[0]) == 9
+    assert gradio_app.predict_upload(None) == (BLANK, None)
+
+
+@pytest.fixture
+def no_model(monkeypatch, tmp_path):
+    monkeypatch.setenv("DIGITREC_MODEL", str(tmp_path / "missing.keras"))
+    gradio_app.predictor.cache_clear()
+    yield
+    gradio_app.predictor.cache_clear()
+
+
+def test_missing_model_is_explained_not_a_traceback(no_model, monkeypatch):
+    with pytest.raises(gr.Error, match="python -m digitrec train"):
+        predict(sketch(3))
+    monkeypatch.setattr(gradio_app.demo, "launch", lambda **kw: pytest.fail("launched without a model"))
+    with pytest.raises(SystemExit, match="python -m digitrec train"):
+        gradio_app.main([])
+
+
+@pytest.fixture
+def launches(monkeypatch):
+    calls: list[dict] = []
+    monkeypatch.setattr(gradio_app.demo, "launch", lambda **kw: calls.append(kw))
+    return calls
+
+
+def test_cli_serves_localhost_by_default(launches, capsys):
+    gradio_app.main([])
+    assert launches[0]["server_name"] == "127.0.0.1" and launches[0]["share"] is False
+    assert "public" not in capsys.readouterr().err
+
+
+def test_cli_share_warns_that_the_link_is_public(launches, capsys):
+    gradio_app.main(["--share", "--port", "8123", "--host", "0.0.0.0"])
+    assert launches[0]["share"] is True and launches[0]["server_port"] == 8123
+    assert launches[0]["server_name"] == "0.0.0.0"
+    assert "WARNING" in capsys.readouterr().err
+
+
+def test_the_app_faces_the_network_through_a_bounded_queue():  # (no public accessor for these)
+    assert gradio_app.demo._queue.max_size and gradio_app.demo._queue.default_concurrency_limit
+
+
+@pytest.mark.slow
+def test_script_without_a_model_exits_with_the_reason(tmp_path):
+    env = {"DIGITREC_MODEL": str(tmp_path / "missing.keras")}
+    proc = subprocess.run([sys.executable, "gradio_app.py"], cwd=ROOT, env={**os.environ, **env},
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    assert "python -m digitrec train" in proc.stderr and "Traceback" not in proc.stderr
+
+
+# --- the real app on a free port ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    with serve(["gradio_app.py", "--port", str(port)], url):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def client(app_url):
+    from gradio_client import Client
+
+    return Client(app_url, verbose=False)
+
+
+def api_digit(client, value: dict | None) -> str:
+    answer, _seen = client.predict(value, api_name="/predict")
+    return answer["label"]
+
+
+@pytest.mark.slow
+def test_api_reads_drawings(client, tmp_path, drawing_png):
+    from gradio_client import handle_file
+
+    for digit in DIGITS:
+        path = tmp_path / f"{digit}.png"
+        path.write_bytes(drawing_png(digit))
+        assert api_digit(client, {"background": None, "layers": [], "composite": handle_file(path)}) == str(digit)
+    path = tmp_path / "layer.png"
+    path.write_bytes(to_png(layer(6)))
+    assert api_digit(client, {"background": None, "layers": [handle_file(path)], "composite": None}) == "6"
+    assert api_digit(client, None) == BLANK
+
+
+@pytest.mark.slow
+def test_api_bad_images_are_errors_and_the_server_keeps_serving(client, tmp_path, drawing_png):
+    from gradio_client import handle_file
+    from gradio_client.exceptions import AppError
+
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n but then nothing useful")
+    strip = tmp_path / "strip.png"  # a readable image, but 20000 pixels long: digitrec refuses it
+    strip.write_bytes(to_png(np.zeros((1, 20000), np.uint8)))
+    good = tmp_path / "good.png"
+    good.write_bytes(drawing_png(8))
+    for bad, message in [(broken, "Could not read the drawing"), (strip, "20000x1")]:
+        with pytest.raises(AppError, match=message):
+            client.predict({"background": None, "layers": [], "composite": handle_file(bad)}, api_name="/predict")
+        assert api_digit(client, {"background": None, "layers": [], "composite": handle_file(good)}) == "8"
+
+
+# --- a real browser -----------------------------------------------------------------------------
+
+
+def draw(page, digit: int, spacing: float = 12.0) -> None:
+    """Draw ``digit`` on the Sketchpad with the mouse, stroke by stroke, as a user would.
+
+    The pointer moves every ``spacing`` screen pixels along each stroke: the brush joins them into
+    one continuous line, and each move costs a canvas render (slow in software WebGL).
+    """
+    box = page.locator("#sketchpad .pixi-target canvas").bounding_box()
+    # The editor centres the canvas in its box at the zoom it shows ("128%").
+    zoom = float(page.inner_text("#sketchpad .zoom-number").strip().rstrip("%")) / 100
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    for stroke in pen_paths(digit, CANVAS):
+        points = [(cx + (x - CANVAS / 2) * zoom, cy + (y - CANVAS / 2) * zoom) for x, y in stroke]
+        page.mouse.move(*points[0])
+        page.mouse.down()
+        last = points[0]
+        for point in points[1:]:
+            gap = math.dist(last, point)
+            if gap >= spacing or point is points[-1]:
+                page.mouse.move(*point, steps=max(1, round(gap / spacing)))
+                last = point
+        page.mouse.up()
+
+
+def wait_for_brush(page) -> None:
+    """Wait until the brush is the selected tool; nothing here touches the toolbar."""
+    from playwright.sync_api import TimeoutError
+
+    try:
+        page.locator("#sketchpad button.highlight[aria-label='Brush']").wait_for(timeout=60_000)
+    except TimeoutError:
+        pytest.fail("the Sketchpad has no brush selected: the user's first stroke would draw nothing")
+
+
+def open_app(page, url: str) -> None:
+    page.goto(url)
+    wait_for_brush(page)
+
+
+def expect_answer(page, text: str) -> None:
+    expect(page.locator("#prediction [data-testid=label-output-value]")).to_have_text(text, timeout=30_000)
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_drawing_works_from_the_first_stroke_and_after_clear(page, app_url):
+    open_app(page, app_url)
+    expect_answer(page, BLANK)
+    draw(page, 3)
+    expect_answer(page, "3")
+    expect(page.locator("#model-input img")).to_be_visible()
+    page.locator("#sketchpad button[aria-label='Clear canvas']").click()
+    expect_answer(page, BLANK)
+    wait_for_brush(page)  # Gradio itself drops the brush on clear
+    draw(page, 7)
+    expect_answer(page, "7")
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_dark_theme_phone_sized_window_and_examples(page, app_url):
+    page.set_viewport_size({"width": 480, "height": 900})
+    open_app(page, app_url + "?__theme=dark")
+    draw(page, 2)
+    expect_answer(page, "2")
+    page.locator("button.gallery-item").nth(3).click()  # the examples are 2, 5, 7, 8
+    expect_answer(page, "8")
