@@ -44,7 +44,9 @@ def parser() -> argparse.ArgumentParser:
     _add_model(e)
     _add_data_dir(e)
     e.add_argument("--drawn", action="store_true", help="also the drawing proxies (canvas, pen, scans)")
-    e.add_argument("--quick", action="store_true", help="1,000 MNIST test images and small proxies")
+    e.add_argument("--naive", action="store_true", help="frame drawings the usual demo's way (whole canvas "
+                                                        "resized to 28x28) instead of digitrec.preprocess")
+    e.add_argument("--quick", action="store_true", help="1,000 MNIST test images and small proxies (300 canvases)")
     e.add_argument("--update-card", action="store_true", help="write the figures into the model card")
     e.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
@@ -85,14 +87,17 @@ def cmd_evaluate(args) -> int:
     from digitrec import card as model_card
     from digitrec import evaluate
     from digitrec.data import load_mnist
+    from digitrec.preprocess import preprocess
 
     predictor = _load(args)
     test = load_mnist(args.data_dir).test
     images, labels = (test.images[:1000], test.labels[:1000]) if args.quick else (test.images, test.labels)
     results: dict = {"mnist_test": evaluate.mnist_test(predictor, images, labels)}
     if args.drawn:
-        results["drawn"] = evaluate.drawn(predictor, images, labels, n_pen=200 if args.quick else 1000)
-    if args.update_card:
+        frame = evaluate.naive_frame if args.naive else preprocess
+        results["drawn"] = evaluate.drawn(predictor, images, labels, n_mnist=300 if args.quick else None,
+                                          n_pen=100 if args.quick else 1000, frame=frame)
+    if args.update_card and not args.naive:
         card = predictor.card or {}
         card["mnist_test"] = results["mnist_test"]
         if "drawn" in results:
@@ -109,7 +114,8 @@ def cmd_evaluate(args) -> int:
     for d, row in enumerate(report["confusion_matrix"]):
         print(f"  {d} " + " ".join(f"{v:5d}" for v in row))
     if "drawn" in results:
-        print("\ndrawing proxies (through Predictor.predict, like the apps):")
+        how = "the whole canvas naively resized to 28x28" if args.naive else "Predictor.predict, like the apps"
+        print(f"\ndrawing proxies (through {how}):")
         print(evaluate.format_table(results["drawn"]))
     return 0
 

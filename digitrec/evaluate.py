@@ -43,13 +43,29 @@ def mnist_test(predictor: Predictor, images: np.ndarray, labels: np.ndarray) -> 
     return classification_report(labels, probs.argmax(axis=1))
 
 
+def naive_frame(image) -> np.ndarray:
+    """The usual demo's preprocessing, for comparison: greyscale (alpha dropped), the whole canvas
+    resized to 28x28, inverted when the background is light. No cropping, centring or alpha."""
+    from PIL import Image
+
+    x = np.asarray(image.convert("L") if isinstance(image, Image.Image) else image, dtype=np.float32)
+    if x.ndim == 3:
+        x = x[..., :3].mean(axis=2)
+    x = x / (255.0 if x.max() > 16 else max(float(x.max()), 1.0))
+    small = np.asarray(Image.fromarray(x, mode="F").resize((28, 28), Image.BILINEAR), dtype=np.float32)
+    return 1.0 - small if small.mean() > 0.5 else small
+
+
+Framer = Callable[[object], "np.ndarray | None"]
+
+
 def _accuracy(predictor: Predictor, make: Callable[[int, np.random.Generator], tuple[np.ndarray, int]],
-              n: int, seed: int) -> dict:
+              n: int, seed: int, frame: Framer = preprocess) -> dict:
     rng = np.random.default_rng(seed)
     framed, labels = [], []
     for i in range(n):
         image, label = make(i, rng)
-        framed.append(preprocess(image))
+        framed.append(frame(image))
         labels.append(label)
     preds = predictor.predict_framed(framed)
     predicted = np.array([-1 if p.digit is None else p.digit for p in preds])
@@ -58,47 +74,49 @@ def _accuracy(predictor: Predictor, make: Callable[[int, np.random.Generator], t
             "blank": int((predicted == -1).sum())}
 
 
-def mnist_canvas(predictor: Predictor, images: np.ndarray, labels: np.ndarray, n: int | None = None) -> dict:
+def mnist_canvas(predictor: Predictor, images: np.ndarray, labels: np.ndarray, n: int | None = None,
+                 frame: Framer = preprocess) -> dict:
     """MNIST test digits on 280x280 canvases, each style in turn, through ``Predictor``."""
     n = len(images) if n is None else min(n, len(images))
     return _accuracy(predictor, lambda i, rng: (mnist_digit(images[i], rng, STYLES[i % len(STYLES)]), int(labels[i])),
-                     n, PROXY_SEED)
+                     n, PROXY_SEED, frame)
 
 
-def pen_drawings(predictor: Predictor, n: int = 1000) -> dict[str, dict]:
+def pen_drawings(predictor: Predictor, n: int = 1000, frame: Framer = preprocess) -> dict[str, dict]:
     """Synthetic pen drawings per rendering variant, and each canvas style with random placement."""
     out = {}
     for name, kwargs in PEN_VARIANTS.items():
         out[f"pen_{name}"] = _accuracy(
             predictor, lambda i, rng, kw=kwargs: (pen_digit(i % 10, rng, STYLES[i % len(STYLES)], **kw), i % 10),
-            n, PROXY_SEED + 1)
+            n, PROXY_SEED + 1, frame)
     return out
 
 
-def mnist_scans(predictor: Predictor, images: np.ndarray, labels: np.ndarray, n: int | None = None) -> dict:
+def mnist_scans(predictor: Predictor, images: np.ndarray, labels: np.ndarray, n: int | None = None,
+                frame: Framer = preprocess) -> dict:
     """MNIST test digits through ``synth.scan_like`` (16x16 / 8x8, stretched or not), then ``Predictor``."""
     from digitrec.synth import scan_like
 
     n = len(images) if n is None else min(n, len(images))
-    return _accuracy(predictor, lambda i, rng: (scan_like(images[i], rng), int(labels[i])), n, PROXY_SEED + 2)
+    return _accuracy(predictor, lambda i, rng: (scan_like(images[i], rng), int(labels[i])), n, PROXY_SEED + 2, frame)
 
 
-def load_digits_heldout(predictor: Predictor, start: int = 900) -> dict:
+def load_digits_heldout(predictor: Predictor, start: int = 900, frame: Framer = preprocess) -> dict:
     from sklearn.datasets import load_digits
 
     digits = load_digits()
     images, labels = digits.images[start:], digits.target[start:]
-    return _accuracy(predictor, lambda i, rng: (images[i], int(labels[i])), len(images), PROXY_SEED)
+    return _accuracy(predictor, lambda i, rng: (images[i], int(labels[i])), len(images), PROXY_SEED, frame)
 
 
 def drawn(predictor: Predictor, mnist_images: np.ndarray, mnist_labels: np.ndarray,
-          n_mnist: int | None = None, n_pen: int = 1000) -> dict[str, dict]:
-    """Every drawing proxy, with the seconds each took."""
+          n_mnist: int | None = None, n_pen: int = 1000, frame: Framer = preprocess) -> dict[str, dict]:
+    """Every drawing proxy, and the seconds they took; ``frame=naive_frame`` for the usual demo's way."""
     start = time.perf_counter()
-    results = {"mnist_canvas": mnist_canvas(predictor, mnist_images, mnist_labels, n_mnist)}
-    results.update(pen_drawings(predictor, n_pen))
-    results["mnist_scans"] = mnist_scans(predictor, mnist_images, mnist_labels, n_mnist)
-    results["load_digits_heldout"] = load_digits_heldout(predictor)
+    results = {"mnist_canvas": mnist_canvas(predictor, mnist_images, mnist_labels, n_mnist, frame)}
+    results.update(pen_drawings(predictor, n_pen, frame))
+    results["mnist_scans"] = mnist_scans(predictor, mnist_images, mnist_labels, n_mnist, frame)
+    results["load_digits_heldout"] = load_digits_heldout(predictor, frame=frame)
     results["seconds"] = round(time.perf_counter() - start, 1)
     return results
 

@@ -80,6 +80,18 @@ def test_evaluate_quick_prints_the_figures():
     assert "MNIST test accuracy" in result.stdout and "confusion matrix" in result.stdout
 
 
+@pytest.mark.slow
+def test_evaluate_drawn_compares_with_naive_resizing():
+    ours = run("evaluate", "--quick", "--drawn", "--json")
+    naive = run("evaluate", "--quick", "--drawn", "--naive", "--json")
+    assert ours.returncode == naive.returncode == 0, ours.stderr + naive.stderr
+    ours, naive = json.loads(ours.stdout)["drawn"], json.loads(naive.stdout)["drawn"]
+    assert set(ours) == set(naive) >= {"mnist_canvas", "pen_centred", "mnist_scans", "load_digits_heldout"}
+    # Cropping and centring are what make canvas drawings readable at all.
+    assert ours["mnist_canvas"]["accuracy"] > naive["mnist_canvas"]["accuracy"] + 0.2
+    assert ours["mnist_canvas"]["images"] == 300
+
+
 def test_missing_data_dir_is_a_clear_error(tmp_path):
     result = run("evaluate", "--quick", "--data-dir", str(tmp_path / "nowhere"))
     assert result.returncode == 2 and "does not exist" in result.stderr and "Traceback" not in result.stderr
