@@ -334,9 +334,13 @@ def proposed_tree() -> Iterator[tuple[Path | None, str]]:
                 shutil.copy2(src, tmp / name)
         applied, failed = [], []
         for patch in patches:
-            proc = subprocess.run(["git", "apply", "--include=digitrec/*", str(patch)], cwd=tmp,
-                                  capture_output=True, text=True, timeout=60)
-            (applied if proc.returncode == 0 else failed).append(patch.name)
+            try:
+                proc = subprocess.run(["git", "apply", "--include=digitrec/*", str(patch)], cwd=tmp,
+                                      capture_output=True, text=True, timeout=60)
+                ok = proc.returncode == 0
+            except (OSError, subprocess.SubprocessError):  # no git here
+                ok = False
+            (applied if ok else failed).append(patch.name)
         if failed:
             yield None, (f"{', '.join(failed)} no longer apply to digitrec/ (landed already?), so there are no "
                          "'proposed' rows")
