@@ -15,6 +15,9 @@ def export_saved_model(model_file: str | os.PathLike, out_dir: str | os.PathLike
     import tensorflow as tf
 
     model = keras.models.load_model(model_file, compile=False)
+    # A sigmoid output (the seed's) does not sum to 1: divide by the sum, as Predictor.probabilities does.
+    activation = getattr(getattr(model.layers[-1], "activation", None), "__name__", "linear")
+    normalize = activation != "softmax"
 
     class Serving(tf.Module):
         def __init__(self, net):
@@ -23,7 +26,10 @@ def export_saved_model(model_file: str | os.PathLike, out_dir: str | os.PathLike
 
         @tf.function(input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32, name="digit")])
         def serve(self, digit):
-            return {"probabilities": self.net(digit, training=False)}
+            p = self.net(digit, training=False)
+            if normalize:
+                p = p / tf.maximum(tf.reduce_sum(p, axis=1, keepdims=True), 1e-12)
+            return {"probabilities": p}
 
     module = Serving(model)
     out = Path(out_dir)

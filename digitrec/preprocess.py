@@ -123,11 +123,17 @@ def _pil_to_arrays(img: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
     if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         return _array_to_arrays(np.asarray(img))
     has_alpha = "A" in img.getbands() or "transparency" in img.info
-    img = img.convert("RGBA" if has_alpha else "L")
-    arr = np.asarray(img, dtype=np.float32) / 255.0
     if has_alpha:
-        return _luminance(arr[..., :3]), arr[..., 3]
-    return arr, None
+        # Pillow's own luma (the weights of _luminance, rounded to 8 bits) and the alpha channel,
+        # both in C: a third of the time of converting all four channels to float first.
+        rgba = img.convert("RGBA")
+        grey = np.asarray(rgba.convert("L"), dtype=np.float32)
+        alpha = np.asarray(rgba.getchannel("A"), dtype=np.float32)
+        alpha *= np.float32(1 / 255)
+    else:
+        grey, alpha = np.asarray(img.convert("L"), dtype=np.float32), None
+    grey *= np.float32(1 / 255)
+    return grey, alpha
 
 
 def _luminance(rgb: np.ndarray) -> np.ndarray:
@@ -223,9 +229,11 @@ def to_ink(grey: np.ndarray, alpha: np.ndarray | None = None) -> np.ndarray | No
         # often black too, so a plain greyscale conversion would be all black. Paint the layer over
         # a background that contrasts with the ink's own colour.
         weight = float(alpha.sum())
-        ink_level = float((grey * alpha).sum() / weight) if weight > 0 else 0.0
-        backdrop = 1.0 if ink_level < 0.5 else 0.0
-        grey = alpha * grey + (1.0 - alpha) * backdrop
+        ink_level = float(np.einsum("ij,ij->", grey, alpha) / weight) if weight > 0 else 0.0  # no temporary
+        backdrop = np.float32(1.0 if ink_level < 0.5 else 0.0)
+        grey = grey - backdrop  # alpha * grey + (1 - alpha) * backdrop, in three passes instead of five
+        grey *= alpha
+        grey += backdrop
     # The background is what the margins hold; the ink is whichever extreme lies farther from it.
     # Margins beat the whole image: a tight scan stretched to fill its box can be mostly ink
     # (99.5% right on stretched 16x16 scans of MNIST, vs 91% for the whole-image median).
@@ -234,14 +242,18 @@ def to_ink(grey: np.ndarray, alpha: np.ndarray | None = None) -> np.ndarray | No
                               grey[:, :band].ravel(), grey[:, -band:].ravel()])
     background = float(np.median(margins[:: max(1, margins.size // 4096)]))
     lo, hi = float(grey.min()), float(grey.max())
-    if background - lo > hi - background:
-        grey, background, hi = 1.0 - grey, 1.0 - background, 1.0 - lo
-    contrast = hi - background
+    if background - lo > hi - background:  # dark ink on a light background
+        contrast = background - lo
+        ink = np.subtract(background, grey, dtype=np.float32)  # = (1 - grey) - (1 - background)
+    else:
+        contrast = hi - background
+        ink = np.subtract(grey, background, dtype=np.float32)
     if contrast < BLANK_CONTRAST:
         return None
-    ink = (grey - background) / contrast
+    ink *= np.float32(1 / contrast)
+    np.clip(ink, 0.0, 1.0, out=ink)
     ink[ink < 0.1] = 0.0  # compression noise and paper texture are not ink
-    return np.clip(ink, 0.0, 1.0, out=ink)
+    return ink
 
 
 # --- drop_specks: stray dots far from the digit must not stretch its frame ---------------------
@@ -374,6 +386,9 @@ def preprocess(image: Any, *, normalize_strokes: bool = True) -> np.ndarray | No
     ``data:image/...;base64,...`` URL. Raises ``InvalidImage`` for anything else.
     """
     ink = to_ink(*decode(image))
+    if ink is None:
+        return None
+    ink = crop(ink)  # first to the inked box: drop_specks then labels less, with the same result
     if ink is None:
         return None
     ink = drop_specks(ink)

@@ -115,8 +115,6 @@ def test_the_documented_rest_request_fits_the_signature(exported, drawing_png):
     assert max(range(10), key=predictions[0].__getitem__) == 8
 
 
-@pytest.mark.xfail(strict=True, reason="digitrec/export.py passes a sigmoid model's raw outputs through; "
-                                        "fix: benchmarks/proposed/export-probabilities.diff")
 def test_a_sigmoid_model_exports_probabilities_that_sum_to_one(tmp_path, test_images):
     """The seed architecture ends in a sigmoid: the predictor normalises its outputs, so must the export."""
     import tensorflow as tf
