@@ -428,7 +428,7 @@ class Server:
                                timeout)
 
 
-def flask_argv(port: int, threads: int = 4) -> list[str]:
+def flask_argv(port: int, threads: int = 1) -> list[str]:
     return [PYTHON, "-m", "flask_app", "--port", str(port), "--threads", str(threads)]
 
 

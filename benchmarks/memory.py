@@ -141,7 +141,7 @@ def run(ctx: Context) -> Section:
 
     s.add("**Baseline**: Python + `Predictor` (NumPy engine), in-process predictions", fmt_mib(base), "1.00x (baseline)",
           count(res["numpy"]))
-    s.add("Flask app, `python -m flask_app` (waitress, 4 threads): the server process", fmt_mib(res["flask"]["peak_rss"]),
+    s.add("Flask app, `python -m flask_app` (waitress, 1 thread): the server process", fmt_mib(res["flask"]["peak_rss"]),
           ratio(res["flask"]["peak_rss"]), count(res["flask"]))
     g = res["gunicorn"]
     if g["workers"]:

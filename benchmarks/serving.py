@@ -27,7 +27,7 @@ class Config:
     key: str
     label: str
     kind: str  # "waitress" or "gunicorn"
-    threads: int = 4
+    threads: int = 1
     workers: int = 2
     extra: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
@@ -43,26 +43,28 @@ class Config:
 def configs(ctx: Context) -> list[Config]:
     spread = many_blas_threads()  # BLAS's default threads: the engine before its one-thread limit
     if ctx.tiny:
-        return [Config("waitress1", "`python -m flask_app --threads 1`", "waitress", threads=1),
+        return [Config("waitress4", "`python -m flask_app --threads 4`", "waitress", threads=4),
+                Config("waitress1", "`python -m flask_app` (1 thread: the default)", "waitress"),
                 Config("gunicorn", "`gunicorn -w 2 'flask_app:create_app()'`", "gunicorn"),
-                Config("waitress4_p", "`python -m flask_app` with the **proposed** patches", "waitress",
+                Config("waitress1_p", "`python -m flask_app` with the **proposed** patches", "waitress",
                        proposed=True)]
     out = [
-        Config("waitress1", "`python -m flask_app --threads 1` (waitress)", "waitress", threads=1),
-        Config("waitress4", "`python -m flask_app` (waitress, 4 threads: the default)", "waitress", threads=4,
+        Config("waitress4", "`python -m flask_app --threads 4` (waitress's own default of 4 threads)", "waitress",
+               threads=4),
+        Config("waitress1", "`python -m flask_app` (waitress, 1 thread: the default)", "waitress",
                concurrency=(1, 8, 16)),
-        Config("waitress8", "`python -m flask_app --threads 8`", "waitress", threads=8),
+        Config("waitress2", "`python -m flask_app --threads 2`", "waitress", threads=2),
         Config("gunicorn", "`gunicorn -w 2 'flask_app:create_app()'` (sync workers)", "gunicorn",
                concurrency=(1, 8, 16)),
         Config("gunicorn_gthread", "`gunicorn -w 2 -k gthread --threads 4 'flask_app:create_app()'`", "gunicorn",
                extra=("-k", "gthread", "--threads", "4")),
-        Config("waitress4_p", "`python -m flask_app` with the **proposed** patches (benchmarks/proposed/)",
-               "waitress", threads=4, concurrency=(1, 8, 16), proposed=True),
+        Config("waitress1_p", "`python -m flask_app` with the **proposed** patches (benchmarks/proposed/)",
+               "waitress", concurrency=(1, 8, 16), proposed=True),
         Config("gunicorn_p", "`gunicorn -w 2 ...` with the **proposed** patches", "gunicorn", proposed=True),
     ]
     if spread:
-        out.append(Config("waitress4_spread", f"`{BLAS_ENV}={spread[BLAS_ENV]} python -m flask_app` (BLAS's default "
-                          "threads: the engine before its one-thread limit)", "waitress", threads=4, env=spread,
+        out.append(Config("waitress1_spread", f"`{BLAS_ENV}={spread[BLAS_ENV]} python -m flask_app` (BLAS's default "
+                          "threads: the engine before its one-thread limit)", "waitress", env=spread,
                           concurrency=(1, 8)))
     return out
 
@@ -102,7 +104,7 @@ def run(ctx: Context) -> Section:
                     log(f"serving: {cfg.key} c={c}: {r['rps']:.0f} req/s, p99 {r['p99'] * 1e3:.1f} ms, "
                         f"{r['errors']} errors")
 
-    base_key = ("waitress1", TARGET_CONCURRENCY)
+    base_key = ("waitress4", TARGET_CONCURRENCY)
     base = results[base_key]["rps"]
     for (key, c), r in results.items():
         s.add(("**Baseline**: " if (key, c) == base_key else "") + r["label"], c, f"{r['requests']:,}",
@@ -120,22 +122,22 @@ def run(ctx: Context) -> Section:
     at_target = {k: r for (k, c), r in results.items() if c == TARGET_CONCURRENCY}
     goal = f">= {TARGET_RPS:.0f} req/s, p99 < {fmt_ms(TARGET_P99)}, 0 errors"
     label = f"Serving at concurrency {TARGET_CONCURRENCY}"
-    if "waitress4" in at_target:
-        r = at_target["waitress4"]
+    if "waitress1" in at_target:
+        r = at_target["waitress1"]
         s.targets.append(Target(f"{label}: `python -m flask_app` as shipped", goal, summary(r), verdict(r)))
     shipped = {k: r for k, r in at_target.items() if not r["proposed"]}
     if shipped:
         best_key = max(shipped, key=lambda k: (verdict(shipped[k]), shipped[k]["rps"]))
         r = shipped[best_key]
         s.targets.append(Target(f"{label}: best configuration", goal, f"{summary(r)}: {r['label']}", verdict(r)))
-    if "waitress4_p" in at_target:
-        r = at_target["waitress4_p"]
+    if "waitress1_p" in at_target:
+        r = at_target["waitress1_p"]
         s.targets.append(Target(f"{label}: `python -m flask_app` with the proposed patches", goal, summary(r),
                                 verdict(r)))
     s.notes.append(patch_note[0].upper() + patch_note[1:] + ".")
     s.notes += [
         "Threads in one Python process share one interpreter lock, so more waitress threads add no compute: "
-        "compare `--threads 1`, 4 and 8 at the same concurrency. Worker processes (gunicorn -w N) can use N "
+        "compare 1, 2 and 4 threads at the same concurrency; that is why 1 is the default. Worker processes (gunicorn -w N) can use N "
         "cores, but only cores that are free: on a machine busy with other work they gain little, so judge "
         "them from a run on a quiet machine.",
         "gunicorn's sync workers close the connection after each answer (no keep-alive), so each request "
