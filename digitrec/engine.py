@@ -61,8 +61,10 @@ def _activation(name: str | dict) -> Op:
 def conv2d(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, padding: str) -> np.ndarray:
     """A stride-1 2D convolution (N, H, W, C) -> (N, H', W', F).
 
-    One matrix product per kernel tap, summed: each shifted slice copies in contiguous runs of
-    channels, which is about twice as fast here as a strided im2col gather.
+    One matrix product per kernel tap, summed, on the images flattened to rows of channels: tap
+    (i, j) of every output pixel is the input row ``i * W + j`` further on, so each product reads
+    a contiguous slice and nothing is copied. Outputs whose taps wrap past the right or bottom edge
+    are computed too, then dropped: a few percent more arithmetic, for no gathering at all.
     """
     kh, kw, c, f = kernel.shape
     if padding == "same":
@@ -74,12 +76,16 @@ def conv2d(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, padding: str) ->
         out = cols.reshape(-1, kh * kw * c) @ kernel.reshape(kh * kw * c, f)
         out += bias
         return out.reshape(n, ho, wo, f)
-    out = np.empty((n * ho * wo, f), dtype=np.float32)
-    out[:] = bias
+    flat = np.ascontiguousarray(x).reshape(n * h * w, c)
+    rows = n * h * w - (kh - 1) * w - (kw - 1)  # the starts whose every tap lies inside the array
+    out = np.empty((n * h * w, f), dtype=np.float32)
+    acc, tap = out[:rows], np.empty((rows, f), dtype=np.float32)
+    acc[:] = bias
     for i in range(kh):
         for j in range(kw):
-            out += x[:, i : i + ho, j : j + wo, :].reshape(-1, c) @ kernel[i, j]
-    return out.reshape(n, ho, wo, f)
+            np.matmul(flat[i * w + j : i * w + j + rows], kernel[i, j], out=tap)
+            acc += tap
+    return out.reshape(n, h, w, f)[:, :ho, :wo]
 
 
 def max_pool(x: np.ndarray, size: int) -> np.ndarray:

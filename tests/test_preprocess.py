@@ -289,3 +289,52 @@ def test_pen_drawings_of_every_style_frame_cleanly():
     for digit in range(10):
         for how in STYLES:
             assert_framed(preprocess(pen_digit(digit, rng, how)))
+
+
+# --- the fast path for 8-bit images equals the step-by-step definition -----------------------------
+
+
+def _encoded_images() -> list[bytes]:
+    """Drawings of every style plus random 8-bit images of every common mode, some flat, some
+    mostly transparent, as PNG bytes."""
+    rng = np.random.default_rng(7)
+    out = [to_png(pen_digit(i % 10, rng, STYLES[i % len(STYLES)])) for i in range(40)]
+    for i in range(60):
+        h, w = (int(v) for v in rng.integers(1, 300, 2))
+        mode = ("L", "RGB", "RGBA", "LA", "P")[i % 5]
+        arr = rng.integers(0, 256, (h, w, {"RGB": 3, "RGBA": 4, "LA": 2}.get(mode, 1)), dtype=np.uint8)
+        if i % 3 == 0:
+            arr[...] = arr.max()  # a single colour
+        if mode in ("RGBA", "LA") and i % 2:
+            arr[..., -1] = np.where(rng.random((h, w)) < 0.9, 0, arr[..., -1])  # mostly transparent
+        img = Image.fromarray(arr[..., 0] if arr.shape[2] == 1 else arr, "L" if mode == "P" else mode)
+        if mode == "P":
+            img = img.convert("P")
+            img.info["transparency"] = 0
+        buf = io.BytesIO()
+        img.save(buf, "PNG")
+        out.append(buf.getvalue())
+    # Layers painted all over but for a transparent strip, where the backdrop decides the polarity
+    # (grey ink on mid-grey) or reads as ink itself (dark ink on light grey).
+    for fill, stroke, patch in ((115, 64, 153), (200, 40, 200)):
+        layer = np.zeros((200, 200, 4), np.uint8)
+        layer[:, :190] = (fill, fill, fill, 255)
+        layer[60:140, 90:100, :3] = stroke
+        layer[20:30, 20:30, :3] = patch
+        out.append(to_png(layer))
+    return out
+
+
+def test_fast_inked_box_equals_decode_to_ink_crop():
+    """``inked_box`` skips work on the background of 8-bit images; its numbers must not change."""
+    from digitrec.preprocess import crop, decode, inked_box, to_ink
+
+    for data in _encoded_images():
+        ink = to_ink(*decode(data))
+        expected = None if ink is None else crop(ink)
+        got = inked_box(data)
+        if expected is None:
+            assert got is None
+        else:
+            assert got is not None and got.dtype == np.float32
+            np.testing.assert_array_equal(got, expected)
