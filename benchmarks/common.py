@@ -248,7 +248,7 @@ def many_blas_threads() -> dict[str, str]:
     """The environment that gives a NumPy-engine process BLAS's own default thread count (one per
     core): the engine as it ran before its one-thread limit. Empty on a one-core machine."""
     threads = default_blas_threads()
-    return {BLAS_ENV: str(threads)} if threads and threads > 1 else {}
+    return {BLAS_ENV: str(threads), "DIGITREC_BACKEND": "numpy"} if threads and threads > 1 else {}
 
 
 # --- drawings ---------------------------------------------------------------------------------

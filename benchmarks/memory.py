@@ -26,7 +26,7 @@ def child(kind: str, n: int) -> dict:
 
     cases = drawings(20)
     right = 0
-    if kind in ("numpy", "keras"):
+    if kind in ("litert", "numpy", "keras"):
         from digitrec import Predictor
 
         p = Predictor.load(backend=kind)
@@ -113,7 +113,7 @@ def run(ctx: Context) -> Section:
         body_file.write_bytes(body)
         png_path = Path(tmp) / f"digit{digit}.png"
         png_path.write_bytes(png)
-        for kind in ("numpy", "keras", "pygame"):
+        for kind in ("numpy", "litert", "keras", "pygame"):
             log(f"memory: {kind} child, {n} predictions")
             res[kind] = run_json([PYTHON, "-m", "benchmarks.memory", kind, str(n)], timeout=900)
         log("memory: Flask (waitress)")
@@ -139,8 +139,10 @@ def run(ctx: Context) -> Section:
         extra = f", {r['errors']} errors" if r.get("errors") else ""
         return f"{r['predictions']:,}{extra}"
 
-    s.add("**Baseline**: Python + `Predictor` (NumPy engine), in-process predictions", fmt_mib(base), "1.00x (baseline)",
+    s.add("**Baseline**: Python + `Predictor(backend=\"numpy\")` (the NumPy engine), in-process predictions", fmt_mib(base), "1.00x (baseline)",
           count(res["numpy"]))
+    s.add("Python + `Predictor` as shipped (LiteRT backend), in-process predictions",
+          fmt_mib(res["litert"]["peak_rss"]), ratio(res["litert"]["peak_rss"]), count(res["litert"]))
     s.add("Flask app, `python -m flask_app` (waitress, 1 thread): the server process", fmt_mib(res["flask"]["peak_rss"]),
           ratio(res["flask"]["peak_rss"]), count(res["flask"]))
     g = res["gunicorn"]

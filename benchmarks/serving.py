@@ -63,7 +63,7 @@ def configs(ctx: Context) -> list[Config]:
         Config("gunicorn_p", "`gunicorn -w 2 ...` with the **proposed** patches", "gunicorn", proposed=True),
     ]
     if spread:
-        out.append(Config("waitress1_spread", f"`{BLAS_ENV}={spread[BLAS_ENV]} python -m flask_app` (BLAS's default "
+        out.append(Config("waitress1_spread", f"`DIGITREC_BACKEND=numpy {BLAS_ENV}={spread[BLAS_ENV]} python -m flask_app` (BLAS's default "
                           "threads: the engine before its one-thread limit)", "waitress", env=spread,
                           concurrency=(1, 8)))
     return out

@@ -33,18 +33,21 @@ CASES = 20  # ten digits in each of the two looks
 
 
 def numpy_kit(ctx: Context):
-    """Runs in a worker without TensorFlow: the NumPy engine as the apps use it."""
+    """Runs in a worker without TensorFlow: the predictor as the apps load it (LiteRT when its
+    flatbuffer is there), and the NumPy engine it falls back to."""
     from digitrec import Predictor, preprocess
 
     cases = drawings(CASES)
     pngs = [png for _d, _h, png in cases]
-    fast = Predictor.load()
+    fast, engine = Predictor.load(), Predictor.load(backend="numpy")
     framed = [preprocess(png) for png in pngs]
     n = ctx.n(2000, 5)
     candidates = {
         "numpy": Candidate(lambda i: fast.predict(pngs[i % CASES]), n),
         "preprocess": Candidate(lambda i: preprocess(pngs[i % CASES]), n),
         "network": Candidate(lambda i: fast.probabilities(framed[i % CASES][None]), n),
+        "engine": Candidate(lambda i: engine.predict(pngs[i % CASES]), n),
+        "engine_network": Candidate(lambda i: engine.probabilities(framed[i % CASES][None]), n),
     }
     threads = blas_threads()
     right = sum(fast.predict(png).digit == d for d, _h, png in cases)
@@ -85,11 +88,12 @@ def run(ctx: Context) -> Section:
         threads = np_worker.info["blas_threads"]
         n_np, sizes = ctx.n(2000, 5), {"seed": ctx.n(200, 3), "keras": ctx.n(500, 3)}
         candidates = {name: tf_worker.candidate(name, sizes[name]) for name in ("seed", "keras")}
-        for name in ("numpy", "preprocess", "network"):
+        for name in ("numpy", "preprocess", "network", "engine", "engine_network"):
             candidates[name] = np_worker.candidate(name, n_np)
+        backend = np_worker.info["backend"]
         if spread:  # the engine as it was before its one-thread BLAS limit
             free = stack.enter_context(Worker("benchmarks.single:numpy_kit", ctx, env=spread))
-            candidates["spread"] = free.candidate("numpy", ctx.n(300, 5))  # slow, and not the point
+            candidates["spread"] = free.candidate("engine", ctx.n(300, 5))
         if patched is not None:
             p_worker = stack.enter_context(Worker("benchmarks.single:numpy_kit", ctx, root=patched))
             for name in ("numpy", "preprocess", "network"):
@@ -106,11 +110,11 @@ def run(ctx: Context) -> Section:
         "a transparent canvas with the ink in its alpha channel) taken in turn. "
         f"Timed calls: {', '.join(f'{c.n:,} {n}' for n, c in candidates.items())}, in "
         f"{ctx.n(10, 1)} interleaved rounds after 3 warm-up calls each. The NumPy paths run in a worker "
-        "process without TensorFlow (as in the apps), the Keras ones in another; they take turns."),
+        "process without TensorFlow (as in the apps: LiteRT or the NumPy engine), the Keras ones in another; they take turns."),
         columns=["path", "p50", "p99", "vs baseline (p50)", f"right answers (of {k})", "BLAS threads"])
     s.add("**Baseline**: the seed's way, whole canvas resized to 28x28, Keras `model.predict`",
           fmt_ms(base), fmt_ms(p99(t["seed"])), "1.0x (baseline)", right["seed"], "- (TensorFlow)")
-    s.add("`Predictor.predict`, NumPy engine (as shipped)", fmt_ms(p50(t["numpy"])), fmt_ms(p99(t["numpy"])),
+    s.add(f"`Predictor.predict` as shipped (`{backend}` backend)", fmt_ms(p50(t["numpy"])), fmt_ms(p99(t["numpy"])),
           speedup(base, p50(t["numpy"])), right["numpy"], threads or "?")
     for how, label in (("dark_on_light", "dark ink on white (CLI, Pygame)"),
                        ("transparent", "transparent canvas (Flask page)")):
@@ -121,6 +125,10 @@ def run(ctx: Context) -> Section:
           fmt_ms(p99(t["preprocess"])), speedup(base, p50(t["preprocess"])), "", "-")
     s.add("&nbsp;&nbsp;split: network only (`Predictor.probabilities`, 1 image)", fmt_ms(p50(t["network"])),
           fmt_ms(p99(t["network"])), speedup(base, p50(t["network"])), "", threads or "?")
+    s.add("`Predictor.predict`, NumPy engine (`backend=\"numpy\"`: no LiteRT file or package)",
+          fmt_ms(p50(t["engine"])), fmt_ms(p99(t["engine"])), speedup(base, p50(t["engine"])), "", threads or "?")
+    s.add("&nbsp;&nbsp;split: network only, NumPy engine", fmt_ms(p50(t["engine_network"])),
+          fmt_ms(p99(t["engine_network"])), speedup(base, p50(t["engine_network"])), "", threads or "?")
     s.add("`Predictor.predict`, Keras tf.function backend (`backend=\"keras\"`)", fmt_ms(p50(t["keras"])),
           fmt_ms(p99(t["keras"])), speedup(base, p50(t["keras"])), right["keras"], "- (TensorFlow)")
     if spread:

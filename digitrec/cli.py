@@ -56,8 +56,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     _add_model(p)
 
-    x = sub.add_parser("export", help="write a TensorFlow SavedModel for TensorFlow Serving")
-    x.add_argument("--saved-model", required=True, type=Path, help="output folder")
+    x = sub.add_parser("export", help="write a TensorFlow SavedModel for TensorFlow Serving, or the "
+                                      "LiteRT flatbuffer the predictor runs fastest")
+    x.add_argument("--saved-model", type=Path, help="output folder for a SavedModel")
+    x.add_argument("--tflite", action="store_true", help="write <model>.tflite next to the model and "
+                                                          "record it in the model card")
     _add_model(x)
     return ap
 
@@ -144,14 +147,20 @@ def cmd_predict(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from digitrec.export import export_saved_model
-
-    _load(args)  # the same checks as the apps: existence, SHA-256, input shape
+    if args.saved_model is None and not args.tflite:
+        print("error: say what to write: --saved-model DIR and/or --tflite", file=sys.stderr)
+        return 2
+    from digitrec.export import export_saved_model, export_tflite
     from digitrec.paths import model_path
 
-    out = export_saved_model(model_path(args.model_path), args.saved_model)
-    print(f"wrote SavedModel to {out} (signature 'serving_default': digit [N,28,28,1] float32 -> "
-          f"probabilities [N,10])")
+    _load(args)  # the same checks as the apps: existence, SHA-256, input shape
+    if args.saved_model is not None:
+        out = export_saved_model(model_path(args.model_path), args.saved_model)
+        print(f"wrote SavedModel to {out} (signature 'serving_default': digit [N,28,28,1] float32 -> "
+              f"probabilities [N,10])")
+    if args.tflite:
+        out = export_tflite(model_path(args.model_path))
+        print(f"wrote {out} and recorded it in the model card; the predictor now runs it with LiteRT")
     return 0
 
 

@@ -35,3 +35,35 @@ def export_saved_model(model_file: str | os.PathLike, out_dir: str | os.PathLike
     out = Path(out_dir)
     tf.saved_model.save(module, str(out), signatures={"serving_default": module.serve})
     return out
+
+
+def export_tflite(model_file: str | os.PathLike, out: str | os.PathLike | None = None) -> Path:
+    """Write the model as a LiteRT flatbuffer (default: next to it, ``.tflite``) for the predictor's
+    fastest path, and record its SHA-256 in the model card so the predictor knows it belongs.
+
+    One image per call, (1, 28, 28, 1) float32 -> (1, 10) probabilities that sum to 1 (a sigmoid
+    output is divided by its sum here, as ``Predictor.probabilities`` does).
+    """
+    import keras
+    import tensorflow as tf
+
+    from digitrec import card as model_card
+    from digitrec.litert import tflite_path
+
+    model = keras.models.load_model(model_file, compile=False)
+    activation = getattr(getattr(model.layers[-1], "activation", None), "__name__", "linear")
+    normalize = activation != "softmax"
+
+    digit = keras.Input((28, 28, 1), batch_size=1, name="digit")
+    p = model(digit, training=False)
+    if normalize:
+        p = keras.layers.Lambda(lambda t: t / keras.ops.maximum(keras.ops.sum(t, axis=1, keepdims=True), 1e-12))(p)
+    converter = tf.lite.TFLiteConverter.from_keras_model(keras.Model(digit, p))
+    path = Path(out) if out is not None else tflite_path(model_file)
+    path.write_bytes(converter.convert())
+    card = model_card.read(model_file)
+    if card is not None and out is None:
+        card["tflite"] = {"file": path.name, "sha256": model_card.sha256(path),
+                          "source_sha256": model_card.sha256(model_file)}
+        model_card.write(model_file, card)
+    return path

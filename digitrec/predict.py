@@ -22,6 +22,8 @@ from digitrec.preprocess import SIZE, preprocess
 
 TRAIN_HINT = "train one with `python -m digitrec train` (or set DIGITREC_MODEL to a model file)"
 VERIFY_ENV = "DIGITREC_VERIFY_MODEL"
+BACKENDS = ("auto", "litert", "numpy", "keras")
+BACKEND_ENV = "DIGITREC_BACKEND"
 
 
 class ModelError(RuntimeError):
@@ -81,18 +83,19 @@ class Predictor:
                  card: dict | None = None, normalize: bool = False):
         self._forward = forward
         self.path = path
-        self.backend = backend  # "numpy" (the fast path) or "keras"
+        self.backend = backend  # "litert" (the fastest), "numpy" (no extra package) or "keras"
         self.card = card
         self._normalize = normalize  # sigmoid outputs (the seed) do not sum to 1 by themselves
 
     @classmethod
     def load(cls, path: str | os.PathLike | None = None, *, verify: bool | None = None,
-             backend: str = "auto") -> "Predictor":
+             backend: str | None = None) -> "Predictor":
         """Load ``path`` (default ``$DIGITREC_MODEL`` or ``models/digit_recognizer.keras``).
 
         ``verify`` checks the file against the SHA-256 in its card (default on; set
         ``DIGITREC_VERIFY_MODEL=0`` or pass False for a model you changed yourself).
-        ``backend``: "auto" (NumPy when the layers allow, else Keras), "numpy" or "keras".
+        ``backend`` (default ``$DIGITREC_BACKEND``, else "auto"): "auto" (LiteRT when the card lists a ``.tflite`` made from this very file, else
+        the NumPy engine when it supports the layers, else Keras), "litert", "numpy" or "keras".
         """
         path = model_path(path)
         if not path.is_file():
@@ -109,10 +112,17 @@ class Predictor:
                     f"({actual[:12]}... vs {card['sha256'][:12]}...): the file changed since it was trained. "
                     f"Restore it, {TRAIN_HINT}, or load it anyway with verify=False / {VERIFY_ENV}=0"
                 )
-        if backend not in ("auto", "numpy", "keras"):
-            raise ValueError(f"backend must be 'auto', 'numpy' or 'keras', not {backend!r}")
+        backend = backend or os.environ.get(BACKEND_ENV) or "auto"
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, not {backend!r}")
         forward, used, activation = None, backend, "softmax"
-        if backend in ("auto", "numpy"):
+        _limit_blas_threads()  # whichever backend: preprocessing and the NumPy engine share NumPy's BLAS
+        if backend in ("auto", "litert"):
+            forward, error = _litert_forward(path, card)
+            if forward is None and backend == "litert":
+                raise ModelError(f"{path}: {error}")
+            used = "litert"  # its flatbuffer already normalises a sigmoid output
+        if forward is None and backend in ("auto", "numpy"):
             forward, activation, error = _numpy_forward(path)
             if forward is None and backend == "numpy":
                 raise ModelError(f"{path}: {error}")
@@ -171,13 +181,31 @@ def _limit_blas_threads() -> None:
     threadpool_limits(limits=int(os.environ.get(BLAS_THREADS_ENV, "1")), user_api="blas")
 
 
+def _litert_forward(path: Path, card: dict | None):
+    """LiteRT for ``path``, or (None, reason) when there is no flatbuffer made from this very file."""
+    from digitrec import litert
+
+    info = (card or {}).get("tflite") or {}
+    if not info.get("file"):
+        return None, "its card lists no .tflite (`python -m digitrec export --tflite` writes one)"
+    flat = path.with_name(Path(info["file"]).name)
+    if not flat.is_file():
+        return None, f"{flat} is missing (`python -m digitrec export --tflite` writes it)"
+    if not litert.available():
+        return None, "the ai-edge-litert package is not installed"
+    if model_card.sha256(path) != info.get("source_sha256") or model_card.sha256(flat) != info.get("sha256"):
+        return None, f"{flat.name} was not made from this {path.name} (`python -m digitrec export --tflite`)"
+    try:
+        return litert.LiteNet(flat), None
+    except (ValueError, RuntimeError) as exc:
+        return None, f"{flat.name} cannot be loaded ({exc})"
+
+
 def _numpy_forward(path: Path):
     """The NumPy engine for ``path``, or (None, None, reason) when it cannot run this model."""
     import zipfile
 
     from digitrec.engine import NumpyNet, UnsupportedModel
-
-    _limit_blas_threads()
 
     try:
         net = NumpyNet.from_keras_file(path)

@@ -186,7 +186,20 @@ def train(cfg: TrainConfig, data_dir: str | None = None, out: str | os.PathLike 
         data_dir=data_dir,
     )
     model_card.write(out, card)
-    return card
+    return _with_tflite(out, card)
+
+
+def _with_tflite(out: Path, card: dict) -> dict:
+    """Write the LiteRT flatbuffer the predictor runs fastest; the model is fine without it."""
+    from digitrec.export import export_tflite
+
+    try:
+        export_tflite(out)
+    except Exception as exc:  # the converter's failures come in many types; the .keras file is what counts
+        print(f"warning: no {out.with_suffix('.tflite').name} ({type(exc).__name__}: {exc}); "
+              "the predictor will use its NumPy engine", file=sys.stderr)
+        return card
+    return model_card.read(out) or card
 
 
 def calibrate(model, x_val: np.ndarray, y_val: np.ndarray, cfg: TrainConfig) -> dict:

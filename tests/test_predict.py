@@ -17,10 +17,11 @@ from digitrec.paths import DEFAULT_MODEL
 from digitrec.predict import format_percent
 
 
-def test_committed_model_loads_on_the_numpy_fast_path(predictor):
+def test_committed_model_loads_on_the_litert_fast_path(predictor):
     assert predictor.path == DEFAULT_MODEL
-    assert predictor.backend == "numpy"
+    assert predictor.backend == "litert"
     assert predictor.card and predictor.card["architecture"] == "default"
+    assert predictor.card["tflite"]["source_sha256"] == predictor.card["sha256"]
 
 
 def test_prediction_fields(predictor, drawing_png):
@@ -82,13 +83,16 @@ def test_invalid_input_raises_invalid_image(predictor):
         predictor.predict(b"not an image")
 
 
-def test_fast_path_equals_keras(predictor, mnist):
-    """The NumPy engine and Keras agree on a few hundred real inputs."""
+@pytest.mark.parametrize("backend", ["litert", "numpy"])
+def test_fast_paths_equal_keras(backend, mnist):
+    """LiteRT, the NumPy engine and Keras agree on a few hundred real inputs."""
     keras_predictor = Predictor.load(backend="keras")
     assert keras_predictor.backend == "keras"
+    fast_predictor = Predictor.load(backend=backend)
+    assert fast_predictor.backend == backend
     rng = np.random.default_rng(0)
     x = mnist.test.images[rng.choice(len(mnist.test.images), 300, replace=False)].astype(np.float32) / 255
-    fast, reference = predictor.probabilities(x), keras_predictor.probabilities(x)
+    fast, reference = fast_predictor.probabilities(x), keras_predictor.probabilities(x)
     assert (fast.argmax(1) == reference.argmax(1)).all()
     np.testing.assert_allclose(fast, reference, atol=1e-4)
 
@@ -150,6 +154,28 @@ def test_checksum_mismatch_is_refused_unless_overridden(tmp_path, monkeypatch):
     assert Predictor.load(model, verify=False).backend == "numpy"
     monkeypatch.setenv("DIGITREC_VERIFY_MODEL", "0")
     assert Predictor.load(model).backend == "numpy"
+
+
+def test_a_tflite_not_made_from_this_model_is_never_run(tmp_path):
+    model = tmp_path / "digit_recognizer.keras"
+    shutil.copy(DEFAULT_MODEL, model)
+    shutil.copy(DEFAULT_MODEL.with_suffix(".json"), model.with_suffix(".json"))
+    model.with_suffix(".tflite").write_bytes(DEFAULT_MODEL.with_suffix(".tflite").read_bytes()[:-1] + b"x")
+    assert Predictor.load(model).backend == "numpy"
+    with pytest.raises(ModelError, match=r"digit_recognizer\.tflite was not made from this digit_recognizer\.keras"):
+        Predictor.load(model, backend="litert")
+    model.with_suffix(".tflite").unlink()
+    with pytest.raises(ModelError, match=r"digit_recognizer\.tflite is missing.*export --tflite"):
+        Predictor.load(model, backend="litert")
+
+
+def test_without_the_litert_package_the_numpy_engine_runs(monkeypatch):
+    from digitrec import litert
+
+    monkeypatch.setattr(litert, "available", lambda: False)
+    assert Predictor.load().backend == "numpy"
+    with pytest.raises(ModelError, match="ai-edge-litert"):
+        Predictor.load(backend="litert")
 
 
 def test_wrong_input_shape_is_refused(tmp_path):

@@ -54,7 +54,7 @@ def test_gunicorn_workers_each_load_the_model_once_and_all_answer(gunicorn_two_w
 
     # Both workers must have booted (and loaded the model) before both can answer.
     def booted() -> set[int]:
-        return {int(pid) for pid in re.findall(r"worker pid=(\d+) loaded model digit_recognizer\.keras \(numpy engine\)",
+        return {int(pid) for pid in re.findall(r"worker pid=(\d+) loaded model digit_recognizer\.keras \(litert engine\)",
                                                server["errors"].read_text())}
 
     while booted() != workers and time.monotonic() < deadline:
@@ -90,7 +90,7 @@ def test_gunicorn_health_check_and_errors_match_waitress(gunicorn_two_workers):
 
     url = gunicorn_two_workers["url"]
     health = requests.get(f"{url}/healthz", timeout=10)
-    assert health.json() == {"status": "ok", "model": "digit_recognizer.keras", "backend": "numpy", "debug": False}
+    assert health.json() == {"status": "ok", "model": "digit_recognizer.keras", "backend": "litert", "debug": False}
     bad = requests.post(f"{url}/api/predict", data="{", headers={"Content-Type": "application/json"}, timeout=10)
     assert bad.status_code == 400 and "error" in bad.json()
 

@@ -36,5 +36,9 @@ def test_quick_training_writes_model_and_card(tmp_path, name):
     if name == "default":
         assert card["training"]["augmentation"] and card["training"]["extra_data"]["synthetic_drawings"] > 0
     predictor = Predictor.load(out)
-    assert predictor.backend == "numpy"
+    assert predictor.backend == "litert" and card["tflite"]["file"] == f"{name}.tflite"
     assert predictor.predict(np.eye(28)).digit in range(10)
+    x = np.random.default_rng(0).random((20, 28, 28), dtype=np.float32)
+    fast = predictor.probabilities(x)  # the seed's sigmoids too: normalised inside the flatbuffer
+    np.testing.assert_allclose(fast.sum(axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(fast, Predictor.load(out, backend="numpy").probabilities(x), atol=1e-4)
