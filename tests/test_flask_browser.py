@@ -87,6 +87,8 @@ def test_draw_predict_clear_and_draw_again(page, server, problems):
     assert predicted(page) == "3"
     assert page.locator("#model-input").is_visible()
     assert "3" in page.locator("#bars li.top .label").text_content()
+    shown = page.locator("#bars .pct").all_text_contents()
+    assert len(shown) == 10 and "0.0%" not in shown and "100.0%" not in shown  # the network is never certain
 
     page.click("#clear")
     assert page.locator("#digit").text_content() == ""

@@ -177,9 +177,9 @@
     }
   }
 
-  // Honest rounding: 0.99996 is ">99.9%", not "100%".
-  const percent = (p) =>
-    p >= 0.9995 ? ">99.9%" : p > 0 && p < 0.0005 ? "<0.1%" : `${(100 * p).toFixed(1)}%`;
+  // Honest rounding, as digitrec.predict.format_percent: the network is never certain, so 0.99996
+  // is ">99.9%" and a probability the API rounded to 0 is "<0.1%", never "100%" or "0.0%".
+  const percent = (p) => (p >= 0.9995 ? ">99.9%" : p < 0.0005 ? "<0.1%" : `${(100 * p).toFixed(1)}%`);
 
   function show(answer) {
     const ranked = answer.probabilities.map((p, d) => [p, d]).sort((a, b) => b[0] - a[0]);
