@@ -295,8 +295,8 @@ def _inked_box_8bit(img: Image.Image) -> np.ndarray | None:
     """``crop(to_ink(*decode(img)))`` for an 8-bit image up to WORKING_SIDE: the same numbers
     for a fraction of the work, because a canvas is mostly background and this runs per drawing.
 
-    Opaque: ink is a function of the 8-bit grey value, so it is worked out for the 256 values;
-    Pillow finds the inked box in C, and only the box is looked up. Transparent: everything
+    Opaque: ink is a function of the 8-bit grey value, so it is worked out for the 256 values,
+    one comparison finds the inked box, and only the box is looked up. Transparent: everything
     outside the box of non-zero alpha is the backdrop, so only that box is composited and scaled.
     """
     grey_img, alpha_img = _planes(img)
@@ -309,11 +309,12 @@ def _inked_box_8bit(img: Image.Image) -> np.ndarray | None:
         lut = _ink_levels(LEVELS, background, float(LEVELS[lo]), float(LEVELS[hi]))
         if lut is None:
             return None
-        inked = np.flatnonzero(lut)  # ink grows monotonically away from the background: one run
+        # Ink grows monotonically away from the background and the extreme grey is full ink, so the
+        # inked values are one run from 0 up (dark ink) or down from 255 (light ink).
+        inked = np.flatnonzero(lut)
         if inked.size == 0:
             return None
-        first, last = int(inked[0]), int(inked[-1])
-        mask = grey <= last if first == 0 else grey >= first if last == 255 else (grey >= first) & (grey <= last)
+        mask = grey <= int(inked[-1]) if inked[0] == 0 else grey >= int(inked[0])  # int: compare as uint8
         rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
         if rows.size == 0:
             return None
