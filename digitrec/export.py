@@ -1,6 +1,9 @@
-"""Export for TensorFlow Serving: a SavedModel whose ``serving_default`` maps framed digits to
-probabilities. Preprocessing stays with the client (``digitrec.preprocess``), so the server only
-ever sees clean 28x28 inputs and the model file remains the single source of truth.
+"""Exports of a ``.keras`` model, which stays the single source of truth.
+
+- For TensorFlow Serving: a SavedModel whose ``serving_default`` maps framed digits to
+  probabilities. Preprocessing stays with the client (``digitrec.preprocess``), so the server only
+  ever sees clean 28x28 inputs.
+- For the predictor's fastest path: a LiteRT flatbuffer next to the model, recorded in its card.
 """
 
 from __future__ import annotations
@@ -14,10 +17,9 @@ def export_saved_model(model_file: str | os.PathLike, out_dir: str | os.PathLike
     import keras
     import tensorflow as tf
 
+    from digitrec.model import probabilities
+
     model = keras.models.load_model(model_file, compile=False)
-    # A sigmoid output (the seed's) does not sum to 1: divide by the sum, as Predictor.probabilities does.
-    activation = getattr(getattr(model.layers[-1], "activation", None), "__name__", "linear")
-    normalize = activation != "softmax"
 
     class Serving(tf.Module):
         def __init__(self, net):
@@ -26,10 +28,7 @@ def export_saved_model(model_file: str | os.PathLike, out_dir: str | os.PathLike
 
         @tf.function(input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32, name="digit")])
         def serve(self, digit):
-            p = self.net(digit, training=False)
-            if normalize:
-                p = p / tf.maximum(tf.reduce_sum(p, axis=1, keepdims=True), 1e-12)
-            return {"probabilities": p}
+            return {"probabilities": probabilities(self.net, digit)}
 
     module = Serving(model)
     out = Path(out_dir)
@@ -49,16 +48,11 @@ def export_tflite(model_file: str | os.PathLike, out: str | os.PathLike | None =
 
     from digitrec import card as model_card
     from digitrec.litert import tflite_path
+    from digitrec.model import probabilities
 
     model = keras.models.load_model(model_file, compile=False)
-    activation = getattr(getattr(model.layers[-1], "activation", None), "__name__", "linear")
-    normalize = activation != "softmax"
-
     digit = keras.Input((28, 28, 1), batch_size=1, name="digit")
-    p = model(digit, training=False)
-    if normalize:
-        p = keras.layers.Lambda(lambda t: t / keras.ops.maximum(keras.ops.sum(t, axis=1, keepdims=True), 1e-12))(p)
-    converter = tf.lite.TFLiteConverter.from_keras_model(keras.Model(digit, p))
+    converter = tf.lite.TFLiteConverter.from_keras_model(keras.Model(digit, probabilities(model, digit)))
     path = Path(out) if out is not None else tflite_path(model_file)
     path.write_bytes(converter.convert())
     card = model_card.read(model_file)

@@ -64,3 +64,17 @@ def build_model(name: str = "default", learning_rate: float = 1e-3) -> keras.Mod
         metrics=["accuracy"],
     )
     return model
+
+
+def output_activation(model: keras.Model) -> str:
+    """The name of the last layer's activation: "softmax" (default), "sigmoid" (seed), "linear"..."""
+    return getattr(getattr(model.layers[-1], "activation", None), "__name__", "linear")
+
+
+def probabilities(model: keras.Model, x):
+    """``model(x)`` as probabilities that sum to 1, for exports: a sigmoid output (the seed's) is
+    divided by its sum, as ``Predictor.probabilities`` does; a softmax passes through."""
+    p = model(x, training=False)
+    if output_activation(model) == "softmax":
+        return p
+    return p / keras.ops.maximum(keras.ops.sum(p, axis=1, keepdims=True), 1e-12)

@@ -94,8 +94,9 @@ class Predictor:
 
         ``verify`` checks the file against the SHA-256 in its card (default on; set
         ``DIGITREC_VERIFY_MODEL=0`` or pass False for a model you changed yourself).
-        ``backend`` (default ``$DIGITREC_BACKEND``, else "auto"): "auto" (LiteRT when the card lists a ``.tflite`` made from this very file, else
-        the NumPy engine when it supports the layers, else Keras), "litert", "numpy" or "keras".
+        ``backend`` (default ``$DIGITREC_BACKEND``, else "auto"): "auto" (LiteRT when the card
+        lists a ``.tflite`` made from this very file, else the NumPy engine when it supports the
+        layers, else Keras), "litert", "numpy" or "keras".
         """
         path = model_path(path)
         if not path.is_file():
@@ -104,12 +105,12 @@ class Predictor:
         if verify is None:
             verify = os.environ.get(VERIFY_ENV, "1").lower() not in ("0", "false", "no")
         card = model_card.read(path)
+        digest = model_card.sha256(path) if card else None  # checked here, and by the LiteRT path
         if verify and card and card.get("sha256"):
-            actual = model_card.sha256(path)
-            if actual != card["sha256"]:
+            if digest != card["sha256"]:
                 raise ModelError(
                     f"{path} does not match the SHA-256 in {model_card.card_path(path).name} "
-                    f"({actual[:12]}... vs {card['sha256'][:12]}...): the file changed since it was trained. "
+                    f"({digest[:12]}... vs {card['sha256'][:12]}...): the file changed since it was trained. "
                     f"Restore it, {TRAIN_HINT}, or load it anyway with verify=False / {VERIFY_ENV}=0"
                 )
         backend = backend or os.environ.get(BACKEND_ENV) or "auto"
@@ -118,7 +119,7 @@ class Predictor:
         forward, used, activation = None, backend, "softmax"
         _limit_blas_threads()  # whichever backend: preprocessing and the NumPy engine share NumPy's BLAS
         if backend in ("auto", "litert"):
-            forward, error = _litert_forward(path, card)
+            forward, error = _litert_forward(path, card, digest)
             if forward is None and backend == "litert":
                 raise ModelError(f"{path}: {error}")
             used = "litert"  # its flatbuffer already normalises a sigmoid output
@@ -181,8 +182,9 @@ def _limit_blas_threads() -> None:
     threadpool_limits(limits=int(os.environ.get(BLAS_THREADS_ENV, "1")), user_api="blas")
 
 
-def _litert_forward(path: Path, card: dict | None):
-    """LiteRT for ``path``, or (None, reason) when there is no flatbuffer made from this very file."""
+def _litert_forward(path: Path, card: dict | None, digest: str | None):
+    """LiteRT for ``path`` (whose SHA-256 is ``digest``), or (None, reason) when there is no
+    flatbuffer made from this very file."""
     from digitrec import litert
 
     info = (card or {}).get("tflite") or {}
@@ -193,7 +195,7 @@ def _litert_forward(path: Path, card: dict | None):
         return None, f"{flat} is missing (`python -m digitrec export --tflite` writes it)"
     if not litert.available():
         return None, "the ai-edge-litert package is not installed"
-    if model_card.sha256(path) != info.get("source_sha256") or model_card.sha256(flat) != info.get("sha256"):
+    if digest != info.get("source_sha256") or model_card.sha256(flat) != info.get("sha256"):
         return None, f"{flat.name} was not made from this {path.name} (`python -m digitrec export --tflite`)"
     try:
         return litert.LiteNet(flat), None
@@ -233,11 +235,11 @@ def _keras_forward(path: Path):
         raise ModelError(f"{path} is not a loadable Keras model ({type(exc).__name__}): {TRAIN_HINT}") from None
     _check_input(path, tuple(model.input_shape[1:]))
     _check_output(path, tuple(model.output_shape))
-    activation = getattr(model.layers[-1], "activation", None)
-    name = getattr(activation, "__name__", "linear")
+    from digitrec.model import output_activation
+
     fn = tf.function(lambda x: model(x, training=False),
                      input_signature=[tf.TensorSpec([None, SIZE, SIZE, 1], tf.float32)])
-    return (lambda x: fn(tf.constant(x)).numpy()), name
+    return (lambda x: fn(tf.constant(x)).numpy()), output_activation(model)
 
 
 def _check_input(path: Path, input_shape: tuple) -> None:
