@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import os
 import threading
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
-SIZE = 28
+from digitrec.preprocess import SIZE
+from digitrec.quiet import quiet_stderr
 
 
 def tflite_path(model_path: str | os.PathLike) -> Path:
@@ -35,24 +34,6 @@ def available() -> bool:
     return True
 
 
-@contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    """LiteRT's C++ side prints "INFO: Created TensorFlow Lite XNNPACK delegate" on every load,
-    straight to file descriptor 2, with no switch to turn it off: hide it while loading."""
-    try:
-        saved = os.dup(2)
-    except OSError:  # no stderr at all
-        yield
-        return
-    try:
-        with open(os.devnull, "wb") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
 class LiteNet:
     """A ``.tflite`` digit model: (N, 28, 28, 1) float32 -> (N, 10) probabilities.
 
@@ -63,7 +44,7 @@ class LiteNet:
     def __init__(self, path: str | os.PathLike, threads: int = 1):
         from ai_edge_litert.interpreter import Interpreter
 
-        with _quiet_stderr():
+        with quiet_stderr():  # its C++ side announces the XNNPACK delegate on every load
             self._interpreter = Interpreter(model_path=str(path), num_threads=threads)
             self._interpreter.allocate_tensors()
         inp, out = self._interpreter.get_input_details(), self._interpreter.get_output_details()
