@@ -74,8 +74,8 @@ def predict(value: dict | None) -> tuple[dict[str, float] | str, np.ndarray | No
         raise gr.Error(f"Could not read the drawing: {exc}") from None
     if result is None or result.blank:
         return BLANK, None
-    seen = (result.model_input * 255).round().astype(np.uint8)
-    return {str(d): p for d, p in result.top(3)}, seen.repeat(8, axis=0).repeat(8, axis=1)  # pixels stay square
+    seen = result.model_image().repeat(8, axis=0).repeat(8, axis=1)  # enlarged, pixels stay square
+    return {str(d): p for d, p in result.top(3)}, seen
 
 
 def predict_upload(payload: dict | None) -> tuple[dict[str, float] | str, np.ndarray | None]:

@@ -229,8 +229,8 @@ class App:
 
     def _draw_preview(self) -> None:
         box = self.layout.preview
-        image = np.zeros((28, 28)) if self.prediction is None else self.prediction.model_input
-        grey = (np.clip(image, 0, 1) * 255).astype(np.uint8).T  # surfarray is (x, y)
+        image = np.zeros((28, 28), np.uint8) if self.prediction is None else self.prediction.model_image()
+        grey = image.T  # surfarray is (x, y)
         small = pygame.surfarray.make_surface(np.repeat(grey[..., None], 3, axis=2))
         self.screen.blit(pygame.transform.scale(small, box.size), box)  # nearest: crisp pixels
         pygame.draw.rect(self.screen, FRAME, box.inflate(4, 4), 2)

@@ -43,6 +43,10 @@ class Prediction:
     def blank(self) -> bool:
         return self.digit is None
 
+    def model_image(self) -> np.ndarray:
+        """``model_input`` as a 28x28 uint8 picture (0 black, 255 full ink), for front ends to show."""
+        return np.round(np.clip(self.model_input, 0.0, 1.0) * 255).astype(np.uint8)
+
     def top(self, k: int = 3) -> list[tuple[int, float]]:
         """The ``k`` likeliest digits with their probabilities, likeliest first (none if blank)."""
         if self.blank:

@@ -48,13 +48,13 @@ def predict() -> dict[str, Any]:
 def answer(prediction: Prediction) -> dict[str, Any]:
     """The three documented fields plus the 28x28 image the network saw (null when blank)."""
     return {**prediction.to_dict(),
-            "model_input": None if prediction.blank else png_data_url(prediction.model_input)}
+            "model_input": None if prediction.blank else png_data_url(prediction.model_image())}
 
 
 def png_data_url(image: np.ndarray) -> str:
-    """A float [0, 1] array as a PNG data URL: ~300 bytes for 28x28, shown pixelated by the page."""
+    """A uint8 picture as a PNG data URL: ~300 bytes for 28x28, shown pixelated by the page."""
     buffer = io.BytesIO()
-    Image.fromarray(np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)).save(buffer, format="PNG")
+    Image.fromarray(image).save(buffer, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
