@@ -283,12 +283,6 @@ def drawings(n: int, seed: int = 0, styles: Sequence[str] = STYLES) -> list[tupl
     return out
 
 
-def data_url(png: bytes) -> str:
-    import base64
-
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-
-
 # --- child processes and servers --------------------------------------------------------------
 
 
@@ -364,7 +358,9 @@ def http_status(host: str, port: int, method: str, path: str, body: bytes | None
 
 def predict_request(png: bytes) -> tuple[bytes, dict[str, str]]:
     """The body and headers of ``POST /api/predict`` as the Flask page sends it."""
-    body = json.dumps({"image": data_url(png)}).encode()
+    from digitrec.preprocess import encode_data_url
+
+    body = json.dumps({"image": encode_data_url(png)}).encode()
     return body, {"Content-Type": "application/json", "Accept": "application/json"}
 
 

@@ -86,6 +86,11 @@ def decode_data_url(url: str) -> bytes:
         raise InvalidImage(f"data URL is not valid base64: {exc}", "malformed") from None
 
 
+def encode_data_url(data: bytes, mime: str = "image/png") -> str:
+    """``decode_data_url``'s inverse: ``data:<mime>;base64,...``, as a browser canvas's toDataURL gives."""
+    return f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
+
+
 def open_image(data: bytes) -> Image.Image:
     """Decode encoded image bytes (PNG, JPEG, WebP, GIF...) with size limits checked first."""
     if not data:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import io
 from typing import Any
 
@@ -12,6 +11,7 @@ from PIL import Image
 from werkzeug.exceptions import BadRequest
 
 from digitrec import Prediction, Predictor
+from digitrec.preprocess import encode_data_url
 from flask_app.errors import ApiError
 
 bp = Blueprint("digitrec", __name__)
@@ -55,7 +55,7 @@ def png_data_url(image: np.ndarray) -> str:
     """A uint8 picture as a PNG data URL: ~300 bytes for 28x28, shown pixelated by the page."""
     buffer = io.BytesIO()
     Image.fromarray(image).save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return encode_data_url(buffer.getvalue())
 
 
 def drawing_from_request() -> str | bytes:

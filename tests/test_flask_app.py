@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from PIL import Image
 
 from digitrec import ModelError
+from digitrec.preprocess import encode_data_url
 from flask_app import MAX_BODY, create_app
 from flask_app.errors import status_for
 from tests.support import ROOT, free_port, serve
@@ -31,10 +32,6 @@ def app(predictor) -> Flask:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
-
-
-def data_url(png: bytes, mime: str = "image/png") -> str:
-    return f"data:{mime};base64," + base64.b64encode(png).decode("ascii")
 
 
 def blank_canvas_png() -> bytes:
@@ -57,7 +54,7 @@ def assert_answer(body: dict, digit: int | None) -> None:
 
 @pytest.mark.parametrize("digit", DIGITS)
 def test_json_data_url_gets_the_right_digit(client, drawing_png, digit):
-    response = client.post("/api/predict", json={"image": data_url(drawing_png(digit))})
+    response = client.post("/api/predict", json={"image": encode_data_url(drawing_png(digit))})
     assert response.status_code == 200 and response.is_json
     assert_answer(response.get_json(), digit)
 
@@ -71,7 +68,7 @@ def test_multipart_upload_gets_the_right_digit(client, drawing_png, digit):
 
 
 def test_transparent_canvas_and_a_data_url_form_field(client, drawing_png):
-    url = data_url(drawing_png(4, seed=1, how="transparent"))  # a browser canvas's toDataURL
+    url = encode_data_url(drawing_png(4, seed=1, how="transparent"))  # a browser canvas's toDataURL
     assert client.post("/api/predict", json={"image": url}).get_json()["digit"] == 4
     form = client.post("/api/predict", data={"image": url}, content_type="multipart/form-data")
     assert form.get_json()["digit"] == 4
@@ -81,7 +78,7 @@ def test_a_data_url_form_field_may_be_as_large_as_a_json_body(client):
     noise = np.random.default_rng(0).integers(0, 256, (560, 560, 3), dtype=np.uint8)  # ~1 MB as PNG
     buffer = io.BytesIO()
     Image.fromarray(noise).save(buffer, format="PNG")
-    url = data_url(buffer.getvalue())
+    url = encode_data_url(buffer.getvalue())
     assert 600_000 < len(url) < MAX_BODY
     response = client.post("/api/predict", data={"image": url}, content_type="multipart/form-data")
     assert response.status_code == 200
@@ -90,14 +87,14 @@ def test_a_data_url_form_field_may_be_as_large_as_a_json_body(client):
 def test_the_api_agrees_with_the_predictor(client, predictor, drawing_png):
     png = drawing_png(8, seed=3)
     expected = predictor.predict(png)
-    body = client.post("/api/predict", json={"image": data_url(png)}).get_json()
+    body = client.post("/api/predict", json={"image": encode_data_url(png)}).get_json()
     assert body["digit"] == expected.digit
     assert body["probabilities"] == pytest.approx(list(expected.probabilities), abs=1e-6)
 
 
 def test_model_input_is_the_28x28_image_the_network_saw(client, predictor, drawing_png):
     png = drawing_png(2)
-    body = client.post("/api/predict", json={"image": data_url(png)}).get_json()
+    body = client.post("/api/predict", json={"image": encode_data_url(png)}).get_json()
     prefix = "data:image/png;base64,"
     assert body["model_input"].startswith(prefix)
     seen = np.asarray(Image.open(io.BytesIO(base64.b64decode(body["model_input"][len(prefix):]))))
@@ -110,7 +107,7 @@ def test_model_input_is_the_28x28_image_the_network_saw(client, predictor, drawi
 def test_blank_canvas_answers_digit_null(client, how):
     png = blank_canvas_png()
     if how == "json":
-        response = client.post("/api/predict", json={"image": data_url(png)})
+        response = client.post("/api/predict", json={"image": encode_data_url(png)})
     else:
         response = client.post("/api/predict", data={"image": (io.BytesIO(png), "blank.png")})
     assert response.status_code == 200
@@ -169,7 +166,7 @@ def test_bad_requests_get_a_json_error_with_the_right_status(client, drawing_png
     if case == "truncated PNG":
         kwargs = _upload(drawing_png(3)[:200])
     elif case == "decompression bomb":
-        kwargs = dict(json={"image": data_url(_bomb_png())})
+        kwargs = dict(json={"image": encode_data_url(_bomb_png())})
     response = client.post("/api/predict", **kwargs)
     assert response.status_code == status, response.get_data(as_text=True)
     assert response.is_json and list(response.get_json()) == ["error"]
@@ -246,7 +243,7 @@ def test_security_headers_on_every_response(client, path):
 
 
 def test_api_answers_are_not_cached(client, drawing_png):
-    response = client.post("/api/predict", json={"image": data_url(drawing_png(1))})
+    response = client.post("/api/predict", json={"image": encode_data_url(drawing_png(1))})
     assert response.headers["Cache-Control"] == "no-store"
 
 
@@ -303,7 +300,7 @@ def test_production_server_predicts_over_http(server, drawing_png, predictor):
     assert health.json() == {"status": "ok", "model": predictor.path.name, "backend": predictor.backend,
                              "debug": False}
 
-    response = requests.post(f"{server}/api/predict", json={"image": data_url(drawing_png(7))}, timeout=10)
+    response = requests.post(f"{server}/api/predict", json={"image": encode_data_url(drawing_png(7))}, timeout=10)
     assert response.status_code == 200 and response.json()["digit"] == 7
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 
 import numpy as np
 import pygame
@@ -11,6 +10,7 @@ import pytest
 import gradio_app
 import pygame_frontend
 from digitrec.drawings import pen_paths, to_png
+from digitrec.preprocess import encode_data_url
 from flask_app import create_app
 
 
@@ -45,7 +45,7 @@ def test_the_same_drawing_gets_the_same_answer_everywhere(predictor, digit):
     assert reference.digit == digit
 
     png = to_png(image)
-    url = "data:image/png;base64," + base64.b64encode(png).decode()
+    url = encode_data_url(png)
     from_flask = create_app(predictor=predictor).test_client().post("/api/predict", json={"image": url}).get_json()
     label, _ = gradio_app.predict({"background": None, "layers": [], "composite": image})
 

@@ -20,8 +20,9 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from digitrec import InvalidImage, preprocess
+from digitrec.preprocess import encode_data_url
 from flask_app import create_app
-from tests.corpus.make_corpus import arrays, data_url, requests
+from tests.corpus.make_corpus import arrays, requests
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 MANIFEST = json.loads((CORPUS / "manifest.json").read_text())["files"]
@@ -71,7 +72,7 @@ def test_corpus_file_through_every_door(entry, predictor, client):
 
     upload = client.post("/api/predict", data={"image": (io.BytesIO(content), entry["file"])},
                          content_type="multipart/form-data")
-    as_url = client.post("/api/predict", json={"image": data_url(content)})
+    as_url = client.post("/api/predict", json={"image": encode_data_url(content)})
     for response in (upload, as_url):
         assert response.is_json, response.data[:200]
         if expect in STATUS:

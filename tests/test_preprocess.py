@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import io
 
 import numpy as np
@@ -12,7 +11,7 @@ from scipy import ndimage
 
 from digitrec import InvalidImage, preprocess
 from digitrec.drawings import STYLES, paste, pen_digit, style, to_png
-from digitrec.preprocess import BOX, SIZE
+from digitrec.preprocess import BOX, SIZE, encode_data_url
 
 
 def ink_seven(canvas: int = 280, pen: int = 18) -> np.ndarray:
@@ -65,7 +64,7 @@ def test_every_canvas_style_frames_the_same_digit(how):
 def test_pil_image_numpy_array_png_bytes_and_data_url_agree():
     rgb = style(ink_seven(), "dark_on_light")
     png = to_png(rgb)
-    url = "data:image/png;base64," + base64.b64encode(png).decode()
+    url = encode_data_url(png)
     outs = [preprocess(x) for x in (rgb, Image.fromarray(rgb), png, bytearray(png), memoryview(png), url)]
     for out in outs:
         np.testing.assert_allclose(out, outs[0], atol=1e-6)

@@ -15,7 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from benchmarks import loadgen
-from benchmarks.common import data_url, predict_request
+from benchmarks.common import predict_request
+from digitrec.preprocess import encode_data_url
 from tests.support import ROOT, free_port, serve, wait_for_http
 
 pytestmark = pytest.mark.slow
@@ -65,7 +66,7 @@ def test_gunicorn_workers_each_load_the_model_once_and_all_answer(gunicorn_two_w
 
     def ask(i: int) -> tuple[int, int]:
         digit = (1, 4, 7)[i % 3]
-        response = requests.post(f"{server['url']}/api/predict", json={"image": data_url(pngs[digit])}, timeout=30)
+        response = requests.post(f"{server['url']}/api/predict", json={"image": encode_data_url(pngs[digit])}, timeout=30)
         assert response.status_code == 200, response.text
         return digit, response.json()["digit"]
 

@@ -7,7 +7,6 @@ gets its 4xx, and the server's memory after the run is within 10% of its memory 
 
 from __future__ import annotations
 
-import base64
 import http.client
 import json
 import threading
@@ -20,6 +19,7 @@ import numpy as np
 import pytest
 
 from digitrec.drawings import pen_digit, to_png
+from digitrec.preprocess import encode_data_url
 from tests.support import free_port, serve
 
 pytestmark = pytest.mark.slow
@@ -42,8 +42,7 @@ def build_mix() -> list[tuple[str, bytes, str, int, int | None]]:
     good = []
     for digit in range(10):
         png = to_png(pen_digit(digit, np.random.default_rng(100 + digit), "dark_on_light"))
-        url = "data:image/png;base64," + base64.b64encode(png).decode()
-        good.append(("POST", json.dumps({"image": url}).encode(), "application/json", 200, digit))
+        good.append(("POST", json.dumps({"image": encode_data_url(png)}).encode(), "application/json", 200, digit))
         body, ctype = multipart("image", f"{digit}.png", png)
         good.append(("POST", body, ctype, 200, digit))
     manifest = json.loads((CORPUS / "manifest.json").read_text())["files"]

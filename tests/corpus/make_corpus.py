@@ -14,7 +14,6 @@ code, and the tests import them.
 
 from __future__ import annotations
 
-import base64
 import io
 import json
 import struct
@@ -24,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+from digitrec.preprocess import encode_data_url
 
 HERE = Path(__file__).resolve().parent
 FILES = HERE / "files"
@@ -158,13 +159,9 @@ def _big_canvas(img: Image.Image) -> Image.Image:
     return canvas
 
 
-def data_url(content: bytes, mime: str = "image/png") -> str:
-    return f"data:{mime};base64," + base64.b64encode(content).decode()
-
-
 def requests() -> list[dict]:
     """HTTP requests to POST /api/predict that must fail cleanly, with their status codes."""
-    good = data_url(encode(digit_image(3), "PNG"))
+    good = encode_data_url(encode(digit_image(3), "PNG"))
     big = "data:image/png;base64," + "A" * (3 * 1024 * 1024)
     return [
         {"name": "invalid_json", "content_type": "application/json", "body": "{not json", "status": 400},
@@ -183,7 +180,7 @@ def requests() -> list[dict]:
         {"name": "non_base64_data_url", "json": {"image": "data:image/png;base64,%%%not-base64%%%"}, "status": 400},
         {"name": "data_url_without_base64", "json": {"image": "data:image/png,rawbytes"}, "status": 400},
         {"name": "data_url_text_mime", "json": {"image": "data:text/plain;base64,aGVsbG8="}, "status": 415},
-        {"name": "data_url_svg", "json": {"image": data_url(b"<svg/>", "image/svg+xml")}, "status": 415},
+        {"name": "data_url_svg", "json": {"image": encode_data_url(b"<svg/>", "image/svg+xml")}, "status": 415},
         {"name": "data_url_empty", "json": {"image": "data:image/png;base64,"}, "status": 400},
         {"name": "oversized_json_body", "json": {"image": big}, "status": 413},
         {"name": "oversized_upload", "upload": b"\x89PNG" + bytes(3 * 1024 * 1024), "status": 413},
