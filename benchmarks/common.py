@@ -477,6 +477,15 @@ def peak_rss(pid: int) -> float:
     return float(psutil.Process(pid).memory_info().rss)
 
 
+def children(pid: int) -> list[int]:
+    """The pids of ``pid``'s live child processes (Linux /proc; none elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as fh:
+            return [int(x) for x in fh.read().split()]
+    except OSError:
+        return []
+
+
 def tree_cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of ``pid`` and its live descendants (Linux /proc; NaN elsewhere)."""
     tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100

@@ -12,9 +12,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import (GRADIO_APP, PYTHON, Context, GradioCaller, Section, Server, drawings, flask_argv,
-                               fmt_mib, free_port, gradio_argv, gunicorn_argv, log, peak_rss, predict_request,
-                               run_json)
+from benchmarks.common import (GRADIO_APP, PYTHON, Context, GradioCaller, Section, Server, children, drawings,
+                               flask_argv, fmt_mib, free_port, gradio_argv, gunicorn_argv, log, peak_rss,
+                               predict_request, run_json)
 
 NAME = "memory"
 TITLE = "6. Memory: peak RSS after 1,000 predictions"
@@ -64,14 +64,6 @@ def child(kind: str, n: int) -> dict:
     return {"peak_rss": peak_rss(os.getpid()), "predictions": n, "right": right}
 
 
-def children_of(pid: int) -> list[int]:
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as fh:
-            return [int(x) for x in fh.read().split()]
-    except OSError:
-        return []
-
-
 def flask_peak(argv: list[str], port: int, body_file: Path, digit: int, n: int) -> dict:
     with Server(argv, port) as server:
         server.wait_http("/healthz", timeout=120)
@@ -79,7 +71,7 @@ def flask_peak(argv: list[str], port: int, body_file: Path, digit: int, n: int) 
                       "--concurrency", "4", "--requests", str(n), "--seconds", "300", "--digit", str(digit)],
                      timeout=400)
         pid = server.proc.pid
-        workers = children_of(pid)
+        workers = children(pid)
         return {"peak_rss": peak_rss(pid), "workers": [peak_rss(w) for w in workers], "predictions": r["ok"],
                 "errors": r["errors"]}
 

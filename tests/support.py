@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -13,6 +12,8 @@ import urllib.request
 from pathlib import Path
 from typing import Iterator
 
+from benchmarks.common import free_port  # noqa: F401  (the tests' servers pick ports the same way)
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("DIGITREC_CHROMIUM", "/usr/bin/chromium")
 # Flags for a sandboxed CI machine without network: no first-run, sync or background requests.
@@ -20,12 +21,6 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for_http(url: str, timeout: float = 60.0, proc: subprocess.Popen | None = None) -> None:

@@ -15,19 +15,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from benchmarks import loadgen
-from benchmarks.common import predict_request
+from benchmarks.common import children, predict_request
 from digitrec.preprocess import encode_data_url
 from tests.support import ROOT, free_port, serve, wait_for_http
 
 pytestmark = pytest.mark.slow
-
-
-def children(pid: int) -> set[int]:
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as fh:
-            return {int(x) for x in fh.read().split()}
-    except OSError:
-        return set()
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +42,7 @@ def test_gunicorn_workers_each_load_the_model_once_and_all_answer(gunicorn_two_w
     deadline = time.monotonic() + 60
     while len(children(server["proc"].pid)) < 2 and time.monotonic() < deadline:
         time.sleep(0.2)
-    workers = children(server["proc"].pid)
+    workers = set(children(server["proc"].pid))
     assert len(workers) == 2
 
     # Both workers must have booted (and loaded the model) before both can answer.
