@@ -23,18 +23,7 @@ import pygame  # noqa: E402
 import pygame_frontend as front  # noqa: E402
 from digitrec import Predictor  # noqa: E402
 from digitrec.drawings import pen_paths  # noqa: E402
-
-
-def post_strokes(strokes: list[list[tuple[float, float]]], origin: tuple[int, int]) -> None:
-    """Post each stroke as a press, moves with the button held, and a release."""
-    ox, oy = origin
-    for stroke in strokes:
-        points = [(round(x + ox), round(y + oy)) for x, y in stroke]
-        pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=points[0], button=1))
-        for prev, pos in zip(points, points[1:]):
-            rel = (pos[0] - prev[0], pos[1] - prev[1])
-            pygame.event.post(pygame.event.Event(pygame.MOUSEMOTION, pos=pos, rel=rel, buttons=(1, 0, 0)))
-        pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, pos=points[-1], button=1))
+from tests.test_pygame_frontend import post_stroke  # noqa: E402  (the tests' own mouse)
 
 
 def main() -> int:
@@ -51,7 +40,8 @@ def main() -> int:
     screen = pygame.display.set_mode(front.Layout(canvas.size).window)
     app = front.App(Predictor.load(args.model), screen, canvas)
     strokes = pen_paths(args.digit, canvas=canvas.size, rng=np.random.default_rng(args.digit), style=args.style)
-    post_strokes(strokes, app.layout.canvas.topleft)
+    for stroke in strokes:
+        post_stroke(stroke, app.layout.canvas.topleft)
     app.step()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     pygame.image.save(screen, str(args.out))

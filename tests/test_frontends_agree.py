@@ -12,6 +12,7 @@ import pygame_frontend
 from digitrec.drawings import pen_paths, to_png
 from digitrec.preprocess import encode_data_url
 from flask_app import create_app
+from tests.test_pygame_frontend import post_stroke
 
 
 def pygame_drawing(predictor, digit: int):
@@ -22,13 +23,8 @@ def pygame_drawing(predictor, digit: int):
     screen = pygame.display.set_mode(pygame_frontend.Layout(canvas.size).window)
     app = pygame_frontend.App(predictor, screen, canvas)
     pygame.event.clear()
-    ox, oy = app.layout.canvas.topleft
     for stroke in pen_paths(digit, canvas=canvas.size):
-        pts = [(round(x + ox), round(y + oy)) for x, y in stroke]
-        pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=pts[0], button=1))
-        for p in pts[1:]:
-            pygame.event.post(pygame.event.Event(pygame.MOUSEMOTION, pos=p, rel=(0, 0), buttons=(1, 0, 0)))
-        pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, pos=pts[-1], button=1))
+        post_stroke(stroke, app.layout.canvas.topleft)
     app.step()
     return app
 
