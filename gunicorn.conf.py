@@ -5,8 +5,8 @@
     WEB_CONCURRENCY=3 gunicorn 'flask_app:create_app()'
 
 Each worker is a separate process that imports the app and loads the model once, at boot (the
-model is ~0.4 MB of weights and the NumPy engine ~60 MB of RSS per worker, so no --preload is
-needed), and then serves many requests. Workers share one listening socket: the kernel hands each
+model is ~0.4 MB of weights and a worker ~85 MB of RSS in all, so no --preload is needed), and
+then serves many requests. Workers share one listening socket: the kernel hands each
 new connection to an idle worker. See docs/performance.md for measurements.
 """
 
