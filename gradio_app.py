@@ -103,7 +103,7 @@ with gr.Blocks(title="digitrec: draw a digit", analytics_enabled=False) as demo:
             label = gr.Label(BLANK, num_top_classes=3, label="Prediction", elem_id="prediction")
             seen = gr.Image(label="What the model sees (28x28)", elem_id="model-input", interactive=False,
                             height=224, buttons=[], format="png")  # lossless: crisp pixels
-    # The predictor answers in about a millisecond: run every change, but only the latest of a burst.
+    # The predictor answers in about two milliseconds: run every change, but only the latest of a burst.
     pad.change(predict_upload, pad, [label, seen], preprocess=False, trigger_mode="always_last",
                show_progress="hidden", api_name="predict")
     rng = np.random.default_rng(7)
