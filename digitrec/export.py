@@ -54,10 +54,30 @@ def export_tflite(model_file: str | os.PathLike, out: str | os.PathLike | None =
     digit = keras.Input((28, 28, 1), batch_size=1, name="digit")
     converter = tf.lite.TFLiteConverter.from_keras_model(keras.Model(digit, probabilities(model, digit)))
     path = Path(out) if out is not None else tflite_path(model_file)
-    path.write_bytes(converter.convert())
+    path.write_bytes(_quietly(converter.convert))
     card = model_card.read(model_file)
     if card is not None and out is None:
         card["tflite"] = {"file": path.name, "sha256": model_card.sha256(path),
                           "source_sha256": model_card.sha256(model_file)}
         model_card.write(model_file, card)
     return path
+
+
+def _quietly(convert):
+    """Run the converter without its chatter: it prints the temporary SavedModel's signature to
+    stdout, logs "Assets written" through TensorFlow's logger, and its C++ side writes to fd 2.
+    Failures still raise, with their message."""
+    import contextlib
+    import io
+    import logging
+
+    from digitrec.quiet import quiet_stderr
+
+    tf_log = logging.getLogger("tensorflow")
+    level = tf_log.level
+    tf_log.setLevel(logging.ERROR)
+    try:
+        with quiet_stderr(), contextlib.redirect_stdout(io.StringIO()):
+            return convert()
+    finally:
+        tf_log.setLevel(level)
