@@ -195,17 +195,19 @@ def draw_digit(digit: int, rng: np.random.Generator, size: int = 112, tablet: fl
     """One random pen drawing of ``digit`` as a (size, size) uint8 image, white on black.
 
     With probability ``tablet`` the trajectory is summarised the way pen-tablet datasets store
-    it (``resample`` to 7-16 points, smooth curve through them).
+    it (``resample`` to 7-16 points, smooth curve through them). ``tablet=0`` draws no extra
+    random number, so it repeats the drawings made before this option existed.
     """
     pen = rng.uniform(0.05, 0.16)
     strokes = digit_strokes(digit, rng, **kwargs)
-    if rng.random() < tablet:
+    if tablet and rng.random() < tablet:
         strokes = resample(strokes, int(rng.integers(7, 17)))
     return render(strokes, size=size, pen=pen)
 
 
-def make_dataset(n: int, seed: int = 0, size: int = 112) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` synthetic drawings, MNIST-framed by ``preprocess``: (n, 28, 28) float32 and labels."""
+def make_dataset(n: int, seed: int = 0, size: int = 112, tablet: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` synthetic drawings, MNIST-framed by ``preprocess``: (n, 28, 28) float32 and labels.
+    ``tablet``: the share summarised like pen-tablet trajectories (see ``draw_digit``)."""
     from digitrec.preprocess import preprocess
 
     rng = np.random.default_rng(seed)
@@ -213,7 +215,7 @@ def make_dataset(n: int, seed: int = 0, size: int = 112) -> tuple[np.ndarray, np
     rng.shuffle(labels)
     images = np.zeros((n, 28, 28), dtype=np.float32)
     for i, digit in enumerate(labels):
-        framed = preprocess(draw_digit(int(digit), rng, size=size))
+        framed = preprocess(draw_digit(int(digit), rng, size=size, tablet=tablet))
         if framed is not None:
             images[i] = framed
     return images, labels.astype(np.uint8)

@@ -34,7 +34,11 @@ class TrainConfig:
     scans: int = 15_000  # MNIST training digits as low-resolution scanning pipelines store them
     load_digits_share: int = 900  # first N of scikit-learn's digits, by writer order; the rest stay held out
     load_digits_repeat: int = 5
-    reframed: float = 0.5  # share of MNIST training digits shown as preprocess() frames them
+    # Tried and not kept (99.47% on MNIST test against the committed model's 99.62%): half the
+    # MNIST digits shown as preprocess() frames them, and a quarter of the synthetic drawings
+    # summarised like pen-tablet trajectories. At 0, training repeats the committed model's recipe.
+    reframed: float = 0.0  # share of MNIST training digits shown as preprocess() frames them
+    tablet: float = 0.0  # share of synthetic drawings summarised to 7-16 points (synth.draw_digit)
     augment: bool = True
 
     def resolved_epochs(self) -> int:
@@ -54,7 +58,7 @@ def style_data(cfg: TrainConfig, mnist_images: np.ndarray, mnist_labels: np.ndar
     from digitrec.preprocess import preprocess
 
     shrink = (lambda n: min(n, 300)) if cfg.quick else (lambda n: n)
-    px, py = synth.make_dataset(shrink(cfg.synthetic), seed=cfg.seed)
+    px, py = synth.make_dataset(shrink(cfg.synthetic), seed=cfg.seed, tablet=cfg.tablet)
     sx, sy = synth.make_scans(mnist_images, mnist_labels, min(shrink(cfg.scans), len(mnist_images)), seed=cfg.seed)
     digits = load_digits()
     share = shrink(cfg.load_digits_share)
@@ -64,6 +68,8 @@ def style_data(cfg: TrainConfig, mnist_images: np.ndarray, mnist_labels: np.ndar
     dy = np.tile(digits.target[:share][keep].astype(np.uint8), cfg.load_digits_repeat)
     info = {"synthetic_drawings": len(px), "mnist_scans": len(sx), "load_digits_train": len(keep),
             "load_digits_repeat": cfg.load_digits_repeat}
+    if cfg.tablet:
+        info["synthetic_tablet_share"] = cfg.tablet
     return np.concatenate([px, sx, dx]), np.concatenate([py, sy, dy]), info
 
 
@@ -208,7 +214,7 @@ def calibrate(model, x_val: np.ndarray, y_val: np.ndarray, cfg: TrainConfig) -> 
     from digitrec.calibrate import expected_calibration_error, fit_temperature, fold_temperature, rescale
 
     n = 100 if cfg.quick else 1_000
-    px, py = synth.make_dataset(n, seed=cfg.seed + 1)  # other seeds than training's
+    px, py = synth.make_dataset(n, seed=cfg.seed + 1, tablet=cfg.tablet)  # other seeds than training's
     sx, sy = synth.make_scans((x_val * 255).astype(np.uint8), y_val, min(n, len(x_val)), seed=cfg.seed + 1)
     x = np.concatenate([x_val, px, sx])[..., None]
     y = np.concatenate([y_val, py, sy]).astype(int)
