@@ -22,11 +22,13 @@ TARGET_SPEEDUP = 50.0
 
 
 def naive_input(png: bytes) -> np.ndarray:
-    """The seed's preprocessing: the whole canvas squeezed to 28x28, inverted to white on black."""
+    """The seed's preprocessing (``digitrec.evaluate.naive_frame``: the whole canvas squeezed to
+    28x28, inverted to white on black) as a batch of one for ``model.predict``."""
     from PIL import Image
 
-    img = Image.open(io.BytesIO(png)).convert("L").resize((28, 28))
-    return ((255.0 - np.asarray(img, dtype=np.float32)) / 255.0).reshape(1, 28, 28, 1)
+    from digitrec.evaluate import naive_frame
+
+    return naive_frame(Image.open(io.BytesIO(png))).reshape(1, 28, 28, 1)
 
 
 CASES = 20  # ten digits in each of the two looks
