@@ -32,8 +32,8 @@ def child(tiny: bool) -> dict:
     import tensorflow as tf
 
     from digitrec.data import DataError, load_mnist
-    from digitrec.model import build_model
-    from digitrec.train import TrainConfig, make_dataset
+    from digitrec.training.model import build_model
+    from digitrec.training.train import TrainConfig, make_batches
 
     sz = sizes(tiny)
     epochs, steps, batch = sz["epochs"], sz["steps"], sz["batch"]
@@ -72,10 +72,10 @@ def child(tiny: bool) -> dict:
     out = {"source": source, **sz, "images_per_epoch": per_epoch, "times": {}}
     xs, ys = x[:per_epoch, ..., None], y[:per_epoch]
     out["times"]["plain"] = timed_fit(xs, y=ys, batch_size=batch, shuffle=True)
-    out["times"]["pipeline"] = timed_fit(make_dataset(x, y, cfg, augment=False), steps_per_epoch=steps)
-    out["times"]["augment"] = timed_fit(make_dataset(x, y, cfg, augment=True), steps_per_epoch=steps)
+    out["times"]["pipeline"] = timed_fit(make_batches(x, y, cfg, augment=False), steps_per_epoch=steps)
+    out["times"]["augment"] = timed_fit(make_batches(x, y, cfg, augment=True), steps_per_epoch=steps)
     # The augmentation alone: how fast tf.data can produce augmented batches with no model to feed.
-    it = iter(make_dataset(x, y, cfg, augment=True))
+    it = iter(make_batches(x, y, cfg, augment=True))
     next(it)
     t0 = time.perf_counter()
     for _ in range(steps):
@@ -102,9 +102,9 @@ def run(ctx: Context) -> Section:
         columns=["how", "images/s", "per epoch", "vs plain fit (images/s)"])
     s.add("**Baseline**: plain `model.fit(x, y)` on in-memory arrays, no augmentation", fmt_rate(base, " images/s"),
           fmt_s(p50(r["times"]["plain"])), "1.00x (baseline)")
-    s.add("`digitrec.train.make_dataset` (tf.data) without augmentation", fmt_rate(rate["pipeline"], " images/s"),
+    s.add("`digitrec.training.train.make_batches` (tf.data) without augmentation", fmt_rate(rate["pipeline"], " images/s"),
           fmt_s(p50(r["times"]["pipeline"])), rate_ratio(base, rate["pipeline"]))
-    s.add("`digitrec.train.make_dataset` with augmentation (`digitrec.augment.warp`): what `digitrec train` runs",
+    s.add("`digitrec.training.train.make_batches` with augmentation (`digitrec.training.augment.warp`): what `digitrec train` runs",
           fmt_rate(rate["augment"], " images/s"), fmt_s(p50(r["times"]["augment"])), rate_ratio(base, rate["augment"]))
     s.add("&nbsp;&nbsp;the augmented tf.data pipeline alone, no model", fmt_rate(r["augment_only_per_second"], " images/s"),
           "", rate_ratio(base, r["augment_only_per_second"]))

@@ -1,6 +1,11 @@
 """digitrec: handwritten digits from any drawing, with honest probabilities.
 
 The public API. Importing it is cheap: TensorFlow loads only when a model is built or trained.
+Two sides, by what they import:
+
+- inference (never TensorFlow): ``imageio``, ``preprocess``, ``predict`` and its engines, ``card``,
+  ``data``, ``handwriting``, ``strokes``, ``evaluate``, ``cli``: what the apps load;
+- training (TensorFlow and Keras): the ``digitrec.training`` subpackage.
 
     from digitrec import Predictor, preprocess
     Predictor.load().predict(image).digit
@@ -29,7 +34,7 @@ __version__ = "1.0.0"
 
 def __getattr__(name: str) -> Any:
     if name == "build_model":  # imports Keras and TensorFlow: only on demand
-        from digitrec.model import build_model
+        from digitrec.training.model import build_model
 
         return build_model
     raise AttributeError(f"module 'digitrec' has no attribute {name!r}")

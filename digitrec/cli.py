@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from pathlib import Path
 
 from digitrec.paths import DEFAULT_MODEL
@@ -29,8 +30,10 @@ def parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train a model and write it with its model card")
-    t.add_argument("--model", choices=("default", "seed"), default="default",
+    t.add_argument("--arch", choices=("default", "seed"), default="default",
                    help="architecture: 'seed' as originally designed, 'default' improved (default)")
+    # Before --arch, the architecture was --model (a file everywhere else); kept for old scripts.
+    t.add_argument("--model", dest="old_arch", choices=("default", "seed"), help=argparse.SUPPRESS)
     t.add_argument("--epochs", type=int, help="default: 24 for default, 3 for seed, 1 with --quick")
     t.add_argument("--out", default=str(DEFAULT_MODEL), help="where to write the .keras file")
     t.add_argument("--quick", action="store_true", help="a small subset, for tests and notebooks (seconds)")
@@ -66,9 +69,13 @@ def parser() -> argparse.ArgumentParser:
 
 
 def cmd_train(args) -> int:
-    from digitrec.train import TrainConfig, train
+    from digitrec.training.train import TrainConfig, train
 
-    cfg = TrainConfig(model=args.model, epochs=args.epochs, quick=args.quick, seed=args.seed,
+    if args.old_arch:
+        warnings.warn("`train --model` is deprecated and will be removed: use `train --arch`",
+                      FutureWarning, stacklevel=1)
+        args.arch = args.old_arch
+    cfg = TrainConfig(arch=args.arch, epochs=args.epochs, quick=args.quick, seed=args.seed,
                       batch_size=args.batch_size, augment=not args.no_augment)
     if args.synthetic is not None:
         cfg.synthetic = args.synthetic
@@ -150,7 +157,7 @@ def cmd_export(args) -> int:
     if args.saved_model is None and not args.tflite:
         print("error: say what to write: --saved-model DIR and/or --tflite", file=sys.stderr)
         return 2
-    from digitrec.export import export_saved_model, export_tflite
+    from digitrec.training.export import export_saved_model, export_tflite
     from digitrec.paths import model_path
 
     _load(args)  # the same checks as the apps: existence, SHA-256, input shape

@@ -239,7 +239,7 @@ def _keras_forward(path: Path):
         raise ModelError(f"{path} is not a loadable Keras model ({type(exc).__name__}): {TRAIN_HINT}") from None
     _check_input(path, tuple(model.input_shape[1:]))
     _check_output(path, tuple(model.output_shape))
-    from digitrec.model import output_activation
+    from digitrec.training.model import output_activation
 
     fn = tf.function(lambda x: model(x, training=False),
                      input_signature=[tf.TensorSpec([None, SIZE, SIZE, 1], tf.float32)])

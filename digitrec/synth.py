@@ -205,7 +205,7 @@ def draw_digit(digit: int, rng: np.random.Generator, size: int = 112, tablet: fl
     return render(strokes, size=size, pen=pen)
 
 
-def make_dataset(n: int, seed: int = 0, size: int = 112, tablet: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
+def make_drawings(n: int, seed: int = 0, size: int = 112, tablet: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
     """``n`` synthetic drawings, MNIST-framed by ``preprocess``: (n, 28, 28) float32 and labels.
     ``tablet``: the share summarised like pen-tablet trajectories (see ``draw_digit``)."""
     from digitrec.preprocess import preprocess

@@ -120,7 +120,7 @@ def test_a_sigmoid_model_exports_probabilities_that_sum_to_one(tmp_path, test_im
     import tensorflow as tf
 
     from digitrec import Predictor
-    from digitrec.model import build_model
+    from digitrec.training.model import build_model
 
     model_file = tmp_path / "seed.keras"
     build_model("seed").save(model_file)  # untrained weights are enough: only the output's shape matters

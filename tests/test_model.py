@@ -1,4 +1,4 @@
-"""digitrec.model: the seed exactly as designed, and the improved default beside it."""
+"""digitrec.training.model: the seed exactly as designed, and the improved default beside it."""
 
 from __future__ import annotations
 

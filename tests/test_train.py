@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 @pytest.mark.parametrize("name", ["default", "seed"])
 def test_quick_training_writes_model_and_card(tmp_path, name):
     out = tmp_path / f"{name}.keras"
-    result = subprocess.run([sys.executable, "-m", "digitrec", "train", "--quick", "--model", name, "--out", str(out)],
+    result = subprocess.run([sys.executable, "-m", "digitrec", "train", "--quick", "--arch", name, "--out", str(out)],
                             cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "MNIST test accuracy" in result.stdout

@@ -24,7 +24,7 @@ QUICK_TRAIN, QUICK_TEST = 2_000, 1_000  # --quick: a subset that trains in secon
 
 @dataclass
 class TrainConfig:
-    model: str = "default"
+    arch: str = "default"  # "seed" (the original design) or "default"
     epochs: int | None = None  # None: 3 for seed (its original recipe), 24 for default
     batch_size: int = 128
     learning_rate: float = 2e-3
@@ -58,7 +58,7 @@ def style_data(cfg: TrainConfig, mnist_images: np.ndarray, mnist_labels: np.ndar
     from digitrec.preprocess import preprocess
 
     shrink = (lambda n: min(n, 300)) if cfg.quick else (lambda n: n)
-    px, py = synth.make_dataset(shrink(cfg.synthetic), seed=cfg.seed, tablet=cfg.tablet)
+    px, py = synth.make_drawings(shrink(cfg.synthetic), seed=cfg.seed, tablet=cfg.tablet)
     sx, sy = synth.make_scans(mnist_images, mnist_labels, min(shrink(cfg.scans), len(mnist_images)), seed=cfg.seed)
     digits = load_digits()
     share = shrink(cfg.load_digits_share)
@@ -91,11 +91,11 @@ def reframe(images: np.ndarray, share: float, seed: int) -> np.ndarray:
     return out
 
 
-def make_dataset(x: np.ndarray, y: np.ndarray, cfg: TrainConfig, augment: bool):
+def make_batches(x: np.ndarray, y: np.ndarray, cfg: TrainConfig, augment: bool):
     """Shuffled, batched tf.data; augmentation (if any) keyed by batch number, so it is repeatable."""
     import tensorflow as tf
 
-    from digitrec.augment import warp
+    from digitrec.training.augment import warp
 
     ds = tf.data.Dataset.from_tensor_slices((x[..., None], y))
     ds = ds.shuffle(len(x), seed=cfg.seed, reshuffle_each_iteration=True).repeat()
@@ -113,10 +113,10 @@ def make_dataset(x: np.ndarray, y: np.ndarray, cfg: TrainConfig, augment: bool):
 
 def train(cfg: TrainConfig, data_dir: str | None = None, out: str | os.PathLike = DEFAULT_MODEL,
           verbose: int | str = "auto") -> dict:
-    """Train ``cfg.model``, save it to ``out`` with its card next to it, return the card."""
+    """Train ``cfg.arch``, save it to ``out`` with its card next to it, return the card."""
     import keras
 
-    from digitrec.model import build_model
+    from digitrec.training.model import build_model
 
     keras.utils.set_random_seed(cfg.seed)
     mnist = load_mnist(data_dir)
@@ -131,7 +131,7 @@ def train(cfg: TrainConfig, data_dir: str | None = None, out: str | os.PathLike 
         x_test, y_test = x_test[:QUICK_TEST], y_test[:QUICK_TEST]
 
     extra_info: dict = {}
-    improved = cfg.model != "seed"
+    improved = cfg.arch != "seed"
     if improved and (cfg.synthetic or cfg.scans or cfg.load_digits_share):
         ex, ey, extra_info = style_data(cfg, mnist.train.images[:len(x_train)], y_train)
     if improved and cfg.reframed:
@@ -142,16 +142,16 @@ def train(cfg: TrainConfig, data_dir: str | None = None, out: str | os.PathLike 
 
     epochs = cfg.resolved_epochs()
     steps = max(1, len(x_train) // cfg.batch_size)
-    train_ds = make_dataset(x_train, y_train, cfg, augment=improved and cfg.augment)
+    train_ds = make_batches(x_train, y_train, cfg, augment=improved and cfg.augment)
     lr = cfg.learning_rate
     if improved:  # cosine decay to zero: the last epochs fine-tune instead of bouncing around
         warmup = min(steps, 500) if epochs > 1 else 0
         lr = keras.optimizers.schedules.CosineDecay(
             initial_learning_rate=cfg.learning_rate / 10, decay_steps=epochs * steps - warmup,
             warmup_steps=warmup, warmup_target=cfg.learning_rate)
-        model = build_model(cfg.model, learning_rate=lr)
+        model = build_model(cfg.arch, learning_rate=lr)
     else:
-        model = build_model(cfg.model, learning_rate=1e-3)  # the seed's own Adam defaults
+        model = build_model(cfg.arch, learning_rate=1e-3)  # the seed's own Adam defaults
 
     if verbose == "auto":
         verbose = 1 if sys.stdout.isatty() else 2
@@ -159,7 +159,7 @@ def train(cfg: TrainConfig, data_dir: str | None = None, out: str | os.PathLike 
     history = model.fit(train_ds, epochs=epochs, steps_per_epoch=steps,
                         validation_data=(x_val[..., None], y_val), shuffle=False, verbose=verbose)
     seconds = time.perf_counter() - start
-    calibration = calibrate(model, x_val, y_val, cfg) if improved else None
+    calibration = fit_calibration(model, x_val, y_val, cfg) if improved else None
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -174,7 +174,7 @@ def train(cfg: TrainConfig, data_dir: str | None = None, out: str | os.PathLike 
         x_test=x_test,
         y_test=y_test,
         training={
-            "model": cfg.model,
+            "arch": cfg.arch,
             "epochs": epochs,
             "batch_size": cfg.batch_size,
             "learning_rate": cfg.learning_rate,
@@ -197,7 +197,7 @@ def train(cfg: TrainConfig, data_dir: str | None = None, out: str | os.PathLike 
 
 def _with_tflite(out: Path, card: dict) -> dict:
     """Write the LiteRT flatbuffer the predictor runs fastest; the model is fine without it."""
-    from digitrec.export import export_tflite
+    from digitrec.training.export import export_tflite
 
     try:
         export_tflite(out)
@@ -208,13 +208,13 @@ def _with_tflite(out: Path, card: dict) -> dict:
     return model_card.read(out) or card
 
 
-def calibrate(model, x_val: np.ndarray, y_val: np.ndarray, cfg: TrainConfig) -> dict:
+def fit_calibration(model, x_val: np.ndarray, y_val: np.ndarray, cfg: TrainConfig) -> dict:
     """Fit a softmax temperature on held-out MNIST plus held-out drawings and scans; fold it in."""
     from digitrec import synth
     from digitrec.calibrate import expected_calibration_error, fit_temperature, fold_temperature, rescale
 
     n = 100 if cfg.quick else 1_000
-    px, py = synth.make_dataset(n, seed=cfg.seed + 1, tablet=cfg.tablet)  # other seeds than training's
+    px, py = synth.make_drawings(n, seed=cfg.seed + 1, tablet=cfg.tablet)  # other seeds than training's
     sx, sy = synth.make_scans((x_val * 255).astype(np.uint8), y_val, min(n, len(x_val)), seed=cfg.seed + 1)
     x = np.concatenate([x_val, px, sx])[..., None]
     y = np.concatenate([y_val, py, sy]).astype(int)
@@ -229,6 +229,6 @@ def calibrate(model, x_val: np.ndarray, y_val: np.ndarray, cfg: TrainConfig) -> 
 def _augment_info(on: bool) -> dict | None:
     if not on:
         return None
-    from digitrec.augment import AugmentConfig
+    from digitrec.training.augment import AugmentConfig
 
     return AugmentConfig().as_dict()

@@ -17,7 +17,7 @@ def export_saved_model(model_file: str | os.PathLike, out_dir: str | os.PathLike
     import keras
     import tensorflow as tf
 
-    from digitrec.model import probabilities
+    from digitrec.training.model import probabilities
 
     model = keras.models.load_model(model_file, compile=False)
 
@@ -48,7 +48,7 @@ def export_tflite(model_file: str | os.PathLike, out: str | os.PathLike | None =
 
     from digitrec import card as model_card
     from digitrec.litert import tflite_path
-    from digitrec.model import probabilities
+    from digitrec.training.model import probabilities
 
     model = keras.models.load_model(model_file, compile=False)
     digit = keras.Input((28, 28, 1), batch_size=1, name="digit")
