@@ -67,7 +67,7 @@ def versions() -> dict[str, str]:
 
 
 def build(model_path: Path, model, x_test: np.ndarray, y_test: np.ndarray, training: dict,
-          data_dir: str | None) -> dict:
+          data_dir: str | None, handwriting_md5: dict | None = None) -> dict:
     """A fresh card for a just-saved model, with its MNIST test figures."""
     from digitrec.data import data_md5s
 
@@ -84,4 +84,11 @@ def build(model_path: Path, model, x_test: np.ndarray, y_test: np.ndarray, train
         "training": training,
         "versions": versions(),
         "data_md5": data_md5s(data_dir),
+        "handwriting_md5": handwriting_md5,
     }
+
+
+def trained_writers(card: dict | None) -> set[str]:
+    """The real writers whose digits the model trained on (none for a model without a card)."""
+    data = ((card or {}).get("training") or {}).get("data") or {}
+    return set((data.get("real_handwriting") or {}).get("writers", ()))

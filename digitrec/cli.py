@@ -19,6 +19,11 @@ def _add_data_dir(p: argparse.ArgumentParser) -> None:
                                       "else download)")
 
 
+def _add_handwriting_dir(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--handwriting-dir", help="folder with the real pen handwriting files "
+                                             "(default: $DIGITREC_HANDWRITING_DIR)")
+
+
 def _add_model(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", dest="model_path", help="model file (default: $DIGITREC_MODEL or "
                                                       f"{DEFAULT_MODEL.relative_to(DEFAULT_MODEL.parents[1])})")
@@ -41,12 +46,22 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--batch-size", type=int, default=128)
     t.add_argument("--no-augment", action="store_true", help="train default without augmentation")
     t.add_argument("--synthetic", type=int, help="synthetic pen drawings to add (default 30000)")
+    t.add_argument("--real-copies", type=int, help="renderings of each training writer's digit (default 3)")
+    t.add_argument("--init", help="start from this .keras model's weights (same architecture)")
+    t.add_argument("--learning-rate", type=float, help="peak learning rate (default 0.002)")
+    t.add_argument("--resume", action="store_true", help="continue an interrupted run of the same command "
+                                                         "from its last finished epoch")
     _add_data_dir(t)
+    _add_handwriting_dir(t)
 
     e = sub.add_parser("evaluate", help="re-measure a saved model on MNIST and on drawing proxies")
     _add_model(e)
     _add_data_dir(e)
-    e.add_argument("--drawn", action="store_true", help="also the drawing proxies (canvas, pen, scans)")
+    _add_handwriting_dir(e)
+    e.add_argument("--writers", choices=("test", "validation"), default="test",
+                   help="which held-out writers to report on (default: test)")
+    e.add_argument("--drawn", action="store_true", help="real writers it never saw, then the proxies "
+                                                        "(canvas, pen, scans)")
     e.add_argument("--naive", action="store_true", help="frame drawings the usual demo's way (whole canvas "
                                                         "resized to 28x28) instead of digitrec.preprocess")
     e.add_argument("--quick", action="store_true", help="1,000 MNIST test images and small proxies (300 canvases)")
@@ -77,9 +92,10 @@ def cmd_train(args) -> int:
         args.arch = args.old_arch
     cfg = TrainConfig(arch=args.arch, epochs=args.epochs, quick=args.quick, seed=args.seed,
                       batch_size=args.batch_size, augment=not args.no_augment)
-    if args.synthetic is not None:
-        cfg.synthetic = args.synthetic
-    card = train(cfg, data_dir=args.data_dir, out=args.out)
+    for name in ("synthetic", "real_copies", "init", "learning_rate"):
+        if getattr(args, name) is not None:
+            setattr(cfg, name, getattr(args, name))
+    card = train(cfg, data_dir=args.data_dir, out=args.out, handwriting_dir=args.handwriting_dir, resume=args.resume)
     report = card["mnist_test"]
     print(f"saved {args.out} ({card['parameters']:,} parameters, {card['training']['epochs']} epochs, "
           f"{card['training']['seconds']:.0f} s)")
@@ -103,6 +119,8 @@ def cmd_evaluate(args) -> int:
     test = load_mnist(args.data_dir).test
     images, labels = (test.images[:1000], test.labels[:1000]) if args.quick else (test.images, test.labels)
     results: dict = {"mnist_test": evaluate.mnist_test(predictor, images, labels)}
+    if args.drawn and not args.naive:
+        results["real_handwriting"] = _real_handwriting(predictor, args)
     if args.drawn:
         frame = evaluate.naive_frame if args.naive else preprocess
         results["drawn"] = evaluate.drawn(predictor, images, labels, n_mnist=300 if args.quick else None,
@@ -112,6 +130,8 @@ def cmd_evaluate(args) -> int:
         card["mnist_test"] = results["mnist_test"]
         if "drawn" in results:
             card["drawn"] = results["drawn"]
+        if results.get("real_handwriting"):
+            card["real_handwriting"] = results["real_handwriting"]
         model_card.write(predictor.path, card)
     if args.json:
         print(json.dumps(results, indent=2))
@@ -123,11 +143,31 @@ def cmd_evaluate(args) -> int:
     print("confusion matrix (rows: true digit, columns: predicted):")
     for d, row in enumerate(report["confusion_matrix"]):
         print(f"  {d} " + " ".join(f"{v:5d}" for v in row))
+    if results.get("real_handwriting"):
+        print(f"\nreal handwriting by {args.writers} writers the model never saw (through Predictor, like the apps):")
+        print(evaluate.format_real(results["real_handwriting"]))
     if "drawn" in results:
         how = "the whole canvas naively resized to 28x28" if args.naive else "Predictor.predict, like the apps"
-        print(f"\ndrawing proxies (through {how}):")
+        print(f"\nproxies, most made by this project's own generators, so optimistic (through {how}):")
         print(evaluate.format_table(results["drawn"]))
     return 0
+
+
+def _real_handwriting(predictor, args) -> dict | None:
+    from digitrec import evaluate
+    from digitrec.handwriting import load_handwriting, resolve_dir, split
+
+    if resolve_dir(args.handwriting_dir) is None:
+        print("note: no real handwriting (set DIGITREC_HANDWRITING_DIR or --handwriting-dir): "
+              "only the proxies below", file=sys.stderr)
+        return None
+    samples = split(load_handwriting(args.handwriting_dir))[args.writers]
+    if args.quick:
+        samples = samples[::10]
+    try:
+        return evaluate.real_handwriting(predictor, samples, seed=evaluate.PROXY_SEED)
+    except evaluate.WriterLeak as exc:
+        raise SystemExit(f"error: {exc}") from None
 
 
 def cmd_predict(args) -> int:

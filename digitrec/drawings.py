@@ -1,7 +1,7 @@
 """Canvas drawings made on purpose: what users' apps send, for tests, proxies and examples.
 
 A drawing starts as an ink map (white on black, any size) and is put on a canvas in one of the
-ways real front ends deliver it (``STYLES``): dark ink on white, light ink on black, ink only in
+looks real front ends deliver (``LOOKS``): dark ink on white, light ink on black, ink only in
 the alpha channel of a transparent layer, light ink on the dark theme's grey.
 """
 
@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image
 
 CANVAS = 280
-STYLES = ("dark_on_light", "light_on_dark", "transparent", "grey_background")
+LOOKS = ("dark_on_light", "light_on_dark", "transparent", "grey_background")
 
 
 def paste(ink: np.ndarray, rng: np.random.Generator | None = None, canvas: int = CANVAS,
@@ -38,7 +38,7 @@ def paste(ink: np.ndarray, rng: np.random.Generator | None = None, canvas: int =
     return out
 
 
-def style(ink: np.ndarray, how: str = "dark_on_light") -> np.ndarray:
+def look_of(ink: np.ndarray, how: str = "dark_on_light") -> np.ndarray:
     """An ink map (uint8, white on black) as a front end would send it: RGB or RGBA uint8."""
     a = ink.astype(np.float32) / 255.0
     if how == "dark_on_light":
@@ -52,7 +52,7 @@ def style(ink: np.ndarray, how: str = "dark_on_light") -> np.ndarray:
         rgba[..., 3] = ink  # ...with the black pen's coverage in alpha only
         return rgba
     else:
-        raise ValueError(f"unknown style {how!r}; one of {', '.join(STYLES)}")
+        raise ValueError(f"unknown canvas look {how!r}; one of {', '.join(LOOKS)}")
     g = np.clip(grey, 0, 255).astype(np.uint8)
     return np.stack([g, g, g], axis=-1)
 
@@ -64,8 +64,8 @@ def to_png(image: np.ndarray) -> bytes:
 
 
 def mnist_digit(image28: np.ndarray, rng: np.random.Generator, how: str) -> np.ndarray:
-    """An MNIST digit pasted anywhere in a 280x280 canvas at 30-90% of its size, in style ``how``."""
-    return style(paste(image28, rng, scale=(0.3, 0.9), centred=False), how)
+    """An MNIST digit pasted anywhere in a 280x280 canvas at 30-90% of its size, in look ``how``."""
+    return look_of(paste(image28, rng, scale=(0.3, 0.9), centred=False), how)
 
 
 def pen_digit(digit: int, rng: np.random.Generator, how: str = "dark_on_light", *,
@@ -77,15 +77,16 @@ def pen_digit(digit: int, rng: np.random.Generator, how: str = "dark_on_light", 
     ``points`` summarises the trajectory to that many points first, as pen-tablet datasets do.
     """
     from digitrec import synth
+    from digitrec.strokes import render
 
     frac = rng.uniform(*scale) if isinstance(scale, tuple) else scale
     pen = pen_px if pen_px is not None else rng.uniform(8, 24)
     strokes = synth.digit_strokes(digit, rng)
     if points:
         strokes = synth.resample(strokes, points)
-    height_px = frac * canvas
-    ink = synth.render(strokes, size=int(height_px / 0.8) + 1, pen=pen / height_px)
-    return style(paste(ink, rng, canvas=canvas, scale=frac, centred=centred), how)
+    side = frac * canvas
+    x0, y0 = ((canvas - side) / 2,) * 2 if centred else rng.uniform(0, canvas - side, 2)
+    return render(strokes, canvas, (x0, y0, x0 + side, y0 + side), pen_px=pen, look=how)
 
 
 def pen_paths(digit: int, canvas: int = CANVAS, rng: np.random.Generator | None = None,

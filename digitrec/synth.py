@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image
 
 Point = tuple[float, float]
 Piece = list[Point]  # a smooth curve through these points
@@ -161,34 +161,17 @@ def digit_strokes(
     return out
 
 
-def render(
-    strokes: list[np.ndarray],
-    size: int = 112,
-    pen: float = 0.08,
-    supersample: int = 2,
-) -> np.ndarray:
-    """Draw polylines with a round pen of width ``pen`` (relative to the digit's height).
+def render(strokes: list[np.ndarray], size: int = 112, pen: float = 0.08) -> np.ndarray:
+    """Draw polylines with a round pen of width ``pen`` (relative to the digit's drawn height),
+    through the one stroke renderer. Returns a (size, size) uint8 image, white ink on black, the
+    digit filling ~80% of the height."""
+    from digitrec.strokes import bounds, ink_map
 
-    Returns a (size, size) uint8 image, white ink on black, the digit filling ~80% of the height.
-    """
-    scale = size * supersample
-    pts_all = np.vstack(strokes)
-    lo, hi = pts_all.min(axis=0), pts_all.max(axis=0)
-    height = max(hi[1] - lo[1], 1e-6)
-    k = 0.8 * scale / max(height, (hi[0] - lo[0]) / 0.95)
-    center = (lo + hi) / 2
-    width = max(1, int(round(pen * k * height)))
-    img = Image.new("L", (scale, scale), 0)
-    draw = ImageDraw.Draw(img)
-    r = width / 2
-    for s in strokes:
-        xy = [(float((x - center[0]) * k + scale / 2), float((y - center[1]) * k + scale / 2)) for x, y in s]
-        draw.line(xy, fill=255, width=width, joint="curve")
-        for x, y in (xy[0], xy[-1]):  # round caps
-            draw.ellipse((x - r, y - r, x + r, y + r), fill=255)
-    if supersample > 1:
-        img = img.resize((size, size), Image.BOX)
-    return np.asarray(img)
+    lo, hi = bounds(strokes)
+    w, h = np.maximum(hi - lo, 1e-6)
+    k = min(0.76 * size / w, 0.8 * size / h)
+    box = (0.12 * size, 0.1 * size, 0.88 * size, 0.9 * size)
+    return ink_map(strokes, size, box, pen_px=max(1.0, pen * k * h))
 
 
 def draw_digit(digit: int, rng: np.random.Generator, size: int = 112, tablet: float = 0.25, **kwargs) -> np.ndarray:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from digitrec import InvalidImage, ModelError, Prediction, Predictor
-from digitrec.drawings import STYLES, mnist_digit, pen_digit
+from digitrec.drawings import LOOKS, mnist_digit, pen_digit
 from digitrec.paths import DEFAULT_MODEL
 from digitrec.predict import format_percent
 
@@ -49,11 +49,11 @@ def test_blank_canvas(predictor):
     assert result.to_dict()["digit"] is None
 
 
-def test_pen_drawings_in_every_style_are_read(predictor):
+def test_pen_drawings_in_every_look_are_read(predictor):
     rng = np.random.default_rng(11)
     images, labels = [], []
     for i in range(200):
-        images.append(pen_digit(i % 10, rng, STYLES[i % len(STYLES)], scale=(0.3, 0.9), centred=False))
+        images.append(pen_digit(i % 10, rng, LOOKS[i % len(LOOKS)], scale=(0.3, 0.9), centred=False))
         labels.append(i % 10)
     digits = [p.digit for p in predictor.predict_batch(images)]
     accuracy = np.mean(np.array(digits) == np.array(labels))
@@ -63,7 +63,7 @@ def test_pen_drawings_in_every_style_are_read(predictor):
 def test_mnist_digits_pasted_on_canvases_lose_nothing(predictor, mnist):
     rng = np.random.default_rng(5)
     n = 600
-    images = [mnist_digit(mnist.test.images[i], rng, STYLES[i % len(STYLES)]) for i in range(n)]
+    images = [mnist_digit(mnist.test.images[i], rng, LOOKS[i % len(LOOKS)]) for i in range(n)]
     digits = np.array([p.digit for p in predictor.predict_batch(images)])
     assert (digits == mnist.test.labels[:n]).mean() >= 0.99
 

@@ -10,7 +10,7 @@ from PIL import Image
 from scipy import ndimage
 
 from digitrec import InvalidImage, preprocess
-from digitrec.drawings import STYLES, paste, pen_digit, style, to_png
+from digitrec.drawings import LOOKS, look_of, paste, pen_digit, to_png
 from digitrec.preprocess import BOX, SIZE, encode_data_url
 
 
@@ -55,14 +55,14 @@ def similar(a: np.ndarray, b: np.ndarray, tol: float = 0.12) -> bool:
 # --- input kinds ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("how", STYLES)
-def test_every_canvas_style_frames_the_same_digit(how):
-    out = assert_framed(preprocess(style(ink_seven(), how)))
+@pytest.mark.parametrize("how", LOOKS)
+def test_every_canvas_look_frames_the_same_digit(how):
+    out = assert_framed(preprocess(look_of(ink_seven(), how)))
     assert similar(out, reference())
 
 
 def test_pil_image_numpy_array_png_bytes_and_data_url_agree():
-    rgb = style(ink_seven(), "dark_on_light")
+    rgb = look_of(ink_seven(), "dark_on_light")
     png = to_png(rgb)
     url = encode_data_url(png)
     outs = [preprocess(x) for x in (rgb, Image.fromarray(rgb), png, bytearray(png), memoryview(png), url)]
@@ -72,7 +72,7 @@ def test_pil_image_numpy_array_png_bytes_and_data_url_agree():
 
 def test_transparent_layer_with_ink_only_in_alpha():
     """Browser canvases and Gradio layers: transparent black background, black ink in alpha."""
-    rgba = style(ink_seven(), "transparent")
+    rgba = look_of(ink_seven(), "transparent")
     assert (rgba[..., :3] == 0).all()  # a naive greyscale conversion would be all black
     out = assert_framed(preprocess(rgba))
     assert similar(out, reference())
@@ -88,7 +88,7 @@ def test_transparent_layer_with_white_ink():
 
 
 def test_palette_png_with_transparency_keyword():
-    img = Image.fromarray(style(ink_seven(), "dark_on_light")).convert("P")
+    img = Image.fromarray(look_of(ink_seven(), "dark_on_light")).convert("P")
     img.info["transparency"] = 255
     buf = io.BytesIO()
     img.save(buf, format="PNG", transparency=img.getpixel((0, 0)))
@@ -97,7 +97,7 @@ def test_palette_png_with_transparency_keyword():
 
 @pytest.mark.parametrize("mode", ["L", "LA", "RGB", "RGBA", "P", "CMYK", "1", "I;16", "I", "F"])
 def test_pil_modes(mode):
-    img = Image.fromarray(style(ink_seven(), "dark_on_light"))
+    img = Image.fromarray(look_of(ink_seven(), "dark_on_light"))
     if mode == "I;16":
         img = Image.fromarray((np.asarray(img.convert("L"), np.uint16) * 257))
     elif mode in ("I", "F"):
@@ -122,8 +122,8 @@ def test_array_dtypes(dtype):
 @pytest.mark.parametrize("shape", ["HW", "HW1", "HW3", "HW4"])
 def test_array_shapes(shape):
     ink = ink_seven()
-    arr = {"HW": ink, "HW1": ink[..., None], "HW3": style(ink, "light_on_dark"),
-           "HW4": style(ink, "transparent")}[shape]
+    arr = {"HW": ink, "HW1": ink[..., None], "HW3": look_of(ink, "light_on_dark"),
+           "HW4": look_of(ink, "transparent")}[shape]
     assert similar(assert_framed(preprocess(arr)), reference())
 
 
@@ -136,19 +136,19 @@ def test_float_ranges_other_than_unit_are_stretched():
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP", "GIF", "BMP"])
 def test_encoded_formats(fmt):
     buf = io.BytesIO()
-    Image.fromarray(style(ink_seven(), "dark_on_light")).save(buf, format=fmt)
+    Image.fromarray(look_of(ink_seven(), "dark_on_light")).save(buf, format=fmt)
     assert similar(assert_framed(preprocess(buf.getvalue())), reference())
 
 
 def test_path_objects_are_read(tmp_path):
     path = tmp_path / "seven.png"
-    path.write_bytes(to_png(style(ink_seven(), "dark_on_light")))
+    path.write_bytes(to_png(look_of(ink_seven(), "dark_on_light")))
     assert similar(assert_framed(preprocess(path)), reference())
 
 
 def test_plain_strings_are_never_paths(tmp_path):
     path = tmp_path / "seven.png"
-    path.write_bytes(to_png(style(ink_seven(), "dark_on_light")))
+    path.write_bytes(to_png(look_of(ink_seven(), "dark_on_light")))
     with pytest.raises(InvalidImage, match="data URL"):
         preprocess(str(path))
 
@@ -158,7 +158,7 @@ def test_plain_strings_are_never_paths(tmp_path):
 
 @pytest.mark.parametrize("canvas", [56, 140, 280, 600, 1500])
 def test_any_canvas_size(canvas):
-    assert similar(assert_framed(preprocess(style(ink_seven(canvas), "dark_on_light"))), reference())
+    assert similar(assert_framed(preprocess(look_of(ink_seven(canvas), "dark_on_light"))), reference())
 
 
 @pytest.mark.parametrize("pen", [3, 8, 30, 55])
@@ -205,7 +205,7 @@ def test_off_centre_digit_is_recentred():
 
 
 def test_jpeg_noise_and_grey_paper_are_not_ink():
-    rgb = style(ink_seven(), "dark_on_light").astype(np.int16)
+    rgb = look_of(ink_seven(), "dark_on_light").astype(np.int16)
     rng = np.random.default_rng(0)
     noisy = np.clip(rgb - 40 + rng.integers(-12, 12, rgb.shape), 0, 255).astype(np.uint8)  # grey, noisy
     buf = io.BytesIO()
@@ -283,10 +283,10 @@ def test_invalid_image_is_a_value_error():
     assert issubclass(InvalidImage, ValueError)
 
 
-def test_pen_drawings_of_every_style_frame_cleanly():
+def test_pen_drawings_of_every_look_frame_cleanly():
     rng = np.random.default_rng(3)
     for digit in range(10):
-        for how in STYLES:
+        for how in LOOKS:
             assert_framed(preprocess(pen_digit(digit, rng, how)))
 
 
@@ -297,7 +297,7 @@ def _encoded_images() -> list[bytes]:
     """Drawings of every style plus random 8-bit images of every common mode, some flat, some
     mostly transparent, as PNG bytes."""
     rng = np.random.default_rng(7)
-    out = [to_png(pen_digit(i % 10, rng, STYLES[i % len(STYLES)])) for i in range(40)]
+    out = [to_png(pen_digit(i % 10, rng, LOOKS[i % len(LOOKS)])) for i in range(40)]
     for i in range(60):
         h, w = (int(v) for v in rng.integers(1, 300, 2))
         mode = ("L", "RGB", "RGBA", "LA", "P")[i % 5]

@@ -1,15 +1,18 @@
 """Train a model by name and write it with its model card. Reads top to bottom:
 
-    data -> (default only) extra handwriting styles -> tf.data with in-graph augmentation
-         -> fit -> evaluate on MNIST test -> models/<name>.keras + models/<name>.json
+    MNIST + real handwriting by the training writers (+ extras) -> tf.data with in-graph
+    augmentation -> fit, checkpointed each epoch -> temperature fitted on validation writers
+    -> models/<name>.keras + models/<name>.json (card) + models/<name>.tflite
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import time
-from dataclasses import dataclass
+import warnings
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +22,7 @@ from digitrec.data import load_mnist
 from digitrec.paths import DEFAULT_MODEL
 
 VALIDATION = 5_000  # the last MNIST training images, held out to watch for overfitting
-QUICK_TRAIN, QUICK_TEST = 2_000, 1_000  # --quick: a subset that trains in seconds
+QUICK_TRAIN, QUICK_TEST, QUICK_WRITERS = 2_000, 1_000, 300  # --quick: a subset that trains in seconds
 
 
 @dataclass
@@ -30,13 +33,15 @@ class TrainConfig:
     learning_rate: float = 2e-3
     seed: int = 42
     quick: bool = False
+    init: str | None = None  # start from this .keras model's weights (same architecture) instead of at random
+    real_copies: int = 3  # varied renderings of each training writer's digit
     synthetic: int = 30_000  # pen-drawn digits in other styles (default model only)
     scans: int = 15_000  # MNIST training digits as low-resolution scanning pipelines store them
     load_digits_share: int = 900  # first N of scikit-learn's digits, by writer order; the rest stay held out
     load_digits_repeat: int = 5
-    # Tried and not kept (99.47% on MNIST test against the committed model's 99.62%): half the
-    # MNIST digits shown as preprocess() frames them, and a quarter of the synthetic drawings
-    # summarised like pen-tablet trajectories. At 0, training repeats the committed model's recipe.
+    # Tried and not kept (99.47% on MNIST test against 99.62%): half the MNIST digits shown as
+    # preprocess() frames them, and a quarter of the synthetic drawings summarised like pen-tablet
+    # trajectories. Both stay available.
     reframed: float = 0.0  # share of MNIST training digits shown as preprocess() frames them
     tablet: float = 0.0  # share of synthetic drawings summarised to 7-16 points (synth.draw_digit)
     augment: bool = True
@@ -46,49 +51,13 @@ class TrainConfig:
             return self.epochs
         if self.quick:
             return 1
-        return 3 if self.model == "seed" else 24
+        return 3 if self.arch == "seed" else 24
 
 
-def style_data(cfg: TrainConfig, mnist_images: np.ndarray, mnist_labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Handwriting MNIST lacks, framed by ``preprocess``: synthetic pen drawings in other styles,
-    MNIST digits as low-resolution scans, and the first writers of scikit-learn's digits."""
-    from sklearn.datasets import load_digits
-
-    from digitrec import synth
-    from digitrec.preprocess import preprocess
-
-    shrink = (lambda n: min(n, 300)) if cfg.quick else (lambda n: n)
-    px, py = synth.make_drawings(shrink(cfg.synthetic), seed=cfg.seed, tablet=cfg.tablet)
-    sx, sy = synth.make_scans(mnist_images, mnist_labels, min(shrink(cfg.scans), len(mnist_images)), seed=cfg.seed)
-    digits = load_digits()
-    share = shrink(cfg.load_digits_share)
-    framed = [preprocess(img) for img in digits.images[:share]]
-    keep = [i for i, f in enumerate(framed) if f is not None]
-    dx = np.tile(np.stack([framed[i] for i in keep]), (cfg.load_digits_repeat, 1, 1))
-    dy = np.tile(digits.target[:share][keep].astype(np.uint8), cfg.load_digits_repeat)
-    info = {"synthetic_drawings": len(px), "mnist_scans": len(sx), "load_digits_train": len(keep),
-            "load_digits_repeat": cfg.load_digits_repeat}
-    if cfg.tablet:
-        info["synthetic_tablet_share"] = cfg.tablet
-    return np.concatenate([px, sx, dx]), np.concatenate([py, sy, dy]), info
-
-
-def reframe(images: np.ndarray, share: float, seed: int) -> np.ndarray:
-    """Replace ``share`` of the digits by what ``preprocess`` makes of them.
-
-    Every drawing reaches the network through ``preprocess``, whose cropping, stroke-width
-    normalisation and centring differ slightly from NIST's; seeing both keeps the network at home
-    with either (MNIST test accuracy is measured on the originals).
-    """
-    from digitrec.preprocess import preprocess
-
-    out = images.copy()
-    pick = np.random.default_rng(seed).random(len(images)) < share
-    for i in np.flatnonzero(pick):
-        framed = preprocess(images[i])
-        if framed is not None:
-            out[i] = framed
-    return out
+def checkpoint_dir(out: str | os.PathLike) -> Path:
+    """Where a run's per-epoch checkpoint lives: beside the model, until the model is written."""
+    out = Path(out)
+    return out.with_name(out.stem + ".checkpoint")
 
 
 def make_batches(x: np.ndarray, y: np.ndarray, cfg: TrainConfig, augment: bool):
@@ -111,14 +80,37 @@ def make_batches(x: np.ndarray, y: np.ndarray, cfg: TrainConfig, augment: bool):
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
+def handwriting_data(cfg: TrainConfig, handwriting_dir: str | None):
+    """The real writers, split by the fixed rule, or None (with a warning) when there are none."""
+    from digitrec.data import DataError
+    from digitrec.handwriting import load_handwriting, resolve_dir, split
+
+    if resolve_dir(handwriting_dir) is None:
+        warnings.warn("no real handwriting (set DIGITREC_HANDWRITING_DIR or --handwriting-dir): training on "
+                      "MNIST and the extras alone; the model card says so", stacklevel=2)
+        return None
+    groups = split(load_handwriting(handwriting_dir))
+    if cfg.quick:
+        rng = np.random.default_rng(cfg.seed)
+        for name in groups:  # keep quick runs quick: a few hundred digits of each group
+            picked = rng.permutation(len(groups[name]))[:QUICK_WRITERS]
+            groups[name] = [groups[name][i] for i in sorted(picked)]
+    if not groups["train"]:
+        raise DataError("the handwriting files hold no training writers")
+    return groups
+
+
 def train(cfg: TrainConfig, data_dir: str | None = None, out: str | os.PathLike = DEFAULT_MODEL,
-          verbose: int | str = "auto") -> dict:
-    """Train ``cfg.arch``, save it to ``out`` with its card next to it, return the card."""
-    import keras
+          verbose: int | str = "auto", handwriting_dir: str | None = None, resume: bool = False) -> dict:
+    """Train ``cfg.arch``, save it to ``out`` with its card next to it, return the card.
 
-    from digitrec.training.model import build_model
+    Each epoch is checkpointed beside ``out``; ``resume=True`` continues an interrupted run of the
+    same configuration from its last finished epoch.
+    """
+    from digitrec.handwriting import data_md5s
+    from digitrec.training import datasets
 
-    keras.utils.set_random_seed(cfg.seed)
+    improved = cfg.arch != "seed"
     mnist = load_mnist(data_dir)
     x = mnist.train.images.astype(np.float32) / 255.0
     y = mnist.train.labels
@@ -130,16 +122,37 @@ def train(cfg: TrainConfig, data_dir: str | None = None, out: str | os.PathLike 
         x_val, y_val = x_val[:QUICK_TEST], y_val[:QUICK_TEST]
         x_test, y_test = x_test[:QUICK_TEST], y_test[:QUICK_TEST]
 
-    extra_info: dict = {}
-    improved = cfg.arch != "seed"
-    if improved and (cfg.synthetic or cfg.scans or cfg.load_digits_share):
-        ex, ey, extra_info = style_data(cfg, mnist.train.images[:len(x_train)], y_train)
+    data_info: dict = {"mnist_train": int(len(x_train))}
+    parts_x, parts_y = [x_train], [y_train]
+    writers = handwriting_data(cfg, handwriting_dir) if improved else None
+    if writers:
+        rx, ry = datasets.real_drawings(writers["train"], cfg.real_copies, cfg.seed)
+        parts_x.append(rx)
+        parts_y.append(ry)
+        data_info["real_handwriting"] = {
+            "drawings": int(len(rx)), "copies": cfg.real_copies, "digits": len(writers["train"]),
+            "writers": sorted({s.writer for s in writers["train"]}),
+            "held_out_writers": {g: len({s.writer for s in writers[g]}) for g in ("validation", "test")},
+        }
     if improved and cfg.reframed:
-        x_train = reframe(x_train, cfg.reframed, cfg.seed)
-        extra_info["mnist_reframed_share"] = cfg.reframed
+        parts_x[0] = datasets.reframe(x_train, cfg.reframed, cfg.seed)
+        data_info["mnist_reframed_share"] = cfg.reframed
     if improved and (cfg.synthetic or cfg.scans or cfg.load_digits_share):
-        x_train, y_train = np.concatenate([x_train, ex]), np.concatenate([y_train, ey])
+        shrink = (lambda n: min(n, 300)) if cfg.quick else (lambda n: n)
+        ex, ey, info = datasets.extras(
+            mnist.train.images[: len(x_train)], y_train, synthetic=shrink(cfg.synthetic), scans=shrink(cfg.scans),
+            load_digits_share=shrink(cfg.load_digits_share), load_digits_repeat=cfg.load_digits_repeat,
+            seed=cfg.seed, tablet=cfg.tablet)
+        parts_x.append(ex)
+        parts_y.append(ey)
+        data_info.update(info)
+    x_train, y_train = np.concatenate(parts_x), np.concatenate(parts_y)
 
+    import keras  # after the data: its renderer processes start without TensorFlow
+
+    from digitrec.training.model import build_model
+
+    keras.utils.set_random_seed(cfg.seed)
     epochs = cfg.resolved_epochs()
     steps = max(1, len(x_train) // cfg.batch_size)
     train_ds = make_batches(x_train, y_train, cfg, augment=improved and cfg.augment)
@@ -147,19 +160,24 @@ def train(cfg: TrainConfig, data_dir: str | None = None, out: str | os.PathLike 
     if improved:  # cosine decay to zero: the last epochs fine-tune instead of bouncing around
         warmup = min(steps, 500) if epochs > 1 else 0
         lr = keras.optimizers.schedules.CosineDecay(
-            initial_learning_rate=cfg.learning_rate / 10, decay_steps=epochs * steps - warmup,
+            initial_learning_rate=cfg.learning_rate / 10, decay_steps=max(1, epochs * steps - warmup),
             warmup_steps=warmup, warmup_target=cfg.learning_rate)
         model = build_model(cfg.arch, learning_rate=lr)
     else:
         model = build_model(cfg.arch, learning_rate=1e-3)  # the seed's own Adam defaults
+    init_info = _load_init(model, cfg.init) if cfg.init else None
 
+    backup = checkpoint_dir(out)
+    if not resume and backup.exists():
+        shutil.rmtree(backup)  # a fresh run never continues an old one by accident
     if verbose == "auto":
         verbose = 1 if sys.stdout.isatty() else 2
     start = time.perf_counter()
     history = model.fit(train_ds, epochs=epochs, steps_per_epoch=steps,
-                        validation_data=(x_val[..., None], y_val), shuffle=False, verbose=verbose)
+                        validation_data=(x_val[..., None], y_val), shuffle=False, verbose=verbose,
+                        callbacks=[keras.callbacks.BackupAndRestore(str(backup))])
     seconds = time.perf_counter() - start
-    calibration = fit_calibration(model, x_val, y_val, cfg) if improved else None
+    calibration = fit_calibration(model, x_val, y_val, writers, cfg) if improved else None
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -174,25 +192,40 @@ def train(cfg: TrainConfig, data_dir: str | None = None, out: str | os.PathLike 
         x_test=x_test,
         y_test=y_test,
         training={
-            "arch": cfg.arch,
+            **{k: v for k, v in asdict(cfg).items() if k not in ("epochs",)},
             "epochs": epochs,
-            "batch_size": cfg.batch_size,
-            "learning_rate": cfg.learning_rate,
+            "init": init_info,
             "schedule": "cosine decay with warm-up" if improved else "constant",
-            "seed": cfg.seed,
-            "quick": cfg.quick,
             "train_images": int(len(x_train)),
             "augmentation": _augment_info(improved and cfg.augment),
-            "extra_data": extra_info,
+            "data": data_info,
             "calibration": calibration,
             "seconds": round(seconds, 1),
             "images_per_second": round(epochs * steps * cfg.batch_size / seconds, 1),
             "history": {k: [round(float(v), 5) for v in vals] for k, vals in history.history.items()},
         },
         data_dir=data_dir,
+        handwriting_md5=data_md5s(handwriting_dir) if writers else None,
     )
     model_card.write(out, card)
+    shutil.rmtree(backup, ignore_errors=True)  # the run finished: nothing left to resume
     return _with_tflite(out, card)
+
+
+def _load_init(model, path: str) -> dict:
+    """Copy the weights of the model at ``path`` (same architecture) into ``model``."""
+    import keras
+
+    from digitrec.predict import ModelError
+
+    try:
+        source = keras.models.load_model(path, compile=False)
+        model.set_weights(source.get_weights())
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"cannot start from {path}: {exc}") from None
+    card = model_card.read(path) or {}
+    return {"file": str(path), "sha256": model_card.sha256(path), "card_created": card.get("created"),
+            "card_training": card.get("training")}
 
 
 def _with_tflite(out: Path, card: dict) -> dict:
@@ -208,20 +241,30 @@ def _with_tflite(out: Path, card: dict) -> dict:
     return model_card.read(out) or card
 
 
-def fit_calibration(model, x_val: np.ndarray, y_val: np.ndarray, cfg: TrainConfig) -> dict:
-    """Fit a softmax temperature on held-out MNIST plus held-out drawings and scans; fold it in."""
+def fit_calibration(model, x_val: np.ndarray, y_val: np.ndarray, writers: dict | None, cfg: TrainConfig) -> dict:
+    """Fit a softmax temperature on the validation writers' drawings (as the apps receive them) and
+    held-out MNIST, then fold it into the last layer. Without real writers: MNIST, synthetic
+    drawings and scans of other seeds than training's."""
     from digitrec import synth
     from digitrec.calibrate import expected_calibration_error, fit_temperature, fold_temperature, rescale
+    from digitrec.evaluate import framed_renderings
 
     n = 100 if cfg.quick else 1_000
-    px, py = synth.make_drawings(n, seed=cfg.seed + 1, tablet=cfg.tablet)  # other seeds than training's
-    sx, sy = synth.make_scans((x_val * 255).astype(np.uint8), y_val, min(n, len(x_val)), seed=cfg.seed + 1)
-    x = np.concatenate([x_val, px, sx])[..., None]
-    y = np.concatenate([y_val, py, sy]).astype(int)
-    probs = model.predict(x, batch_size=1000, verbose=0)
+    if writers and writers["validation"]:
+        hx, hy = framed_renderings(writers["validation"], seed=cfg.seed + 1)
+        x = np.concatenate([x_val[:n], hx])
+        y = np.concatenate([y_val[:n], hy]).astype(int)
+        source = "validation writers' drawings (every rendering) + held-out MNIST"
+    else:
+        px, py = synth.make_drawings(n, seed=cfg.seed + 1, tablet=cfg.tablet)  # other seeds than training's
+        sx, sy = synth.make_scans((x_val * 255).astype(np.uint8), y_val, min(n, len(x_val)), seed=cfg.seed + 1)
+        x = np.concatenate([x_val, px, sx])
+        y = np.concatenate([y_val, py, sy]).astype(int)
+        source = "held-out MNIST + synthetic drawings and scans"
+    probs = model.predict(x[..., None], batch_size=1000, verbose=0)
     temperature = fit_temperature(probs, y)
     fold_temperature(model, temperature)
-    return {"temperature": round(temperature, 4), "images": int(len(y)),
+    return {"temperature": round(temperature, 4), "images": int(len(y)), "fitted_on": source,
             "ece_before": round(expected_calibration_error(probs, y), 5),
             "ece_after": round(expected_calibration_error(rescale(probs, temperature), y), 5)}
 
