@@ -20,12 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def app(predictor):
-    pygame.display.init()
-    pygame.font.init()
-    canvas = front.Canvas()
-    screen = pygame.display.set_mode(front.Layout(canvas.size).window)
+    app = front.open_window(predictor)
     pygame.event.clear()  # window events from set_mode: each test starts with an empty queue
-    yield front.App(predictor, screen, canvas)
+    yield app
     pygame.quit()
 
 
@@ -37,20 +34,10 @@ def press(key: int) -> None:
     post(pygame.KEYDOWN, key=key)
 
 
-def post_stroke(points, origin: tuple[int, int], release: bool = True) -> None:
-    """One pen stroke as a user makes it: press, moves with the left button held, release."""
-    pts = [(round(x + origin[0]), round(y + origin[1])) for x, y in points]
-    post(pygame.MOUSEBUTTONDOWN, pos=pts[0], button=1)
-    for prev, pos in zip(pts, pts[1:]):
-        post(pygame.MOUSEMOTION, pos=pos, rel=(pos[0] - prev[0], pos[1] - prev[1]), buttons=(1, 0, 0))
-    if release:
-        post(pygame.MOUSEBUTTONUP, pos=pts[-1], button=1)
-
-
 def draw_digit(app: front.App, digit: int, release: bool = True) -> None:
     strokes = pen_paths(digit, canvas=app.canvas.size)
     for i, stroke in enumerate(strokes):
-        post_stroke(stroke, app.layout.canvas.topleft, release=release or i < len(strokes) - 1)
+        front.replay_stroke(stroke, app.layout.canvas.topleft, release=release or i < len(strokes) - 1)
 
 
 def painted(app: front.App, rect: pygame.Rect, colour: tuple[int, int, int]) -> int:
@@ -181,11 +168,8 @@ def test_escape_or_closing_the_window_stops(app, event):
 
 @pytest.mark.parametrize("size", [front.MIN_CANVAS, 280, 480])
 def test_other_canvas_sizes(predictor, size):
-    pygame.display.init()
-    pygame.font.init()
     try:
-        canvas = front.Canvas(size)
-        app = front.App(predictor, pygame.display.set_mode(front.Layout(size).window), canvas)
+        app = front.open_window(predictor, size)
         draw_digit(app, 5)
         app.step()
         assert app.prediction.digit == 5
@@ -207,7 +191,7 @@ def test_run_loop_starts_draws_and_stops(app):
 def test_main_opens_the_window_and_quits(predictor):
     pygame.display.init()  # main() keeps what is already queued: a drawing, then closing the window
     for stroke in pen_paths(8):
-        post_stroke(stroke, front.Layout(front.CANVAS).canvas.topleft)
+        front.replay_stroke(stroke, front.Layout(front.CANVAS).canvas.topleft)
     post(pygame.QUIT)
     assert front.main(["--model", str(predictor.path)]) == 0
     assert not pygame.display.get_init()  # and it cleaned up after itself
