@@ -235,7 +235,7 @@ def blas_threads() -> int | None:
     return max(counts) if counts else None
 
 
-BLAS_ENV = "DIGITREC_BLAS_THREADS"  # digitrec.predict: BLAS threads of a NumPy-engine process (default 1)
+BLAS_ENV = "DIGITREC_BLAS_THREADS"  # digitrec.engine: BLAS threads of a NumPy-engine process (default 1)
 
 
 @functools.cache

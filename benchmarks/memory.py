@@ -40,12 +40,8 @@ def child(kind: str, n: int) -> dict:
         from digitrec import Predictor
         from digitrec.drawings import pen_paths
 
-        pygame.display.init()
-        pygame.font.init()
-        canvas = front.Canvas()
-        screen = pygame.display.set_mode(front.Layout(canvas.size).window)
-        app = front.App(Predictor.load(), screen, canvas)
-        paths = {d: pen_paths(d, canvas=canvas.size) for d in range(10)}
+        app = front.open_window(Predictor.load())
+        paths = {d: pen_paths(d, canvas=app.canvas.size) for d in range(10)}
         for i in range(n):
             digit = i % 10
             app.clear()
