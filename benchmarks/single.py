@@ -12,8 +12,15 @@ import io
 
 import numpy as np
 
-from benchmarks.common import (BLAS_ENV, Candidate, Context, Section, Target, Worker, blas_threads, drawings,
-                               fmt_ms, interleaved, log, many_blas_threads, p50, p99, proposed_tree, speedup)
+from benchmarks.blas import BLAS_ENV, blas_threads, many_blas_threads
+from benchmarks.context import Context, log
+from benchmarks.drawings import drawings
+from benchmarks.formats import fmt_ms, speedup
+from benchmarks.patches import proposed_tree
+from benchmarks.report import Section, Target
+from benchmarks.stats import p50, p99
+from benchmarks.timing import Candidate, interleaved
+from benchmarks.worker import Worker
 
 NAME = "single"
 TITLE = "1. One drawing, in process"

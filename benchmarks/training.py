@@ -13,7 +13,11 @@ import json
 import sys
 import time
 
-from benchmarks.common import PYTHON, Context, Section, Target, fmt_rate, fmt_s, log, p50, rate_ratio, run_json
+from benchmarks.context import Context, log
+from benchmarks.formats import fmt_rate, fmt_s, rate_ratio
+from benchmarks.processes import PYTHON, run_json
+from benchmarks.report import Section, Target
+from benchmarks.stats import p50
 
 NAME = "training"
 TITLE = "5. Training throughput"

@@ -12,7 +12,7 @@ import urllib.request
 from pathlib import Path
 from typing import Iterator
 
-from benchmarks.common import free_port  # noqa: F401  (the tests' servers pick ports the same way)
+from benchmarks.servers import free_port  # noqa: F401  (the tests' servers pick ports the same way)
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("DIGITREC_CHROMIUM", "/usr/bin/chromium")

@@ -15,7 +15,9 @@ import pytest
 
 from benchmarks import report
 from benchmarks.__main__ import selected
-from benchmarks.common import Section, Target, fmt_ms, p50, p99, rate_ratio, speedup
+from benchmarks.formats import fmt_ms, rate_ratio, speedup
+from benchmarks.report import Section, Target
+from benchmarks.stats import p50, p99
 from tests.support import ROOT
 
 PARTS = {
