@@ -15,7 +15,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support import CHROMIUM, CHROMIUM_ARGS, free_port, serve  # noqa: E402
+from benchmarks.servers import free_port, serve  # noqa: E402
+from tests.support import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.test_gradio_app import draw, expect_answer, open_app  # noqa: E402
 
 

@@ -14,9 +14,10 @@ from PIL import Image
 from playwright.sync_api import expect
 
 import gradio_app
+from benchmarks.servers import free_port, serve
 from digitrec.drawings import pen_digit, pen_paths, to_png
 from gradio_app import BLANK, CANVAS, predict
-from tests.support import ROOT, free_port, serve
+from tests.support import ROOT
 
 DIGITS = range(10)
 
