@@ -43,7 +43,8 @@ def parser() -> argparse.ArgumentParser:
                          "(writes no file unless --out is given)")
     ap.add_argument("--only", action="append", metavar="NAME",
                     help=f"run only these parts (repeat or comma-separate): {', '.join(ORDER)}")
-    ap.add_argument("--out", type=Path, help=f"the Markdown report (default {DEFAULT_OUT.relative_to(Path.cwd()) if DEFAULT_OUT.is_relative_to(Path.cwd()) else DEFAULT_OUT}; "
+    default = DEFAULT_OUT.relative_to(Path.cwd()) if DEFAULT_OUT.is_relative_to(Path.cwd()) else DEFAULT_OUT
+    ap.add_argument("--out", type=Path, help=f"the Markdown report (default {default}; "
                                              "a .json with the same name sits beside it)")
     return ap
 

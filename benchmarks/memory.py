@@ -133,12 +133,12 @@ def run(ctx: Context) -> Section:
         extra = f", {r['errors']} errors" if r.get("errors") else ""
         return f"{r['predictions']:,}{extra}"
 
-    s.add("**Baseline**: Python + `Predictor(backend=\"numpy\")` (the NumPy engine), in-process predictions", fmt_mib(base), "1.00x (baseline)",
-          count(res["numpy"]))
+    s.add("**Baseline**: Python + `Predictor(backend=\"numpy\")` (the NumPy engine), in-process predictions",
+          fmt_mib(base), "1.00x (baseline)", count(res["numpy"]))
     s.add("Python + `Predictor` as shipped (LiteRT backend), in-process predictions",
           fmt_mib(res["litert"]["peak_rss"]), ratio(res["litert"]["peak_rss"]), count(res["litert"]))
-    s.add("Flask app, `python -m flask_app` (waitress, 1 thread): the server process", fmt_mib(res["flask"]["peak_rss"]),
-          ratio(res["flask"]["peak_rss"]), count(res["flask"]))
+    s.add("Flask app, `python -m flask_app` (waitress, 1 thread): the server process",
+          fmt_mib(res["flask"]["peak_rss"]), ratio(res["flask"]["peak_rss"]), count(res["flask"]))
     g = res["gunicorn"]
     if g["workers"]:
         s.add(f"Flask app, `gunicorn -w 2`: each worker (largest of {len(g['workers'])})", fmt_mib(max(g["workers"])),

@@ -70,9 +70,9 @@ def configs(ctx: Context) -> list[Config]:
         Config("gunicorn_p", "`gunicorn -w 2 ...` with the **proposed** patches", "gunicorn", proposed=True),
     ]
     if spread:
-        out.append(Config("waitress1_spread", f"`DIGITREC_BACKEND=numpy {BLAS_ENV}={spread[BLAS_ENV]} python -m flask_app` (BLAS's default "
-                          "threads: the engine before its one-thread limit)", "waitress", env=spread,
-                          concurrency=(1, 8)))
+        out.append(Config("waitress1_spread", f"`DIGITREC_BACKEND=numpy {BLAS_ENV}={spread[BLAS_ENV]} "
+                          "python -m flask_app` (BLAS's default threads: the engine before its one-thread limit)",
+                          "waitress", env=spread, concurrency=(1, 8)))
     return out
 
 
@@ -144,9 +144,9 @@ def run(ctx: Context) -> Section:
     s.notes.append(patch_note[0].upper() + patch_note[1:] + ".")
     s.notes += [
         "Threads in one Python process share one interpreter lock, so more waitress threads add no compute: "
-        "compare 1, 2 and 4 threads at the same concurrency; that is why 1 is the default. Worker processes (gunicorn -w N) can use N "
-        "cores, but only cores that are free: on a machine busy with other work they gain little, so judge "
-        "them from a run on a quiet machine.",
+        "compare 1, 2 and 4 threads at the same concurrency; that is why 1 is the default. "
+        "Worker processes (gunicorn -w N) can use N cores, but only cores that are free: on a machine busy "
+        "with other work they gain little, so judge them from a run on a quiet machine.",
         "gunicorn's sync workers close the connection after each answer (no keep-alive), so each request "
         "there pays a TCP connect on loopback; the gthread worker keeps connections open.",
     ]

@@ -122,7 +122,8 @@ def run(ctx: Context) -> Section:
     for name, label in labels.items():
         if name in times:
             t = times[name]
-            s.add(label, fmt_s(p50(t)), fmt_s(max(t)), len(t), "1.0x (baseline)" if name == "seed" else speedup(base, p50(t)))
+            ratio = "1.0x (baseline)" if name == "seed" else speedup(base, p50(t))
+            s.add(label, fmt_s(p50(t)), fmt_s(max(t)), len(t), ratio)
         elif name == "gradio":
             why = gradio_error or "gradio_app.py is not on this branch yet (it lands on main later)"
             s.add(label, "-", "-", 0, f"not measured: {why}")

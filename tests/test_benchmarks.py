@@ -132,8 +132,8 @@ def test_targets_table_names_each_target_with_a_verdict(tiny_run):
 def test_single_part_splits_the_time_and_compares_backends(tiny_run):
     text = tiny_run[1].read_text()
     part = text[text.index(PARTS["single"]):text.index(PARTS["batch"])]
-    for label in ("seed's way", "as shipped (`litert` backend)", "NumPy engine", "decode + `preprocess` only", "network only",
-                  "Keras tf.function backend"):
+    for label in ("seed's way", "as shipped (`litert` backend)", "NumPy engine", "decode + `preprocess` only",
+                  "network only", "Keras tf.function backend"):
         assert label in part
 
 
