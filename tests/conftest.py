@@ -7,7 +7,7 @@ import pytest
 
 from digitrec import Predictor, load_mnist
 from digitrec.drawings import pen_digit, to_png
-from tests.support import CHROMIUM, CHROMIUM_ARGS
+from scripts.browser import CHROMIUM, launch
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +40,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        chromium = launch(pw)
         yield chromium
         chromium.close()
 

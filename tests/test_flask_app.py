@@ -15,11 +15,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
 
+from benchmarks.servers import free_port, serve
 from digitrec import ModelError
 from digitrec.preprocess import encode_data_url
 from flask_app import MAX_BODY, create_app
 from flask_app.errors import status_for
-from tests.support import ROOT, free_port, serve
+from tests.support import ROOT
 
 DIGITS = range(10)
 

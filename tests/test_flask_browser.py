@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.servers import free_port, serve
 from digitrec.drawings import pen_paths
-from tests.support import ROOT, free_port, serve
+from tests.support import ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

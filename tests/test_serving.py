@@ -15,9 +15,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from benchmarks import loadgen
-from benchmarks.common import children, predict_request
+from benchmarks.apps import predict_request
+from benchmarks.processes import children
+from benchmarks.servers import free_port, serve, wait_for_http
 from digitrec.preprocess import encode_data_url
-from tests.support import ROOT, free_port, serve, wait_for_http
+from tests.support import ROOT
 
 pytestmark = pytest.mark.slow
 
