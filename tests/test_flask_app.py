@@ -149,6 +149,11 @@ ERRORS = {
     "empty upload": (_upload(b""), 400, "empty"),
     "multipart without the field": (dict(data={"picture": "x"}, content_type="multipart/form-data"), 400, 'missing file field "image"'),
     "decompression bomb": (None, 413, "too large"),
+    # 100,000 levels: json.loads runs out of stack (RecursionError), which once escaped as a 500.
+    "deeply nested JSON": (dict(data='{"image": ' + "[" * 100_000 + "]" * 100_000 + "}",
+                                content_type="application/json"), 400, "nested too deeply"),
+    "deeply nested JSON objects": (dict(data='{"a": ' * 100_000 + "1" + "}" * 100_000,
+                                        content_type="application/json"), 400, "nested too deeply"),
     "oversized body": (dict(data=b"x" * (MAX_BODY + 1), content_type="application/json"), 413, "larger than 2 MiB"),
     "oversized upload": (_upload(PNG_HEADER + b"\0" * MAX_BODY), 413, "larger than 2 MiB"),
     "too many form parts": (dict(data={f"f{i}": "x" for i in range(1001)}, content_type="multipart/form-data"),
