@@ -1,12 +1,16 @@
-"""Shared fixtures: the committed model's predictor, MNIST, rendered drawings, a real browser."""
+"""Shared fixtures: the committed model's predictor, MNIST, rendered drawings, the Flask app and its
+test client, a real browser."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 
 from digitrec import Predictor, load_mnist
 from digitrec.drawings import pen_digit, to_png
+from flask_app import create_app
 from tests.support import CHROMIUM, CHROMIUM_ARGS
 
 
@@ -28,6 +32,18 @@ def drawing_png():
         return to_png(pen_digit(digit, np.random.default_rng(seed), how))
 
     return make
+
+
+@pytest.fixture
+def app(predictor) -> Flask:
+    """The Flask app in testing mode, on the session's predictor (no model load per test)."""
+    return create_app({"TESTING": True}, predictor=predictor)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client for ``app``: requests without a server."""
+    return app.test_client()
 
 
 @pytest.fixture(scope="session")

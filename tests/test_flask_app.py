@@ -11,8 +11,6 @@ import zlib
 
 import numpy as np
 import pytest
-from flask import Flask
-from flask.testing import FlaskClient
 from PIL import Image
 
 from digitrec import ModelError
@@ -22,16 +20,6 @@ from flask_app.errors import status_for
 from tests.support import ROOT, free_port, serve
 
 DIGITS = range(10)
-
-
-@pytest.fixture
-def app(predictor) -> Flask:
-    return create_app({"TESTING": True}, predictor=predictor)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def blank_canvas_png() -> bytes:
