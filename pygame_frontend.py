@@ -276,6 +276,35 @@ def run(app: App, fps: int = FPS) -> None:
         clock.tick(fps)
 
 
+def open_window(predictor: Predictor, size: int = CANVAS) -> App:
+    """Start Pygame's display and fonts and open the app's window for a canvas of side ``size``.
+
+    Only the display and fonts: no audio device is needed. ``pygame.quit()`` closes it. Events
+    already queued stay queued (tests post a drawing before ``main()`` opens the window).
+    """
+    pygame.display.init()
+    pygame.font.init()
+    canvas = Canvas(size)
+    screen = pygame.display.set_mode(Layout(size).window)
+    pygame.display.set_caption(TITLE)
+    return App(predictor, screen, canvas)
+
+
+def replay_stroke(points: Sequence[Point], origin: tuple[int, int], release: bool = True) -> None:
+    """Queue one pen stroke as a user makes it: left button down, moves with it held, release.
+
+    ``points`` are canvas coordinates and ``origin`` the canvas's top-left in the window. For
+    tests and scripts that drive the real event loop without a mouse.
+    """
+    pts = [(round(x + origin[0]), round(y + origin[1])) for x, y in points]
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=pts[0], button=1))
+    for prev, pos in zip(pts, pts[1:]):
+        rel = (pos[0] - prev[0], pos[1] - prev[1])
+        pygame.event.post(pygame.event.Event(pygame.MOUSEMOTION, pos=pos, rel=rel, buttons=(1, 0, 0)))
+    if release:
+        pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, pos=pts[-1], button=1))
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description="Draw a digit; digitrec recognizes it.")
     ap.add_argument("--model", help="model file (default: $DIGITREC_MODEL or models/digit_recognizer.keras)")
@@ -294,13 +323,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ModelError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    pygame.display.init()  # display and fonts only: no audio device needed
-    pygame.font.init()
     try:
-        canvas = Canvas(args.canvas)
-        screen = pygame.display.set_mode(Layout(canvas.size).window)
-        pygame.display.set_caption(TITLE)
-        run(App(predictor, screen, canvas))
+        run(open_window(predictor, args.canvas))
     finally:
         pygame.quit()
     return 0

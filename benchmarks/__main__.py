@@ -18,10 +18,22 @@ import time
 import traceback
 from pathlib import Path
 
-from benchmarks.common import CACHE_ENV, Context, Section, load_average, log, machine, now
-from benchmarks.report import ORDER, load, merge, write
+from benchmarks.context import Context, log
+from benchmarks.drawings import CACHE_ENV
+from benchmarks.machine import load_average, machine, now
+from benchmarks.processes import ROOT
+from benchmarks.report import ORDER, Section, load, merge, render, write
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results.md"
+# Where the Makefile and the tests look for MNIST when DIGITREC_MNIST_DIR is not set.
+SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist"
+
+
+def set_environment() -> None:
+    """The settings every part's child processes inherit: made here, by the command, never on import."""
+    if "DIGITREC_MNIST_DIR" not in os.environ and SHARED_MNIST.is_dir():
+        os.environ["DIGITREC_MNIST_DIR"] = str(SHARED_MNIST)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -31,7 +43,8 @@ def parser() -> argparse.ArgumentParser:
                          "(writes no file unless --out is given)")
     ap.add_argument("--only", action="append", metavar="NAME",
                     help=f"run only these parts (repeat or comma-separate): {', '.join(ORDER)}")
-    ap.add_argument("--out", type=Path, help=f"the Markdown report (default {DEFAULT_OUT.relative_to(Path.cwd()) if DEFAULT_OUT.is_relative_to(Path.cwd()) else DEFAULT_OUT}; "
+    default = DEFAULT_OUT.relative_to(Path.cwd()) if DEFAULT_OUT.is_relative_to(Path.cwd()) else DEFAULT_OUT
+    ap.add_argument("--out", type=Path, help=f"the Markdown report (default {default}; "
                                              "a .json with the same name sits beside it)")
     return ap
 
@@ -64,7 +77,7 @@ def run_part(name: str, ctx: Context) -> Section:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     names = selected(args.only)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    set_environment()
     ctx = Context(tiny=args.tiny)
     out = args.out if args.out is not None else (None if args.tiny else DEFAULT_OUT)
     log(f"parts: {', '.join(names)}{' (tiny mode)' if args.tiny else ''}; load average {load_average()}")
@@ -83,8 +96,6 @@ def main(argv: list[str] | None = None) -> int:
         text = write(out, data, command)
         log(f"wrote {out} and {out.with_suffix('.json').name}")
     else:
-        from benchmarks.report import render
-
         text = render(data, command)
     sys.stdout.write(text)
     return 1 if any(s.run.get("failed") for s in sections) else 0

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import contextlib
 
-from benchmarks.common import (BLAS_ENV, Candidate, Context, Section, Worker, blas_threads, drawings, fmt_ms,
-                               fmt_rate, interleaved, log, many_blas_threads, p50, proposed_tree, rate_ratio)
+from benchmarks.blas import BLAS_ENV, blas_threads, many_blas_threads
+from benchmarks.context import Context, log
+from benchmarks.drawings import drawings
+from benchmarks.formats import fmt_ms, fmt_rate, rate_ratio
+from benchmarks.patches import proposed_tree
+from benchmarks.report import Section
+from benchmarks.stats import p50
+from benchmarks.timing import Candidate, interleaved
+from benchmarks.worker import Worker
 
 NAME = "batch"
 TITLE = "2. Batch throughput"

@@ -12,9 +12,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import (GRADIO_APP, PYTHON, Context, GradioCaller, Section, Server, children, drawings,
-                               flask_argv, fmt_mib, free_port, gradio_argv, gunicorn_argv, log, peak_rss,
-                               predict_request, run_json)
+from benchmarks.apps import GRADIO_APP, GradioCaller, flask_args, gradio_args, gunicorn_args, predict_request
+from benchmarks.context import Context, log
+from benchmarks.drawings import drawings
+from benchmarks.formats import fmt_mib
+from benchmarks.processes import PYTHON, children, peak_rss, run_json
+from benchmarks.report import Section
+from benchmarks.servers import free_port, serve
 
 NAME = "memory"
 TITLE = "6. Memory: peak RSS after 1,000 predictions"
@@ -40,12 +44,8 @@ def child(kind: str, n: int) -> dict:
         from digitrec import Predictor
         from digitrec.drawings import pen_paths
 
-        pygame.display.init()
-        pygame.font.init()
-        canvas = front.Canvas()
-        screen = pygame.display.set_mode(front.Layout(canvas.size).window)
-        app = front.App(Predictor.load(), screen, canvas)
-        paths = {d: pen_paths(d, canvas=canvas.size) for d in range(10)}
+        app = front.open_window(Predictor.load())
+        paths = {d: pen_paths(d, canvas=app.canvas.size) for d in range(10)}
         for i in range(n):
             digit = i % 10
             app.clear()
@@ -64,21 +64,19 @@ def child(kind: str, n: int) -> dict:
     return {"peak_rss": peak_rss(os.getpid()), "predictions": n, "right": right}
 
 
-def flask_peak(argv: list[str], port: int, body_file: Path, digit: int, n: int) -> dict:
-    with Server(argv, port) as server:
-        server.wait_http("/healthz", timeout=120)
+def flask_peak(args: list[str], port: int, body_file: Path, digit: int, n: int) -> dict:
+    with serve(args, f"http://127.0.0.1:{port}/healthz", timeout=120) as server:
         r = run_json([PYTHON, "-m", "benchmarks.loadgen", "--port", str(port), "--body", str(body_file),
                       "--concurrency", "4", "--requests", str(n), "--seconds", "300", "--digit", str(digit)],
                      timeout=400)
-        pid = server.proc.pid
+        pid = server.pid
         workers = children(pid)
         return {"peak_rss": peak_rss(pid), "workers": [peak_rss(w) for w in workers], "predictions": r["ok"],
                 "errors": r["errors"]}
 
 
 def gradio_peak(port: int, png_path: Path, digit: int, n: int, limit_s: float = 300) -> dict:
-    with Server(gradio_argv(port), port) as server:
-        server.wait_http("/", timeout=240)
+    with serve(gradio_args(port), f"http://127.0.0.1:{port}/", timeout=240) as server:
         caller = GradioCaller(port, png_path)
         done = right = 0
         deadline = time.perf_counter() + limit_s
@@ -88,7 +86,7 @@ def gradio_peak(port: int, png_path: Path, digit: int, n: int, limit_s: float = 
                 done += 1
         finally:
             caller.close()
-        return {"peak_rss": peak_rss(server.proc.pid), "predictions": done, "right": right}
+        return {"peak_rss": peak_rss(server.pid), "predictions": done, "right": right}
 
 
 def run(ctx: Context) -> Section:
@@ -110,10 +108,10 @@ def run(ctx: Context) -> Section:
             res[kind] = run_json([PYTHON, "-m", "benchmarks.memory", kind, str(n)], timeout=900)
         log("memory: Flask (waitress)")
         port = free_port()
-        res["flask"] = flask_peak(flask_argv(port), port, body_file, digit, n)
+        res["flask"] = flask_peak(flask_args(port), port, body_file, digit, n)
         log("memory: Flask (gunicorn -w 2)")
         port = free_port()
-        res["gunicorn"] = flask_peak(gunicorn_argv(port), port, body_file, digit, n)
+        res["gunicorn"] = flask_peak(gunicorn_args(port), port, body_file, digit, n)
         gradio_error = None
         if GRADIO_APP.is_file():
             log("memory: Gradio")
@@ -131,12 +129,12 @@ def run(ctx: Context) -> Section:
         extra = f", {r['errors']} errors" if r.get("errors") else ""
         return f"{r['predictions']:,}{extra}"
 
-    s.add("**Baseline**: Python + `Predictor(backend=\"numpy\")` (the NumPy engine), in-process predictions", fmt_mib(base), "1.00x (baseline)",
-          count(res["numpy"]))
+    s.add("**Baseline**: Python + `Predictor(backend=\"numpy\")` (the NumPy engine), in-process predictions",
+          fmt_mib(base), "1.00x (baseline)", count(res["numpy"]))
     s.add("Python + `Predictor` as shipped (LiteRT backend), in-process predictions",
           fmt_mib(res["litert"]["peak_rss"]), ratio(res["litert"]["peak_rss"]), count(res["litert"]))
-    s.add("Flask app, `python -m flask_app` (waitress, 1 thread): the server process", fmt_mib(res["flask"]["peak_rss"]),
-          ratio(res["flask"]["peak_rss"]), count(res["flask"]))
+    s.add("Flask app, `python -m flask_app` (waitress, 1 thread): the server process",
+          fmt_mib(res["flask"]["peak_rss"]), ratio(res["flask"]["peak_rss"]), count(res["flask"]))
     g = res["gunicorn"]
     if g["workers"]:
         s.add(f"Flask app, `gunicorn -w 2`: each worker (largest of {len(g['workers'])})", fmt_mib(max(g["workers"])),

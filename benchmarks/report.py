@@ -1,18 +1,92 @@
 """The report: ``results.md`` for people, ``results.json`` beside it for ``--only`` and for diffs.
 
+Each part of the benchmark returns a ``Section`` (a table, notes, the ``Target``s it checks).
 ``--only NAME`` re-measures one section and keeps the others from the last run, so each section
 carries its own date and load average.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any, Sequence
 
-from benchmarks.common import Section, fmt_load, table
+from benchmarks.formats import fmt_load
 
 ORDER = ("single", "batch", "serving", "startup", "training", "memory")
+
+
+@dataclasses.dataclass
+class Target:
+    """A goal a part checks, what this run measured, and whether it met the goal."""
+
+    what: str
+    goal: str
+    measured: str
+    met: bool | None  # None: not measured in this run
+
+    @property
+    def verdict(self) -> str:
+        return {True: "met", False: "NOT met", None: "not measured"}[self.met]
+
+
+@dataclasses.dataclass
+class Section:
+    """One measurement's results: a table, notes, and the targets it checks."""
+
+    name: str
+    title: str
+    intro: str
+    columns: list[str]
+    rows: list[list[str]] = dataclasses.field(default_factory=list)
+    notes: list[str] = dataclasses.field(default_factory=list)
+    targets: list[Target] = dataclasses.field(default_factory=list)
+    run: dict[str, Any] = dataclasses.field(default_factory=dict)  # when, load, tiny mode, seconds
+
+    def add(self, *cells: Any) -> None:
+        if len(cells) != len(self.columns):
+            raise ValueError(f"{self.name}: row {cells} does not fit columns {self.columns}")
+        self.rows.append([str(c) for c in cells])
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Section":
+        d = dict(d)
+        d["targets"] = [Target(**t) for t in d.get("targets", [])]
+        return cls(**d)
+
+    def markdown(self) -> str:
+        lines = [f"<!-- section: {self.name} -->", f"## {self.title}", ""]
+        run = self.run
+        if run:
+            load = run.get("load_before"), run.get("load_after")
+            lines.append(f"*Measured {run.get('date', '?')} in {run.get('seconds', 0):.0f} s; "
+                         f"load average (1/5/15 min) before {fmt_load(load[0])}, after {fmt_load(load[1])}"
+                         f"{'; TINY MODE: proves the code runs, the figures mean nothing' if run.get('tiny') else ''}"
+                         f".*")
+            lines.append("")
+        if self.intro:
+            lines += [self.intro, ""]
+        lines += table(self.columns, self.rows)
+        if self.notes:
+            lines.append("")
+            lines += [f"- {n}" for n in self.notes]
+        lines.append("")
+        return "\n".join(lines)
+
+
+def table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """A Markdown table, its cells' pipes and line breaks escaped."""
+    def esc(cell: str) -> str:
+        return str(cell).replace("|", "\\|").replace("\n", " ")
+
+    out = ["| " + " | ".join(esc(c) for c in columns) + " |",
+           "| " + " | ".join("---" for _ in columns) + " |"]
+    out += ["| " + " | ".join(esc(c) for c in row) + " |" for row in rows]
+    return out
 
 
 def json_path(md_path: Path) -> Path:

@@ -11,9 +11,15 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.common import (BLAS_ENV, PYTHON, ROOT, Context, Section, Server, Target, drawings, flask_argv,
-                               fmt_ms, fmt_rate, free_port, gunicorn_argv, log, many_blas_threads, predict_request,
-                               proposed_tree, rate_ratio, run_json, tree_cpu_seconds)
+from benchmarks.apps import flask_args, gunicorn_args, predict_request
+from benchmarks.blas import BLAS_ENV, many_blas_threads
+from benchmarks.context import Context, log
+from benchmarks.drawings import drawings
+from benchmarks.formats import fmt_ms, fmt_rate, rate_ratio
+from benchmarks.patches import proposed_tree
+from benchmarks.processes import PYTHON, ROOT, run_json, tree_cpu_seconds
+from benchmarks.report import Section, Target
+from benchmarks.servers import free_port, serve
 
 NAME = "serving"
 TITLE = "3. Serving: the Flask app over HTTP"
@@ -34,10 +40,11 @@ class Config:
     concurrency: tuple[int, ...] = (TARGET_CONCURRENCY,)
     proposed: bool = False  # run the code with benchmarks/proposed/ applied
 
-    def argv(self, port: int) -> list[str]:
+    def args(self, port: int) -> list[str]:
+        """``python`` arguments that start this server on ``port``."""
         if self.kind == "waitress":
-            return flask_argv(port, self.threads)
-        return gunicorn_argv(port, self.workers, self.extra)
+            return flask_args(port, self.threads)
+        return gunicorn_args(port, self.workers, self.extra)
 
 
 def configs(ctx: Context) -> list[Config]:
@@ -63,9 +70,9 @@ def configs(ctx: Context) -> list[Config]:
         Config("gunicorn_p", "`gunicorn -w 2 ...` with the **proposed** patches", "gunicorn", proposed=True),
     ]
     if spread:
-        out.append(Config("waitress1_spread", f"`DIGITREC_BACKEND=numpy {BLAS_ENV}={spread[BLAS_ENV]} python -m flask_app` (BLAS's default "
-                          "threads: the engine before its one-thread limit)", "waitress", env=spread,
-                          concurrency=(1, 8)))
+        out.append(Config("waitress1_spread", f"`DIGITREC_BACKEND=numpy {BLAS_ENV}={spread[BLAS_ENV]} "
+                          "python -m flask_app` (BLAS's default threads: the engine before its one-thread limit)",
+                          "waitress", env=spread, concurrency=(1, 8)))
     return out
 
 
@@ -92,14 +99,14 @@ def run(ctx: Context) -> Section:
                 continue
             port = free_port()
             log(f"serving: {cfg.key} on port {port}")
-            with Server(cfg.argv(port), port, env=cfg.env, root=patched if cfg.proposed else ROOT) as server:
-                server.wait_http("/healthz", timeout=120)
+            with serve(cfg.args(port), f"http://127.0.0.1:{port}/healthz", timeout=120, env=cfg.env,
+                       root=patched if cfg.proposed else ROOT) as server:
                 for c in cfg.concurrency:
-                    cpu0 = tree_cpu_seconds(server.proc.pid)
+                    cpu0 = tree_cpu_seconds(server.pid)
                     r = run_json([PYTHON, "-m", "benchmarks.loadgen", "--port", str(port), "--body", str(body_file),
                                   "--concurrency", str(c), "--requests", str(requests), "--seconds", str(seconds),
                                   "--digit", str(digit)], timeout=seconds + 120)
-                    r["server_cpu_per_request"] = (tree_cpu_seconds(server.proc.pid) - cpu0) / max(r["requests"], 1)
+                    r["server_cpu_per_request"] = (tree_cpu_seconds(server.pid) - cpu0) / max(r["requests"], 1)
                     results[(cfg.key, c)] = {**r, "label": cfg.label, "proposed": cfg.proposed}
                     log(f"serving: {cfg.key} c={c}: {r['rps']:.0f} req/s, p99 {r['p99'] * 1e3:.1f} ms, "
                         f"{r['errors']} errors")
@@ -137,9 +144,9 @@ def run(ctx: Context) -> Section:
     s.notes.append(patch_note[0].upper() + patch_note[1:] + ".")
     s.notes += [
         "Threads in one Python process share one interpreter lock, so more waitress threads add no compute: "
-        "compare 1, 2 and 4 threads at the same concurrency; that is why 1 is the default. Worker processes (gunicorn -w N) can use N "
-        "cores, but only cores that are free: on a machine busy with other work they gain little, so judge "
-        "them from a run on a quiet machine.",
+        "compare 1, 2 and 4 threads at the same concurrency; that is why 1 is the default. "
+        "Worker processes (gunicorn -w N) can use N cores, but only cores that are free: on a machine busy "
+        "with other work they gain little, so judge them from a run on a quiet machine.",
         "gunicorn's sync workers close the connection after each answer (no keep-alive), so each request "
         "there pays a TCP connect on loopback; the gthread worker keeps connections open.",
     ]

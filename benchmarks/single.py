@@ -12,8 +12,15 @@ import io
 
 import numpy as np
 
-from benchmarks.common import (BLAS_ENV, Candidate, Context, Section, Target, Worker, blas_threads, drawings,
-                               fmt_ms, interleaved, log, many_blas_threads, p50, p99, proposed_tree, speedup)
+from benchmarks.blas import BLAS_ENV, blas_threads, many_blas_threads
+from benchmarks.context import Context, log
+from benchmarks.drawings import drawings
+from benchmarks.formats import fmt_ms, speedup
+from benchmarks.patches import proposed_tree
+from benchmarks.report import Section, Target
+from benchmarks.stats import p50, p99
+from benchmarks.timing import Candidate, interleaved
+from benchmarks.worker import Worker
 
 NAME = "single"
 TITLE = "1. One drawing, in process"
@@ -112,7 +119,8 @@ def run(ctx: Context) -> Section:
         "a transparent canvas with the ink in its alpha channel) taken in turn. "
         f"Timed calls: {', '.join(f'{c.n:,} {n}' for n, c in candidates.items())}, in "
         f"{ctx.n(10, 1)} interleaved rounds after 3 warm-up calls each. The NumPy paths run in a worker "
-        "process without TensorFlow (as in the apps: LiteRT or the NumPy engine), the Keras ones in another; they take turns."),
+        "process without TensorFlow (as in the apps: LiteRT or the NumPy engine), the Keras ones in another; "
+        "they take turns."),
         columns=["path", "p50", "p99", "vs baseline (p50)", f"right answers (of {k})", "BLAS threads"])
     s.add("**Baseline**: the seed's way, whole canvas resized to 28x28, Keras `model.predict`",
           fmt_ms(base), fmt_ms(p99(t["seed"])), "1.0x (baseline)", right["seed"], "- (TensorFlow)")

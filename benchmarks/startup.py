@@ -12,9 +12,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import (GRADIO_APP, PYTHON, ROOT, Context, GradioCaller, Section, Server, Target,
-                               child_env, drawings, flask_argv, fmt_s, free_port, gradio_argv, gunicorn_argv, http_status, log,
-                               p50, predict_request, speedup)
+from benchmarks.apps import GRADIO_APP, GradioCaller, flask_args, gradio_args, gunicorn_args, predict_request
+from benchmarks.context import Context, log
+from benchmarks.drawings import drawings
+from benchmarks.formats import fmt_s, speedup
+from benchmarks.processes import PYTHON, ROOT, child_env
+from benchmarks.report import Section, Target
+from benchmarks.servers import Server, free_port, http_status
+from benchmarks.stats import p50
 
 NAME = "startup"
 TITLE = "4. Start-up: process start to first prediction"
@@ -31,22 +36,21 @@ def wall(argv: list[str], timeout: float = 300) -> tuple[float, str]:
     return elapsed, proc.stdout
 
 
-def flask_ready(argv: list[str], port: int, png: bytes) -> float:
-    """Seconds from starting ``argv`` to its first 200 answer to ``POST /api/predict``."""
+def flask_ready(args: list[str], port: int, png: bytes) -> float:
+    """Seconds from starting ``python args...`` to its first 200 answer to ``POST /api/predict``."""
     body, headers = predict_request(png)
-    with Server(argv, port) as server:
-        return server.wait_until(
-            lambda: http_status("127.0.0.1", port, "POST", "/api/predict", body, headers, timeout=10)[0] == 200,
-            timeout=180)
+    url = f"http://127.0.0.1:{port}/api/predict"
+    with Server(args) as server:
+        return server.wait_until(lambda: http_status(url, "POST", body, headers, timeout=10)[0] == 200, timeout=180)
 
 
 def gradio_ready(port: int, png_path: Path, digit: int) -> float:
     """Seconds from ``python gradio_app.py`` to its first right answer through the HTTP API."""
     import gradio_client  # noqa: F401  (imported before the clock starts: it is the client's cost)
 
-    with Server(gradio_argv(port), port) as server:
+    with Server(gradio_args(port)) as server:
         def ready() -> bool:
-            if http_status("127.0.0.1", port, "GET", "/", timeout=5)[0] != 200:
+            if http_status(f"http://127.0.0.1:{port}/", timeout=5)[0] != 200:
                 return False
             caller = GradioCaller(port, png_path)
             try:
@@ -91,10 +95,10 @@ def run(ctx: Context) -> Section:
         for r in range(app_reps):
             log(f"startup: Flask (waitress) run {r + 1}")
             port = free_port()
-            times.setdefault("flask", []).append(flask_ready(flask_argv(port), port, png))
+            times.setdefault("flask", []).append(flask_ready(flask_args(port), port, png))
             log(f"startup: Flask (gunicorn -w 2) run {r + 1}")
             port = free_port()
-            times.setdefault("gunicorn", []).append(flask_ready(gunicorn_argv(port), port, png))
+            times.setdefault("gunicorn", []).append(flask_ready(gunicorn_args(port), port, png))
         gradio_error = None
         if GRADIO_APP.is_file():
             try:
@@ -118,7 +122,8 @@ def run(ctx: Context) -> Section:
     for name, label in labels.items():
         if name in times:
             t = times[name]
-            s.add(label, fmt_s(p50(t)), fmt_s(max(t)), len(t), "1.0x (baseline)" if name == "seed" else speedup(base, p50(t)))
+            ratio = "1.0x (baseline)" if name == "seed" else speedup(base, p50(t))
+            s.add(label, fmt_s(p50(t)), fmt_s(max(t)), len(t), ratio)
         elif name == "gradio":
             why = gradio_error or "gradio_app.py is not on this branch yet (it lands on main later)"
             s.add(label, "-", "-", 0, f"not measured: {why}")

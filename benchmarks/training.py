@@ -13,7 +13,11 @@ import json
 import sys
 import time
 
-from benchmarks.common import PYTHON, Context, Section, Target, fmt_rate, fmt_s, log, p50, rate_ratio, run_json
+from benchmarks.context import Context, log
+from benchmarks.formats import fmt_rate, fmt_s, rate_ratio
+from benchmarks.processes import PYTHON, run_json
+from benchmarks.report import Section, Target
+from benchmarks.stats import p50
 
 NAME = "training"
 TITLE = "5. Training throughput"
@@ -106,15 +110,15 @@ def run(ctx: Context) -> Section:
           fmt_s(p50(r["times"]["pipeline"])), rate_ratio(base, rate["pipeline"]))
     s.add("`digitrec.training.train.make_batches` with augmentation (`digitrec.training.augment.warp`): what `digitrec train` runs",
           fmt_rate(rate["augment"], " images/s"), fmt_s(p50(r["times"]["augment"])), rate_ratio(base, rate["augment"]))
-    s.add("&nbsp;&nbsp;the augmented tf.data pipeline alone, no model", fmt_rate(r["augment_only_per_second"], " images/s"),
-          "", rate_ratio(base, r["augment_only_per_second"]))
+    s.add("&nbsp;&nbsp;the augmented tf.data pipeline alone, no model",
+          fmt_rate(r["augment_only_per_second"], " images/s"), "", rate_ratio(base, r["augment_only_per_second"]))
     card = _card()
     if card:
         t = card.get("training", {})
+        per_second = t.get("images_per_second", float("nan"))
         s.add(f"Full training of the committed model, from its card ({t.get('epochs')} epochs of "
-              f"{t.get('train_images', 0):,} images, another run)", fmt_rate(t.get("images_per_second", float("nan")),
-                                                                          " images/s"),
-              f"{t.get('seconds', float('nan')):,.0f} s in all", rate_ratio(base, t.get("images_per_second", float("nan"))))
+              f"{t.get('train_images', 0):,} images, another run)", fmt_rate(per_second, " images/s"),
+              f"{t.get('seconds', float('nan')):,.0f} s in all", rate_ratio(base, per_second))
     slowdown = base / rate["augment"]
     measured = f"{slowdown:.2f}x slower" if slowdown >= 1 else f"{1 / slowdown:.2f}x faster"
     s.targets.append(Target("Training with augmentation vs plain fit", f"at most {TARGET_SLOWDOWN}x slower",

@@ -1,24 +1,97 @@
-"""A measurement child: ``python -m benchmarks.worker MODULE:FUNCTION [--tiny]``.
+"""Measurement child processes, both ends: ``python -m benchmarks.worker MODULE:FUNCTION [--tiny]``.
 
 ``FUNCTION(ctx)`` returns ``(candidates, info)``: named ``Candidate``s and a JSON-able dict. The
-parent (``common.Worker``) then sends one JSON command per line on stdin and reads one JSON reply
-per line from stdout:
+parent (``Worker``) then sends one JSON command per line on stdin and reads one JSON reply per
+line from stdout:
 
     {"op": "ready"}                                    -> info
     {"op": "time", "name": N, "offset": i, "count": k} -> {"times": [seconds, ...]}
     {"op": "quit"}
+
+A worker keeps TensorFlow out of the parent: its idle thread pools would otherwise share the CPU
+with whatever the parent times next. The child times its own calls; the pipe adds nothing to them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
+import subprocess
 import sys
+import tempfile
+from pathlib import Path
+from typing import Any
 
-from benchmarks.common import Context
+from benchmarks.context import Context
+from benchmarks.processes import PYTHON, ROOT, child_env
+
+
+class Worker:
+    """A measurement child process (``benchmarks.worker``) holding candidates of its own."""
+
+    def __init__(self, target: str, ctx: Context, env: dict[str, str] | None = None, root: Path = ROOT):
+        argv = [PYTHON, "-m", "benchmarks.worker", target] + (["--tiny"] if ctx.tiny else [])
+        self.target = target
+        self.stderr = tempfile.TemporaryFile(mode="w+")
+        self.proc = subprocess.Popen(argv, cwd=root, env=child_env(env, root), stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=self.stderr, text=True)
+        self.info = self.call(op="ready")
+
+    def call(self, **command: Any) -> dict:
+        assert self.proc.stdin and self.proc.stdout
+        try:
+            self.proc.stdin.write(json.dumps(command) + "\n")
+            self.proc.stdin.flush()
+            line = self.proc.stdout.readline()
+        except BrokenPipeError:
+            line = ""
+        if not line:
+            self.proc.wait(timeout=30)
+            self.stderr.seek(0)
+            raise RuntimeError(f"worker {self.target} died ({self.proc.returncode}):\n{self.stderr.read()[-3000:]}")
+        reply = json.loads(line)
+        if "error" in reply:
+            raise RuntimeError(f"worker {self.target}: {reply['error']}")
+        return reply
+
+    def candidate(self, name: str, n: int) -> "Remote":
+        return Remote(self, name, n)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                self.call(op="quit")
+            except (RuntimeError, OSError, ValueError):
+                pass
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.stderr.close()
+
+    def __enter__(self) -> "Worker":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+@dataclasses.dataclass
+class Remote:
+    """A candidate that lives in a ``Worker``."""
+
+    worker: Worker
+    name: str
+    n: int
+
+    def measure(self, offset: int, count: int) -> list[float]:
+        return self.worker.call(op="time", name=self.name, offset=offset, count=count)["times"]
 
 
 def main(argv: list[str]) -> int:
+    """The child's end: build the candidates, warm them up, answer commands until "quit"."""
     target, tiny = argv[0], "--tiny" in argv[1:]
     protocol = sys.stdout
     sys.stdout = sys.stderr  # stray prints (progress bars, warnings) must not corrupt the protocol

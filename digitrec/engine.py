@@ -4,7 +4,8 @@ Why not ``model.predict``? For one 28x28 drawing it spends tens of milliseconds 
 TensorFlow overhead on a pass of ~25 MFLOP, and importing TensorFlow alone takes seconds. A
 ``.keras`` file is a zip of ``config.json`` (the layers) and ``model.weights.h5`` (their weights),
 so the small set of layers our CNNs use can run as a few matrix products. The ``.keras`` file stays
-the one source of truth; ``tests/test_engine.py`` checks the answers equal Keras's.
+the one source of truth; ``tests/test_predict.py`` (``test_fast_paths_equal_keras``) checks the
+answers equal Keras's.
 
 Anything outside that set raises ``UnsupportedModel`` and the predictor falls back to Keras.
 """
@@ -22,10 +23,23 @@ import numpy as np
 
 Op = Callable[[np.ndarray], np.ndarray]
 CHUNK = 16  # images per pass: small enough that the temporaries stay in cache
+BLAS_THREADS_ENV = "DIGITREC_BLAS_THREADS"
 
 
 class UnsupportedModel(ValueError):
     """The file holds a layer or setting this engine does not implement."""
+
+
+def limit_blas_threads() -> None:
+    """One BLAS thread per call, process-wide (``$DIGITREC_BLAS_THREADS`` to change it).
+
+    The engine's matrix products are small: splitting them over cores saves little, and when a
+    server runs several predictions at once (or the machine is busy) OpenBLAS's spinning worker
+    threads fight each other: 113 ms per drawing instead of 9 ms on a loaded 2-core machine.
+    """
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=int(os.environ.get(BLAS_THREADS_ENV, "1")), user_api="blas")
 
 
 def _snake_case(name: str) -> str:

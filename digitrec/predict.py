@@ -17,17 +17,14 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from digitrec import card as model_card
+from digitrec.backends import AUTO, LOADERS, TRAIN_HINT, Backend, ModelError, Unavailable
+from digitrec.engine import limit_blas_threads
 from digitrec.paths import MODEL_ENV, model_path
 from digitrec.preprocess import SIZE, preprocess
 
-TRAIN_HINT = "train one with `python -m digitrec train` (or set DIGITREC_MODEL to a model file)"
 VERIFY_ENV = "DIGITREC_VERIFY_MODEL"
-BACKENDS = ("auto", "litert", "numpy", "keras")
+BACKENDS = ("auto", *LOADERS)
 BACKEND_ENV = "DIGITREC_BACKEND"
-
-
-class ModelError(RuntimeError):
-    """The model file is missing, broken, of the wrong shape, or not the one its card describes."""
 
 
 @dataclass(frozen=True)
@@ -106,36 +103,15 @@ class Predictor:
         if not path.is_file():
             hint = f" (from ${MODEL_ENV})" if os.environ.get(MODEL_ENV) and str(path) == os.environ[MODEL_ENV] else ""
             raise ModelError(f"no model at {path}{hint}: {TRAIN_HINT}")
-        if verify is None:
-            verify = os.environ.get(VERIFY_ENV, "1").lower() not in ("0", "false", "no")
         card = model_card.read(path)
-        digest = model_card.sha256(path) if card else None  # checked here, and by the LiteRT path
-        if verify and card and card.get("sha256"):
-            if digest != card["sha256"]:
-                raise ModelError(
-                    f"{path} does not match the SHA-256 in {model_card.card_path(path).name} "
-                    f"({digest[:12]}... vs {card['sha256'][:12]}...): the file changed since it was trained. "
-                    f"Restore it, {TRAIN_HINT}, or load it anyway with verify=False / {VERIFY_ENV}=0"
-                )
-        backend = backend or os.environ.get(BACKEND_ENV) or "auto"
-        if backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, not {backend!r}")
-        forward, used, activation = None, backend, "softmax"
-        _limit_blas_threads()  # whichever backend: preprocessing and the NumPy engine share NumPy's BLAS
-        if backend in ("auto", "litert"):
-            forward, error = _litert_forward(path, card, digest)
-            if forward is None and backend == "litert":
-                raise ModelError(f"{path}: {error}")
-            used = "litert"  # its flatbuffer already normalises a sigmoid output
-        if forward is None and backend in ("auto", "numpy"):
-            forward, activation, error = _numpy_forward(path)
-            if forward is None and backend == "numpy":
-                raise ModelError(f"{path}: {error}")
-            used = "numpy"
-        if forward is None:
-            forward, activation = _keras_forward(path)
-            used = "keras"
-        return cls(forward, path, used, card, normalize=activation != "softmax")
+        digest = _check_card(path, card, verify)
+        name = backend or os.environ.get(BACKEND_ENV) or "auto"
+        if name not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, not {name!r}")
+        loaded = _load_backend(name, path, card, digest)
+        # Whichever backend runs, preprocessing shares NumPy's BLAS with the NumPy engine.
+        limit_blas_threads()
+        return cls(loaded.forward, path, loaded.name, card, normalize=loaded.normalize)
 
     def probabilities(self, model_inputs: np.ndarray) -> np.ndarray:
         """(N, 28, 28) framed images -> (N, 10) probabilities, each row summing to 1."""
@@ -171,87 +147,29 @@ class Predictor:
         return results
 
 
-BLAS_THREADS_ENV = "DIGITREC_BLAS_THREADS"
+def _check_card(path: Path, card: dict | None, verify: bool | None) -> str | None:
+    """The SHA-256 of ``path`` when it has a card (the LiteRT check needs it too), after refusing a
+    file that does not match the card's, unless ``verify`` (default ``$DIGITREC_VERIFY_MODEL``) is off."""
+    if not card:
+        return None
+    if verify is None:
+        verify = os.environ.get(VERIFY_ENV, "1").lower() not in ("0", "false", "no")
+    digest = model_card.sha256(path)
+    if verify and card.get("sha256") and digest != card["sha256"]:
+        raise ModelError(
+            f"{path} does not match the SHA-256 in {model_card.card_path(path).name} "
+            f"({digest[:12]}... vs {card['sha256'][:12]}...): the file changed since it was trained. "
+            f"Restore it, {TRAIN_HINT}, or load it anyway with verify=False / {VERIFY_ENV}=0"
+        )
+    return digest
 
 
-def _limit_blas_threads() -> None:
-    """One BLAS thread per call, process-wide (``$DIGITREC_BLAS_THREADS`` to change it).
-
-    The engine's matrix products are small: splitting them over cores saves little, and when a
-    server runs several predictions at once (or the machine is busy) OpenBLAS's spinning worker
-    threads fight each other: 113 ms per drawing instead of 9 ms on a loaded 2-core machine.
-    """
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(limits=int(os.environ.get(BLAS_THREADS_ENV, "1")), user_api="blas")
-
-
-def _litert_forward(path: Path, card: dict | None, digest: str | None):
-    """LiteRT for ``path`` (whose SHA-256 is ``digest``), or (None, reason) when there is no
-    flatbuffer made from this very file."""
-    from digitrec import litert
-
-    info = (card or {}).get("tflite") or {}
-    if not info.get("file"):
-        return None, "its card lists no .tflite (`python -m digitrec export --tflite` writes one)"
-    flat = path.with_name(Path(info["file"]).name)
-    if not flat.is_file():
-        return None, f"{flat} is missing (`python -m digitrec export --tflite` writes it)"
-    if not litert.available():
-        return None, "the ai-edge-litert package is not installed"
-    if digest != info.get("source_sha256") or model_card.sha256(flat) != info.get("sha256"):
-        return None, f"{flat.name} was not made from this {path.name} (`python -m digitrec export --tflite`)"
-    try:
-        return litert.LiteNet(flat), None
-    except (ValueError, RuntimeError) as exc:
-        return None, f"{flat.name} cannot be loaded ({exc})"
-
-
-def _numpy_forward(path: Path):
-    """The NumPy engine for ``path``, or (None, None, reason) when it cannot run this model."""
-    import zipfile
-
-    from digitrec.engine import NumpyNet, UnsupportedModel
-
-    try:
-        net = NumpyNet.from_keras_file(path)
-    except UnsupportedModel as exc:
-        return None, None, f"not supported by the NumPy engine ({exc})"
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
-        raise ModelError(f"{path} is not a readable .keras model ({exc}): {TRAIN_HINT}") from None
-    _check_input(path, net.input_shape)
-    try:
-        out_shape = net(np.zeros((1, SIZE, SIZE, 1), np.float32)).shape
-    except ValueError as exc:  # weights that do not fit the layers: a broken or foreign file
-        raise ModelError(f"{path}: its weights do not fit its layers ({exc}); {TRAIN_HINT}") from None
-    _check_output(path, out_shape)
-    return net, net.output_activation, None
-
-
-def _keras_forward(path: Path):
-    """A compiled, fixed-signature Keras forward pass (slower to start; any Keras model)."""
-    try:
-        import keras
-        import tensorflow as tf
-
-        model = keras.models.load_model(path, compile=False)
-    except Exception as exc:  # Keras raises many types for broken files
-        raise ModelError(f"{path} is not a loadable Keras model ({type(exc).__name__}): {TRAIN_HINT}") from None
-    _check_input(path, tuple(model.input_shape[1:]))
-    _check_output(path, tuple(model.output_shape))
-    from digitrec.training.model import output_activation
-
-    fn = tf.function(lambda x: model(x, training=False),
-                     input_signature=[tf.TensorSpec([None, SIZE, SIZE, 1], tf.float32)])
-    return (lambda x: fn(tf.constant(x)).numpy()), output_activation(model)
-
-
-def _check_input(path: Path, input_shape: tuple) -> None:
-    if tuple(input_shape) != (SIZE, SIZE, 1):
-        raise ModelError(f"{path} expects input {tuple(input_shape)}, not ({SIZE}, {SIZE}, 1): "
-                         f"it is not a digit model for this app; {TRAIN_HINT}")
-
-
-def _check_output(path: Path, output_shape: tuple) -> None:
-    if output_shape[-1] != 10:
-        raise ModelError(f"{path} has {output_shape[-1]} outputs, not 10 digits; {TRAIN_HINT}")
+def _load_backend(name: str, path: Path, card: dict | None, digest: str | None) -> Backend:
+    """The backend called ``name``, or for "auto" the first in ``AUTO`` that can run this model."""
+    reasons = []
+    for candidate in AUTO if name == "auto" else (name,):
+        try:
+            return LOADERS[candidate](path, card, digest)
+        except Unavailable as exc:
+            reasons.append(f"{candidate}: {exc}" if name == "auto" else str(exc))
+    raise ModelError(f"{path}: {'; '.join(reasons)}")

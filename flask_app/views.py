@@ -65,6 +65,9 @@ def drawing_from_request() -> str | bytes:
             body = request.get_json()
         except BadRequest:
             raise ApiError(400, f"the body is not valid JSON; send {JSON_SHAPE}") from None
+        except RecursionError:
+            # json.loads recurses once per [ or {: a body nested thousands deep exhausts the stack.
+            raise ApiError(400, f"the JSON body is nested too deeply; send {JSON_SHAPE}") from None
         if not isinstance(body, dict):
             raise ApiError(400, f"expected a JSON object like {JSON_SHAPE}")
         if "image" not in body:

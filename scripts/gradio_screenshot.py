@@ -15,8 +15,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support import CHROMIUM, CHROMIUM_ARGS, free_port, serve  # noqa: E402
-from tests.test_gradio_app import draw, expect_answer, open_app  # noqa: E402
+from benchmarks.servers import free_port, serve  # noqa: E402
+from scripts.browser import launch  # noqa: E402
+from scripts.gradio_page import draw, expect_answer, open_app  # noqa: E402
 
 
 def main() -> None:
@@ -29,7 +30,7 @@ def main() -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     with serve(["gradio_app.py", "--port", str(port)], url), sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = launch(pw)
         page = browser.new_page(viewport={"width": 1100, "height": 720})
         open_app(page, url)
         draw(page, args.digit)

@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import Sequence
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
@@ -23,31 +24,33 @@ import pygame  # noqa: E402
 import pygame_frontend as front  # noqa: E402
 from digitrec import Predictor  # noqa: E402
 from digitrec.drawings import pen_paths  # noqa: E402
-from tests.test_pygame_frontend import post_stroke  # noqa: E402  (the tests' own mouse)
 
 
-def main() -> int:
+def draw_and_save(app: front.App, digit: int, out: Path, style: int = 0) -> None:
+    """Draw ``digit`` (a pen_paths ``style``) with mouse events, run one frame, save the window to ``out``."""
+    rng = np.random.default_rng(digit)  # the same drawing every run: the committed image only changes with the app
+    for stroke in pen_paths(digit, canvas=app.canvas.size, rng=rng, style=style):
+        front.replay_stroke(stroke, app.layout.canvas.topleft)
+    app.step()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    pygame.image.save(app.screen, str(out))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--digit", type=int, default=3)
     ap.add_argument("--style", type=int, default=0, help="pen_paths style (0: the plainest form)")
     ap.add_argument("--out", type=Path, default=Path("docs/pygame.png"))
     ap.add_argument("--model", help="model file (default: $DIGITREC_MODEL or the committed model)")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
 
-    pygame.display.init()
-    pygame.font.init()
-    canvas = front.Canvas()
-    screen = pygame.display.set_mode(front.Layout(canvas.size).window)
-    app = front.App(Predictor.load(args.model), screen, canvas)
-    strokes = pen_paths(args.digit, canvas=canvas.size, rng=np.random.default_rng(args.digit), style=args.style)
-    for stroke in strokes:
-        post_stroke(stroke, app.layout.canvas.topleft)
-    app.step()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    pygame.image.save(screen, str(args.out))
-    print(f"{args.out}: drew a {args.digit}, the app shows {front.headline(app.prediction)!r} "
-          f"({front.confidence_text(app.prediction)})")
-    pygame.quit()
+    app = front.open_window(Predictor.load(args.model))
+    try:
+        draw_and_save(app, args.digit, args.out, args.style)
+        print(f"{args.out}: drew a {args.digit}, the app shows {front.headline(app.prediction)!r} "
+              f"({front.confidence_text(app.prediction)})")
+    finally:
+        pygame.quit()
     return 0
 
 

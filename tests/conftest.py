@@ -1,13 +1,17 @@
-"""Shared fixtures: the committed model's predictor, MNIST, rendered drawings, a real browser."""
+"""Shared fixtures: the committed model's predictor, MNIST, rendered drawings, the Flask app and its
+test client, a real browser."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 
 from digitrec import Predictor, load_mnist
 from digitrec.drawings import pen_digit, to_png
-from tests.support import CHROMIUM, CHROMIUM_ARGS
+from flask_app import create_app
+from scripts.browser import CHROMIUM, launch
 
 
 @pytest.fixture(scope="session")
@@ -21,13 +25,32 @@ def mnist():
 
 
 @pytest.fixture(scope="session")
-def drawing_png():
-    """PNG bytes of a clear pen drawing of ``digit`` on a 280x280 canvas, dark on light."""
+def make_drawing_png():
+    """A factory: ``make_drawing_png(digit, seed=0, how="dark_on_light")`` is the PNG bytes of a clear
+    pen drawing of ``digit`` on a 280x280 canvas."""
 
     def make(digit: int, seed: int = 0, how: str = "dark_on_light") -> bytes:
         return to_png(pen_digit(digit, np.random.default_rng(seed), how))
 
     return make
+
+
+@pytest.fixture(scope="session")
+def drawing_png(make_drawing_png):
+    """The old name of ``make_drawing_png``, kept while tests/test_gradio_app.py (another change) uses it."""
+    return make_drawing_png
+
+
+@pytest.fixture
+def app(predictor) -> Flask:
+    """The Flask app in testing mode, on the session's predictor (no model load per test)."""
+    return create_app({"TESTING": True}, predictor=predictor)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client for ``app``: requests without a server."""
+    return app.test_client()
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +63,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        chromium = launch(pw)
         yield chromium
         chromium.close()
 

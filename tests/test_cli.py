@@ -21,12 +21,12 @@ def run(*args: str, **env) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def files(tmp_path_factory, drawing_png):
+def drawing_files(tmp_path_factory, make_drawing_png):
     folder = tmp_path_factory.mktemp("drawings")
     paths = {}
     for digit in (2, 5, 8):
         paths[digit] = folder / f"digit{digit}.png"
-        paths[digit].write_bytes(drawing_png(digit, seed=3))
+        paths[digit].write_bytes(make_drawing_png(digit, seed=3))
     paths["blank"] = folder / "blank.png"
     paths["blank"].write_bytes(to_png(np.full((100, 100, 3), 255, np.uint8)))
     paths["bad"] = folder / "notes.png"
@@ -34,8 +34,8 @@ def files(tmp_path_factory, drawing_png):
     return paths
 
 
-def test_predict_prints_digit_and_confidence(files):
-    result = run("predict", str(files[2]), str(files[5]), str(files[8]), str(files["blank"]))
+def test_predict_prints_digit_and_confidence(drawing_files):
+    result = run("predict", *(str(drawing_files[k]) for k in (2, 5, 8, "blank")))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     assert [line.split(": ")[1][0] for line in lines[:3]] == ["2", "5", "8"]
@@ -43,16 +43,16 @@ def test_predict_prints_digit_and_confidence(files):
     assert "blank" in lines[3]
 
 
-def test_predict_json_and_top(files):
-    result = run("predict", "--json", str(files[5]))
+def test_predict_json_and_top(drawing_files):
+    result = run("predict", "--json", str(drawing_files[5]))
     answer = json.loads(result.stdout)
     assert answer["digit"] == 5 and abs(sum(answer["probabilities"]) - 1) < 1e-4
-    top = run("predict", "--top", "3", str(files[5])).stdout
+    top = run("predict", "--top", "3", str(drawing_files[5])).stdout
     assert top.count("%") == 3
 
 
-def test_predict_bad_file_is_reported_and_others_still_answered(files):
-    result = run("predict", str(files["bad"]), str(files[2]), str(ROOT / "no-such-file.png"))
+def test_predict_bad_file_is_reported_and_others_still_answered(drawing_files):
+    result = run("predict", str(drawing_files["bad"]), str(drawing_files[2]), str(ROOT / "no-such-file.png"))
     assert result.returncode == 1
     assert "notes.png: error: not a readable image" in result.stderr
     assert "no-such-file.png: error: cannot read" in result.stderr
@@ -60,16 +60,17 @@ def test_predict_bad_file_is_reported_and_others_still_answered(files):
     assert "Traceback" not in result.stderr
 
 
-def test_predict_without_model_says_how_to_train(files, tmp_path):
-    result = run("predict", str(files[2]), DIGITREC_MODEL=str(tmp_path / "missing.keras"))
+def test_predict_without_model_says_how_to_train(drawing_files, tmp_path):
+    result = run("predict", str(drawing_files[2]), DIGITREC_MODEL=str(tmp_path / "missing.keras"))
     assert result.returncode == 2
     assert "python -m digitrec train" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_predict_does_not_import_tensorflow(files):
+def test_predict_does_not_import_tensorflow(drawing_files):
     code = ("import sys; from digitrec.cli import main; main(['predict', sys.argv[1]]); "
             "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
-    result = subprocess.run([sys.executable, "-c", code, str(files[8])], cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-c", code, str(drawing_files[8])], cwd=ROOT, capture_output=True,
+                            text=True)
     assert result.stdout.strip().splitlines()[-1] == "False False"
 
 

@@ -34,7 +34,7 @@ def exported(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def test_images(mnist):
+def mnist_batch(mnist):
     return (mnist.test.images[:IMAGES].astype(np.float32) / 255.0)[..., None]
 
 
@@ -67,15 +67,15 @@ def test_signature_is_a_serving_predict_method(exported):
     assert meta.signature_def["serving_default"].method_name == "tensorflow/serving/predict"
 
 
-def test_answers_equal_keras_and_the_numpy_engine(exported, test_images, predictor, mnist):
+def test_answers_equal_keras_and_the_numpy_engine(exported, mnist_batch, predictor, mnist):
     import keras
     import tensorflow as tf
 
     serve = tf.saved_model.load(str(exported[0])).signatures["serving_default"]
-    served = serve(digit=tf.constant(test_images))["probabilities"].numpy()
+    served = serve(digit=tf.constant(mnist_batch))["probabilities"].numpy()
     model = keras.models.load_model(predictor.path, compile=False)
-    by_keras = model.predict(test_images, batch_size=100, verbose=0)
-    by_numpy = predictor.probabilities(test_images[..., 0])
+    by_keras = model.predict(mnist_batch, batch_size=100, verbose=0)
+    by_numpy = predictor.probabilities(mnist_batch[..., 0])
     assert served.shape == (IMAGES, 10)
     for other in (by_keras, by_numpy):
         assert (served.argmax(axis=1) == other.argmax(axis=1)).all()
@@ -84,7 +84,7 @@ def test_answers_equal_keras_and_the_numpy_engine(exported, test_images, predict
     assert (served.argmax(axis=1) == mnist.test.labels[:IMAGES]).mean() > 0.97  # and they are right
 
 
-def test_a_preprocessed_drawing_gets_the_apps_answer(exported, predictor, drawing_png):
+def test_a_preprocessed_drawing_gets_the_apps_answer(exported, predictor, make_drawing_png):
     """The documented split: the client preprocesses, the server only runs the network."""
     import tensorflow as tf
 
@@ -92,13 +92,13 @@ def test_a_preprocessed_drawing_gets_the_apps_answer(exported, predictor, drawin
 
     serve = tf.saved_model.load(str(exported[0])).signatures["serving_default"]
     for digit in (0, 4, 9):
-        png = drawing_png(digit, how="transparent")
+        png = make_drawing_png(digit, how="transparent")
         framed = preprocess(png)  # client side: any drawing -> the 28x28 array
         probs = serve(digit=tf.constant(framed[None, ..., None]))["probabilities"].numpy()[0]
         assert int(probs.argmax()) == digit == predictor.predict(png).digit
 
 
-def test_the_documented_rest_request_fits_the_signature(exported, drawing_png):
+def test_the_documented_rest_request_fits_the_signature(exported, make_drawing_png):
     """docs/performance.md's TensorFlow Serving client: its JSON body, as the server turns it into a tensor."""
     import json
 
@@ -106,7 +106,7 @@ def test_the_documented_rest_request_fits_the_signature(exported, drawing_png):
 
     from digitrec import preprocess
 
-    framed = preprocess(drawing_png(8))
+    framed = preprocess(make_drawing_png(8))
     body = json.loads(json.dumps({"signature_name": "serving_default", "instances": [framed[..., None].tolist()]}))
     batch = np.asarray(body["instances"], dtype=np.float32)  # what the server builds from "instances"
     assert batch.shape == (1, 28, 28, 1)
@@ -115,7 +115,7 @@ def test_the_documented_rest_request_fits_the_signature(exported, drawing_png):
     assert max(range(10), key=predictions[0].__getitem__) == 8
 
 
-def test_a_sigmoid_model_exports_probabilities_that_sum_to_one(tmp_path, test_images):
+def test_a_sigmoid_model_exports_probabilities_that_sum_to_one(tmp_path, mnist_batch):
     """The seed architecture ends in a sigmoid: the predictor normalises its outputs, so must the export."""
     import tensorflow as tf
 
@@ -128,6 +128,6 @@ def test_a_sigmoid_model_exports_probabilities_that_sum_to_one(tmp_path, test_im
     result = export(out, "--model", str(model_file))
     assert result.returncode == 0, result.stderr[-3000:]
     serve = tf.saved_model.load(str(out)).signatures["serving_default"]
-    served = serve(digit=tf.constant(test_images[:20]))["probabilities"].numpy()
-    expected = Predictor.load(model_file).probabilities(test_images[:20, ..., 0])
+    served = serve(digit=tf.constant(mnist_batch[:20]))["probabilities"].numpy()
+    expected = Predictor.load(model_file).probabilities(mnist_batch[:20, ..., 0])
     assert np.abs(served - expected).max() <= 1e-4

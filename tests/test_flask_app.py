@@ -11,27 +11,16 @@ import zlib
 
 import numpy as np
 import pytest
-from flask import Flask
-from flask.testing import FlaskClient
 from PIL import Image
 
+from benchmarks.servers import free_port, serve
 from digitrec import ModelError
 from digitrec.preprocess import encode_data_url
 from flask_app import MAX_BODY, create_app
 from flask_app.errors import status_for
-from tests.support import ROOT, free_port, serve
+from tests.support import ROOT
 
 DIGITS = range(10)
-
-
-@pytest.fixture
-def app(predictor) -> Flask:
-    return create_app({"TESTING": True}, predictor=predictor)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def blank_canvas_png() -> bytes:
@@ -53,22 +42,22 @@ def assert_answer(body: dict, digit: int | None) -> None:
 
 
 @pytest.mark.parametrize("digit", DIGITS)
-def test_json_data_url_gets_the_right_digit(client, drawing_png, digit):
-    response = client.post("/api/predict", json={"image": encode_data_url(drawing_png(digit))})
+def test_json_data_url_gets_the_right_digit(client, make_drawing_png, digit):
+    response = client.post("/api/predict", json={"image": encode_data_url(make_drawing_png(digit))})
     assert response.status_code == 200 and response.is_json
     assert_answer(response.get_json(), digit)
 
 
 @pytest.mark.parametrize("digit", DIGITS)
-def test_multipart_upload_gets_the_right_digit(client, drawing_png, digit):
-    upload = {"image": (io.BytesIO(drawing_png(digit, how="light_on_dark")), "digit.png", "image/png")}
+def test_multipart_upload_gets_the_right_digit(client, make_drawing_png, digit):
+    upload = {"image": (io.BytesIO(make_drawing_png(digit, how="light_on_dark")), "digit.png", "image/png")}
     response = client.post("/api/predict", data=upload)
     assert response.status_code == 200
     assert_answer(response.get_json(), digit)
 
 
-def test_transparent_canvas_and_a_data_url_form_field(client, drawing_png):
-    url = encode_data_url(drawing_png(4, seed=1, how="transparent"))  # a browser canvas's toDataURL
+def test_transparent_canvas_and_a_data_url_form_field(client, make_drawing_png):
+    url = encode_data_url(make_drawing_png(4, seed=1, how="transparent"))  # a browser canvas's toDataURL
     assert client.post("/api/predict", json={"image": url}).get_json()["digit"] == 4
     form = client.post("/api/predict", data={"image": url}, content_type="multipart/form-data")
     assert form.get_json()["digit"] == 4
@@ -84,16 +73,16 @@ def test_a_data_url_form_field_may_be_as_large_as_a_json_body(client):
     assert response.status_code == 200
 
 
-def test_the_api_agrees_with_the_predictor(client, predictor, drawing_png):
-    png = drawing_png(8, seed=3)
+def test_the_api_agrees_with_the_predictor(client, predictor, make_drawing_png):
+    png = make_drawing_png(8, seed=3)
     expected = predictor.predict(png)
     body = client.post("/api/predict", json={"image": encode_data_url(png)}).get_json()
     assert body["digit"] == expected.digit
     assert body["probabilities"] == pytest.approx(list(expected.probabilities), abs=1e-6)
 
 
-def test_model_input_is_the_28x28_image_the_network_saw(client, predictor, drawing_png):
-    png = drawing_png(2)
+def test_model_input_is_the_28x28_image_the_network_saw(client, predictor, make_drawing_png):
+    png = make_drawing_png(2)
     body = client.post("/api/predict", json={"image": encode_data_url(png)}).get_json()
     prefix = "data:image/png;base64,"
     assert body["model_input"].startswith(prefix)
@@ -149,6 +138,11 @@ ERRORS = {
     "empty upload": (_upload(b""), 400, "empty"),
     "multipart without the field": (dict(data={"picture": "x"}, content_type="multipart/form-data"), 400, 'missing file field "image"'),
     "decompression bomb": (None, 413, "too large"),
+    # 100,000 levels: json.loads runs out of stack (RecursionError), which once escaped as a 500.
+    "deeply nested JSON": (dict(data='{"image": ' + "[" * 100_000 + "]" * 100_000 + "}",
+                                content_type="application/json"), 400, "nested too deeply"),
+    "deeply nested JSON objects": (dict(data='{"a": ' * 100_000 + "1" + "}" * 100_000,
+                                        content_type="application/json"), 400, "nested too deeply"),
     "oversized body": (dict(data=b"x" * (MAX_BODY + 1), content_type="application/json"), 413, "larger than 2 MiB"),
     "oversized upload": (_upload(PNG_HEADER + b"\0" * MAX_BODY), 413, "larger than 2 MiB"),
     "too many form parts": (dict(data={f"f{i}": "x" for i in range(1001)}, content_type="multipart/form-data"),
@@ -161,10 +155,10 @@ ERRORS = {
 
 
 @pytest.mark.parametrize("case", list(ERRORS))
-def test_bad_requests_get_a_json_error_with_the_right_status(client, drawing_png, case):
+def test_bad_requests_get_a_json_error_with_the_right_status(client, make_drawing_png, case):
     kwargs, status, words = ERRORS[case]
     if case == "truncated PNG":
-        kwargs = _upload(drawing_png(3)[:200])
+        kwargs = _upload(make_drawing_png(3)[:200])
     elif case == "decompression bomb":
         kwargs = dict(json={"image": encode_data_url(_bomb_png())})
     response = client.post("/api/predict", **kwargs)
@@ -242,8 +236,8 @@ def test_security_headers_on_every_response(client, path):
     assert headers["Referrer-Policy"] == "no-referrer"
 
 
-def test_api_answers_are_not_cached(client, drawing_png):
-    response = client.post("/api/predict", json={"image": encode_data_url(drawing_png(1))})
+def test_api_answers_are_not_cached(client, make_drawing_png):
+    response = client.post("/api/predict", json={"image": encode_data_url(make_drawing_png(1))})
     assert response.headers["Cache-Control"] == "no-store"
 
 
@@ -282,7 +276,7 @@ def test_a_missing_model_stops_start_up_with_one_clear_line(tmp_path, command):
 
 
 @pytest.fixture(scope="module")
-def server():
+def server_url():
     """``python -m flask_app`` on a free port, with FLASK_DEBUG set to show it is ignored."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -292,32 +286,33 @@ def server():
 
 
 @pytest.mark.slow
-def test_production_server_predicts_over_http(server, drawing_png, predictor):
+def test_production_server_predicts_over_http(server_url, make_drawing_png, predictor):
     import requests
 
-    health = requests.get(f"{server}/healthz", timeout=10)
+    health = requests.get(f"{server_url}/healthz", timeout=10)
     assert health.status_code == 200
     assert health.json() == {"status": "ok", "model": predictor.path.name, "backend": predictor.backend,
                              "debug": False}
 
-    response = requests.post(f"{server}/api/predict", json={"image": encode_data_url(drawing_png(7))}, timeout=10)
+    seven = {"image": encode_data_url(make_drawing_png(7))}
+    response = requests.post(f"{server_url}/api/predict", json=seven, timeout=10)
     assert response.status_code == 200 and response.json()["digit"] == 7
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
 
-    files = {"image": ("five.png", drawing_png(5, how="transparent"), "image/png")}
-    assert requests.post(f"{server}/api/predict", files=files, timeout=10).json()["digit"] == 5
+    files = {"image": ("five.png", make_drawing_png(5, how="transparent"), "image/png")}
+    assert requests.post(f"{server_url}/api/predict", files=files, timeout=10).json()["digit"] == 5
 
-    page = requests.get(server, timeout=10)
+    page = requests.get(server_url, timeout=10)
     assert page.status_code == 200 and 'id="canvas"' in page.text
 
 
 @pytest.mark.slow
-def test_production_server_errors_are_json(server):
+def test_production_server_errors_are_json(server_url):
     import requests
 
-    too_big = requests.post(f"{server}/api/predict", data=b"x" * (MAX_BODY + 1),
+    too_big = requests.post(f"{server_url}/api/predict", data=b"x" * (MAX_BODY + 1),
                             headers={"Content-Type": "application/json"}, timeout=10)
     assert too_big.status_code == 413 and "error" in too_big.json()
-    assert requests.get(f"{server}/api/predict", timeout=10).status_code == 405
-    bad = requests.post(f"{server}/api/predict", data="{", headers={"Content-Type": "application/json"}, timeout=10)
+    assert requests.get(f"{server_url}/api/predict", timeout=10).status_code == 405
+    bad = requests.post(f"{server_url}/api/predict", data="{", headers={"Content-Type": "application/json"}, timeout=10)
     assert bad.status_code == 400 and "error" in bad.json()

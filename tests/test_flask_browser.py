@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.servers import free_port, serve
 from digitrec.drawings import pen_paths
-from tests.support import ROOT, free_port, serve
+from tests.support import ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -18,7 +19,7 @@ STEPS = 6  # mouse moves between two points of a path: short segments, like a re
 
 
 @pytest.fixture(scope="module")
-def server() -> str:
+def server_url() -> str:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with serve(["-m", "flask_app", "--port", str(port)], f"{url}/healthz"):
@@ -35,8 +36,8 @@ def problems(page) -> list[str]:
     return found
 
 
-def open_page(page, server: str) -> None:
-    page.goto(server)
+def open_page(page, server_url: str) -> None:
+    page.goto(server_url)
     page.wait_for_load_state("networkidle")
     assert page.locator("#canvas").is_visible()
 
@@ -76,9 +77,9 @@ def ink_pixels(page) -> int:
     }""")
 
 
-def test_draw_predict_clear_and_draw_again(page, server, problems):
+def test_draw_predict_clear_and_draw_again(page, server_url, problems):
     page.set_default_timeout(15_000)
-    open_page(page, server)
+    open_page(page, server_url)
     page.uncheck("#live")  # one request per Predict: the answer below is for the finished drawing
     assert page.locator("#digit").text_content() == ""
 
@@ -99,8 +100,8 @@ def test_draw_predict_clear_and_draw_again(page, server, problems):
     assert problems == []
 
 
-def test_predict_on_a_blank_canvas_asks_for_a_drawing(page, server, problems):
-    open_page(page, server)
+def test_predict_on_a_blank_canvas_asks_for_a_drawing(page, server_url, problems):
+    open_page(page, server_url)
     page.click("#predict")
     assert page.locator("#result").get_attribute("data-state") == "blank"
     assert "draw a digit" in page.locator("#message").text_content().lower()
@@ -108,8 +109,8 @@ def test_predict_on_a_blank_canvas_asks_for_a_drawing(page, server, problems):
     assert problems == []
 
 
-def test_a_server_error_is_shown_in_words(page, server):
-    open_page(page, server)
+def test_a_server_error_is_shown_in_words(page, server_url):
+    open_page(page, server_url)
     page.uncheck("#live")
     page.route("**/api/predict", lambda route: route.fulfill(
         status=500, content_type="application/json", body='{"error": "internal server error"}'))
@@ -120,9 +121,9 @@ def test_a_server_error_is_shown_in_words(page, server):
     assert page.locator("#digit").text_content() == ""
 
 
-def test_live_prediction_while_drawing(page, server, problems):
+def test_live_prediction_while_drawing(page, server_url, problems):
     """With Live on (the default) an answer arrives without pressing Predict."""
-    open_page(page, server)
+    open_page(page, server_url)
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url) if "/api/predict" in r.url else None)
     draw_with_mouse(page, 1)
@@ -140,7 +141,7 @@ def replay(stroke_points: list[tuple[float, float]], down, move, up) -> None:
 
 
 @pytest.mark.parametrize("device", ["touch", "pen"])
-def test_finger_and_pen_draw_without_scrolling(browser, server, device):
+def test_finger_and_pen_draw_without_scrolling(browser, server_url, device):
     """A phone-sized touch screen. Chromium's own input pipeline (DevTools Input domain) turns
     touches and pen input into pointer events of that type, which must draw, not scroll."""
     context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True,
@@ -149,7 +150,7 @@ def test_finger_and_pen_draw_without_scrolling(browser, server, device):
     try:
         problems: list[str] = []
         page.on("pageerror", lambda e: problems.append(str(e)))
-        open_page(page, server)
+        open_page(page, server_url)
         assert page.eval_on_selector("#canvas", "c => getComputedStyle(c).touchAction") == "none"
         page.uncheck("#live")
         page.evaluate("""() => {
@@ -185,11 +186,11 @@ def test_finger_and_pen_draw_without_scrolling(browser, server, device):
         context.close()
 
 
-def test_screenshot_for_the_docs(page, server, problems, tmp_path):
+def test_screenshot_for_the_docs(page, server_url, problems, tmp_path):
     """The page with a drawn digit and its answer. Saved to docs/flask.png when that file is
     missing or DIGITREC_SCREENSHOTS=1, so ordinary runs leave the committed image alone."""
     page.set_viewport_size({"width": 1100, "height": 780})
-    open_page(page, server)
+    open_page(page, server_url)
     page.uncheck("#live")
     draw_with_mouse(page, 5)
     assert predicted(page) == "5"

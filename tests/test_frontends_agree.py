@@ -12,19 +12,14 @@ import pygame_frontend
 from digitrec.drawings import pen_paths, to_png
 from digitrec.preprocess import encode_data_url
 from flask_app import create_app
-from tests.test_pygame_frontend import post_stroke
 
 
 def pygame_drawing(predictor, digit: int):
     """Draw ``digit`` in the real Pygame app with posted mouse events; return the app after release."""
-    pygame.display.init()
-    pygame.font.init()
-    canvas = pygame_frontend.Canvas()
-    screen = pygame.display.set_mode(pygame_frontend.Layout(canvas.size).window)
-    app = pygame_frontend.App(predictor, screen, canvas)
+    app = pygame_frontend.open_window(predictor)
     pygame.event.clear()
-    for stroke in pen_paths(digit, canvas=canvas.size):
-        post_stroke(stroke, app.layout.canvas.topleft)
+    for stroke in pen_paths(digit, canvas=app.canvas.size):
+        pygame_frontend.replay_stroke(stroke, app.layout.canvas.topleft)
     app.step()
     return app
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 import subprocess
 import sys
@@ -14,9 +13,11 @@ from PIL import Image
 from playwright.sync_api import expect
 
 import gradio_app
-from digitrec.drawings import pen_digit, pen_paths, to_png
+from benchmarks.servers import free_port, serve
+from digitrec.drawings import pen_digit, to_png
 from gradio_app import BLANK, CANVAS, predict
-from tests.support import ROOT, free_port, serve
+from scripts.gradio_page import draw, expect_answer, open_app, wait_for_brush
+from tests.support import ROOT
 
 DIGITS = range(10)
 
@@ -214,48 +215,6 @@ def test_api_bad_images_are_errors_and_the_server_keeps_serving(client, tmp_path
 
 
 # --- a real browser -----------------------------------------------------------------------------
-
-
-def draw(page, digit: int, spacing: float = 12.0) -> None:
-    """Draw ``digit`` on the Sketchpad with the mouse, stroke by stroke, as a user would.
-
-    The pointer moves every ``spacing`` screen pixels along each stroke: the brush joins them into
-    one continuous line, and each move costs a canvas render (slow in software WebGL).
-    """
-    box = page.locator("#sketchpad .pixi-target canvas").bounding_box()
-    # The editor centres the canvas in its box at the zoom it shows ("128%").
-    zoom = float(page.inner_text("#sketchpad .zoom-number").strip().rstrip("%")) / 100
-    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    for stroke in pen_paths(digit, CANVAS):
-        points = [(cx + (x - CANVAS / 2) * zoom, cy + (y - CANVAS / 2) * zoom) for x, y in stroke]
-        page.mouse.move(*points[0])
-        page.mouse.down()
-        last = points[0]
-        for point in points[1:]:
-            gap = math.dist(last, point)
-            if gap >= spacing or point is points[-1]:
-                page.mouse.move(*point, steps=max(1, round(gap / spacing)))
-                last = point
-        page.mouse.up()
-
-
-def wait_for_brush(page) -> None:
-    """Wait until the brush is the selected tool; nothing here touches the toolbar."""
-    from playwright.sync_api import TimeoutError
-
-    try:
-        page.locator("#sketchpad button.highlight[aria-label='Brush']").wait_for(timeout=60_000)
-    except TimeoutError:
-        pytest.fail("the Sketchpad has no brush selected: the user's first stroke would draw nothing")
-
-
-def open_app(page, url: str) -> None:
-    page.goto(url)
-    wait_for_brush(page)
-
-
-def expect_answer(page, text: str) -> None:
-    expect(page.locator("#prediction [data-testid=label-output-value]")).to_have_text(text, timeout=30_000)
 
 
 @pytest.mark.slow

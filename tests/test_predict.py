@@ -24,8 +24,8 @@ def test_committed_model_loads_on_the_litert_fast_path(predictor):
     assert predictor.card["tflite"]["source_sha256"] == predictor.card["sha256"]
 
 
-def test_prediction_fields(predictor, drawing_png):
-    result = predictor.predict(drawing_png(3))
+def test_prediction_fields(predictor, make_drawing_png):
+    result = predictor.predict(make_drawing_png(3))
     assert isinstance(result, Prediction)
     assert result.digit == 3 and not result.blank
     assert len(result.probabilities) == 10 and sum(result.probabilities) == pytest.approx(1.0, abs=1e-5)
@@ -68,8 +68,8 @@ def test_mnist_digits_pasted_on_canvases_lose_nothing(predictor, mnist):
     assert (digits == mnist.test.labels[:n]).mean() >= 0.99
 
 
-def test_predict_batch_equals_predict(predictor, drawing_png):
-    images = [drawing_png(d, seed=7) for d in range(10)] + [np.zeros((50, 50))]
+def test_predict_batch_equals_predict(predictor, make_drawing_png):
+    images = [make_drawing_png(d, seed=7) for d in range(10)] + [np.zeros((50, 50))]
     batch = predictor.predict_batch(images)
     for image, b in zip(images, batch):
         one = predictor.predict(image)
@@ -97,8 +97,8 @@ def test_fast_paths_equal_keras(backend, mnist):
     np.testing.assert_allclose(fast, reference, atol=1e-4)
 
 
-def test_threads_share_one_predictor(predictor, drawing_png):
-    images = [drawing_png(d, seed=21) for d in range(8)]
+def test_threads_share_one_predictor(predictor, make_drawing_png):
+    images = [make_drawing_png(d, seed=21) for d in range(8)]
     alone = [predictor.predict(img) for img in images]
     barrier = threading.Barrier(8)
 

@@ -3,6 +3,7 @@ same loop step ``main()`` runs, on the committed model."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -20,12 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def app(predictor):
-    pygame.display.init()
-    pygame.font.init()
-    canvas = front.Canvas()
-    screen = pygame.display.set_mode(front.Layout(canvas.size).window)
+    app = front.open_window(predictor)
     pygame.event.clear()  # window events from set_mode: each test starts with an empty queue
-    yield front.App(predictor, screen, canvas)
+    yield app
     pygame.quit()
 
 
@@ -37,25 +35,15 @@ def press(key: int) -> None:
     post(pygame.KEYDOWN, key=key)
 
 
-def post_stroke(points, origin: tuple[int, int], release: bool = True) -> None:
-    """One pen stroke as a user makes it: press, moves with the left button held, release."""
-    pts = [(round(x + origin[0]), round(y + origin[1])) for x, y in points]
-    post(pygame.MOUSEBUTTONDOWN, pos=pts[0], button=1)
-    for prev, pos in zip(pts, pts[1:]):
-        post(pygame.MOUSEMOTION, pos=pos, rel=(pos[0] - prev[0], pos[1] - prev[1]), buttons=(1, 0, 0))
-    if release:
-        post(pygame.MOUSEBUTTONUP, pos=pts[-1], button=1)
-
-
 def draw_digit(app: front.App, digit: int, release: bool = True) -> None:
     strokes = pen_paths(digit, canvas=app.canvas.size)
     for i, stroke in enumerate(strokes):
-        post_stroke(stroke, app.layout.canvas.topleft, release=release or i < len(strokes) - 1)
+        front.replay_stroke(stroke, app.layout.canvas.topleft, release=release or i < len(strokes) - 1)
 
 
-def painted(app: front.App, rect: pygame.Rect, colour: tuple[int, int, int]) -> int:
-    """How many pixels of ``rect`` on screen are (nearly) ``colour``: proof that something was drawn."""
-    pixels = pygame.surfarray.array3d(app.screen.subsurface(rect)).astype(int)
+def painted(app: front.App, rect: pygame.Rect, colour: tuple[int, int, int], on: pygame.Surface | None = None) -> int:
+    """How many pixels of ``rect`` on screen (or ``on``) are (nearly) ``colour``: proof that something was drawn."""
+    pixels = pygame.surfarray.array3d((on or app.screen).subsurface(rect)).astype(int)
     return int((np.abs(pixels - colour).sum(axis=2) < 60).sum())
 
 
@@ -181,11 +169,8 @@ def test_escape_or_closing_the_window_stops(app, event):
 
 @pytest.mark.parametrize("size", [front.MIN_CANVAS, 280, 480])
 def test_other_canvas_sizes(predictor, size):
-    pygame.display.init()
-    pygame.font.init()
     try:
-        canvas = front.Canvas(size)
-        app = front.App(predictor, pygame.display.set_mode(front.Layout(size).window), canvas)
+        app = front.open_window(predictor, size)
         draw_digit(app, 5)
         app.step()
         assert app.prediction.digit == 5
@@ -207,7 +192,7 @@ def test_run_loop_starts_draws_and_stops(app):
 def test_main_opens_the_window_and_quits(predictor):
     pygame.display.init()  # main() keeps what is already queued: a drawing, then closing the window
     for stroke in pen_paths(8):
-        post_stroke(stroke, front.Layout(front.CANVAS).canvas.topleft)
+        front.replay_stroke(stroke, front.Layout(front.CANVAS).canvas.topleft)
     post(pygame.QUIT)
     assert front.main(["--model", str(predictor.path)]) == 0
     assert not pygame.display.get_init()  # and it cleaned up after itself
@@ -252,12 +237,39 @@ def test_canvas_state():
 # --- the screenshot ----------------------------------------------------------------------------
 
 
-def test_screenshot_of_the_window(app, tmp_path):
-    draw_digit(app, 3)
-    app.step()
+def load_script(name: str):
+    """A module of scripts/ (not a package), imported from its file."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_screenshot_shows_the_window_with_the_drawing_and_the_answer(app, tmp_path):
     out = tmp_path / "pygame.png"
-    pygame.image.save(app.screen, str(out))
+    load_script("pygame_screenshot").draw_and_save(app, 3, out)
+    assert app.prediction.digit == 3
+
     shot = pygame.image.load(str(out))
     assert shot.get_size() == app.layout.window
+    # Exactly what the window shows: PNG is lossless.
+    np.testing.assert_array_equal(pygame.surfarray.array3d(shot), pygame.surfarray.array3d(app.screen))
+    # The stroke in the canvas area, the digit in the answer box, its bar highlighted and no other.
+    canvas = pygame.surfarray.array3d(shot.subsurface(app.layout.canvas)).transpose(1, 0, 2)
+    np.testing.assert_array_equal(canvas, app.canvas.as_array())
+    assert painted(app, app.layout.canvas, front.INK, on=shot) > 1000
+    assert painted(app, app.layout.answer, front.TEXT, on=shot) > 300
+    rows = [pygame.Rect(app.layout.bars.left, app.layout.bars.top + d * front.BAR_ROW, app.layout.bars.width,
+                        front.BAR_ROW) for d in range(10)]
+    assert [painted(app, row, front.ACCENT, on=shot) > 0 for row in rows] == [d == 3 for d in range(10)]
     # The committed screenshot (scripts/pygame_screenshot.py) shows the current default layout.
     assert pygame.image.load(str(ROOT / "docs" / "pygame.png")).get_size() == app.layout.window
+
+
+def test_screenshot_script_saves_and_says_what_it_drew(predictor, tmp_path, capsys):
+    out = tmp_path / "shots" / "pygame.png"
+    argv = ["--digit", "7", "--out", str(out), "--model", str(predictor.path)]
+    assert load_script("pygame_screenshot").main(argv) == 0
+    assert f"{out}: drew a 7, the app shows '7' (confidence " in capsys.readouterr().out
+    assert pygame.image.load(str(out)).get_size() == front.Layout(front.CANVAS).window
+    assert not pygame.display.get_init()  # the window is closed

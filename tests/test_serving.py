@@ -15,9 +15,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from benchmarks import loadgen
-from benchmarks.common import children, predict_request
+from benchmarks.apps import predict_request
+from benchmarks.processes import children
+from benchmarks.servers import free_port, serve, wait_for_http
 from digitrec.preprocess import encode_data_url
-from tests.support import ROOT, free_port, serve, wait_for_http
+from tests.support import ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -35,7 +37,7 @@ def gunicorn_two_workers(tmp_path_factory):
         yield {"url": url, "proc": proc, "access": access, "errors": errors}
 
 
-def test_gunicorn_workers_each_load_the_model_once_and_all_answer(gunicorn_two_workers, drawing_png):
+def test_gunicorn_workers_each_load_the_model_once_and_all_answer(gunicorn_two_workers, make_drawing_png):
     import requests
 
     server = gunicorn_two_workers
@@ -54,7 +56,7 @@ def test_gunicorn_workers_each_load_the_model_once_and_all_answer(gunicorn_two_w
         time.sleep(0.2)
     assert booted() == workers
 
-    pngs = {d: drawing_png(d, how="transparent") for d in (1, 4, 7)}
+    pngs = {d: make_drawing_png(d, how="transparent") for d in (1, 4, 7)}
 
     def ask(i: int) -> tuple[int, int]:
         digit = (1, 4, 7)[i % 3]
@@ -102,44 +104,44 @@ def test_gunicorn_conf_runs_one_worker_per_core_unless_told():
 
 
 @pytest.fixture(scope="module")
-def waitress_server():
+def waitress_port():
     port = free_port()
     with serve(["-m", "flask_app", "--port", str(port), "--threads", "2"], f"http://127.0.0.1:{port}/healthz"):
         yield port
 
 
-def test_loadgen_counts_every_request_and_checks_the_answer(waitress_server, drawing_png):
-    body, _ = predict_request(drawing_png(3, how="transparent"))
-    result = loadgen.run(waitress_server, body, concurrency=3, requests=30, seconds=60, expect_digit=3, warmup=1)
+def test_loadgen_counts_every_request_and_checks_the_answer(waitress_port, make_drawing_png):
+    body, _ = predict_request(make_drawing_png(3, how="transparent"))
+    result = loadgen.run(waitress_port, body, concurrency=3, requests=30, seconds=60, expect_digit=3, warmup=1)
     assert result["requests"] == result["ok"] == 30 and result["errors"] == 0
     assert result["stopped_by"] == "count" and result["reconnects"] == 0  # keep-alive: one connection each
     assert result["p50"] <= result["p99"] <= result["max"]
-    wrong = loadgen.run(waitress_server, body, concurrency=1, requests=3, seconds=60, expect_digit=5)
+    wrong = loadgen.run(waitress_port, body, concurrency=1, requests=3, seconds=60, expect_digit=5)
     assert wrong["errors"] == 1 and "wrong digit 3" in wrong["error_examples"][0]  # a client's first answer
 
 
-def test_loadgen_reports_http_errors_and_stops_on_time(waitress_server):
-    bad = loadgen.run(waitress_server, b"{", concurrency=2, requests=10, seconds=60)
+def test_loadgen_reports_http_errors_and_stops_on_time(waitress_port):
+    bad = loadgen.run(waitress_port, b"{", concurrency=2, requests=10, seconds=60)
     assert bad["errors"] == 10 and bad["ok"] == 0 and "HTTP 400" in bad["error_examples"][0]
-    timed = loadgen.run(waitress_server, b'{"image": "data:image/png;base64,"}', concurrency=1, requests=10**6,
+    timed = loadgen.run(waitress_port, b'{"image": "data:image/png;base64,"}', concurrency=1, requests=10**6,
                         seconds=1.0)
     assert timed["stopped_by"] == "time" and timed["requests"] < 10**6
 
 
-def test_loadgen_reconnects_when_the_server_closes_each_connection(gunicorn_two_workers, drawing_png):
+def test_loadgen_reconnects_when_the_server_closes_each_connection(gunicorn_two_workers, make_drawing_png):
     port = int(gunicorn_two_workers["url"].rsplit(":", 1)[1])
-    body, _ = predict_request(drawing_png(2))
+    body, _ = predict_request(make_drawing_png(2))
     result = loadgen.run(port, body, concurrency=2, requests=10, seconds=60, expect_digit=2)
     assert result["errors"] == 0 and result["ok"] == 10
     assert result["reconnects"] >= 8  # sync workers answer "Connection: close"
 
 
-def test_loadgen_command_prints_json(waitress_server, tmp_path, drawing_png):
+def test_loadgen_command_prints_json(waitress_port, tmp_path, make_drawing_png):
     body_file = tmp_path / "body.json"
-    body_file.write_bytes(predict_request(drawing_png(6))[0])
-    out = subprocess.run([sys.executable, "-m", "benchmarks.loadgen", "--port", str(waitress_server), "--body",
+    body_file.write_bytes(predict_request(make_drawing_png(6))[0])
+    out = subprocess.run([sys.executable, "-m", "benchmarks.loadgen", "--port", str(waitress_port), "--body",
                           str(body_file), "--concurrency", "2", "--requests", "6", "--digit", "6"],
                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     result = json.loads(out.stdout)
     assert out.returncode == 0 and result["ok"] == 6 and result["errors"] == 0
-    wait_for_http(f"http://127.0.0.1:{waitress_server}/healthz")  # the server is still fine
+    wait_for_http(f"http://127.0.0.1:{waitress_port}/healthz")  # the server is still fine

@@ -22,7 +22,8 @@ def test_requirements_and_environment_list_the_same_packages():
 
 
 def test_mnist_is_never_committed():
-    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout.split()
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    assert "README.md" in tracked  # a failed or empty listing would pass the check below vacuously
     assert not [f for f in tracked if re.search(r"(idx[13]-ubyte|mnist.*\.(npz|gz))$", f, re.I)]
 
 

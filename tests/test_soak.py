@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from benchmarks.servers import free_port, serve
 from digitrec.drawings import pen_digit, to_png
 from digitrec.preprocess import encode_data_url
-from tests.support import free_port, serve
 
 pytestmark = pytest.mark.slow
 

@@ -183,6 +183,8 @@ def requests() -> list[dict]:
         {"name": "data_url_svg", "json": {"image": encode_data_url(b"<svg/>", "image/svg+xml")}, "status": 415},
         {"name": "data_url_empty", "json": {"image": "data:image/png;base64,"}, "status": 400},
         {"name": "oversized_json_body", "json": {"image": big}, "status": 413},
+        {"name": "deeply_nested_json", "content_type": "application/json",
+         "body": '{"image": ' + "[" * 100_000 + "]" * 100_000 + "}", "status": 400},
         {"name": "oversized_upload", "upload": b"\x89PNG" + bytes(3 * 1024 * 1024), "status": 413},
         {"name": "content_type_text", "content_type": "text/plain", "body": good, "status": 415},
         {"name": "content_type_form", "content_type": "application/x-www-form-urlencoded", "body": "image=x",

@@ -1,0 +1,58 @@
+"""The Gradio app's page, driven in a browser as a user would: open it, draw with the mouse, read the answer.
+
+Shared by tests/test_gradio_app.py and scripts/gradio_screenshot.py, so the screenshot shows what the
+tests check.
+"""
+
+from __future__ import annotations
+
+import math
+
+from playwright.sync_api import Page, expect
+
+from digitrec.drawings import pen_paths
+from gradio_app import CANVAS
+
+
+def draw(page: Page, digit: int, spacing: float = 12.0) -> None:
+    """Draw ``digit`` on the Sketchpad with the mouse, stroke by stroke, as a user would.
+
+    The pointer moves every ``spacing`` screen pixels along each stroke: the brush joins them into
+    one continuous line, and each move costs a canvas render (slow in software WebGL).
+    """
+    box = page.locator("#sketchpad .pixi-target canvas").bounding_box()
+    # The editor centres the canvas in its box at the zoom it shows ("128%").
+    zoom = float(page.inner_text("#sketchpad .zoom-number").strip().rstrip("%")) / 100
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    for stroke in pen_paths(digit, CANVAS):
+        points = [(cx + (x - CANVAS / 2) * zoom, cy + (y - CANVAS / 2) * zoom) for x, y in stroke]
+        page.mouse.move(*points[0])
+        page.mouse.down()
+        last = points[0]
+        for point in points[1:]:
+            gap = math.dist(last, point)
+            if gap >= spacing or point is points[-1]:
+                page.mouse.move(*point, steps=max(1, round(gap / spacing)))
+                last = point
+        page.mouse.up()
+
+
+def wait_for_brush(page: Page) -> None:
+    """Wait until the brush is the selected tool; nothing here touches the toolbar."""
+    from playwright.sync_api import TimeoutError
+
+    try:
+        page.locator("#sketchpad button.highlight[aria-label='Brush']").wait_for(timeout=60_000)
+    except TimeoutError:
+        # An AssertionError, so that a test reports it as a failure (not an error) without pytest here.
+        message = "the Sketchpad has no brush selected: the user's first stroke would draw nothing"
+        raise AssertionError(message) from None
+
+
+def open_app(page: Page, url: str) -> None:
+    page.goto(url)
+    wait_for_brush(page)
+
+
+def expect_answer(page: Page, text: str) -> None:
+    expect(page.locator("#prediction [data-testid=label-output-value]")).to_have_text(text, timeout=30_000)
