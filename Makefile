@@ -5,6 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export DIGITREC_MNIST_DIR ?= $(abspath ../shared/data/mnist)
+export DIGITREC_HANDWRITING_DIR ?= $(abspath ../shared/data/handwriting)
 
 .PHONY: install demo test test-fast bench notebooks lab flask pygame clean
 

@@ -3,9 +3,10 @@
 import os
 from pathlib import Path
 
-_shared = Path(__file__).resolve().parent.parent / "shared" / "data" / "mnist"
-if "DIGITREC_MNIST_DIR" not in os.environ and _shared.is_dir():
-    os.environ["DIGITREC_MNIST_DIR"] = str(_shared)
+_shared = Path(__file__).resolve().parent.parent / "shared" / "data"
+for _var, _folder in (("DIGITREC_MNIST_DIR", "mnist"), ("DIGITREC_HANDWRITING_DIR", "handwriting")):
+    if _var not in os.environ and (_shared / _folder).is_dir():
+        os.environ[_var] = str(_shared / _folder)
 os.environ.setdefault("DIGITREC_QUICK", "1")  # notebooks: a data subset and one epoch
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")

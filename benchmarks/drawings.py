@@ -9,18 +9,18 @@ from typing import Sequence
 
 import numpy as np
 
-STYLES = ("dark_on_light", "transparent")  # the CLI/Pygame look, and the Flask page's canvas
+LOOKS = ("dark_on_light", "transparent")  # the CLI/Pygame look, and the Flask page's canvas
 CACHE_ENV = "DIGITREC_BENCH_CACHE"  # a folder where the benchmark's processes share their drawings
 
 
-def drawings(n: int, seed: int = 0, styles: Sequence[str] = STYLES) -> list[tuple[int, str, bytes]]:
-    """``n`` 280x280 canvas PNGs as (digit, style, png): the styles in turn, then digits 0-9 in turn.
+def drawings(n: int, seed: int = 0, looks: Sequence[str] = LOOKS) -> list[tuple[int, str, bytes]]:
+    """``n`` 280x280 canvas PNGs as (digit, look, png): the looks in turn, then digits 0-9 in turn.
 
     Deterministic; cached in ``$DIGITREC_BENCH_CACHE`` when set (``python -m benchmarks`` sets it),
     so the worker processes of one run do not each draw the same thousand digits again.
     """
     cache = os.environ.get(CACHE_ENV)
-    path = Path(cache) / f"drawings-{n}-{seed}-{'-'.join(styles)}.pickle" if cache else None
+    path = Path(cache) / f"drawings-{n}-{seed}-{'-'.join(looks)}.pickle" if cache else None
     if path is not None and path.is_file():
         return pickle.loads(path.read_bytes())
     from digitrec.drawings import pen_digit, to_png
@@ -28,7 +28,7 @@ def drawings(n: int, seed: int = 0, styles: Sequence[str] = STYLES) -> list[tupl
     rng = np.random.default_rng(seed)
     out = []
     for i in range(n):
-        digit, how = (i // len(styles)) % 10, styles[i % len(styles)]
+        digit, how = (i // len(looks)) % 10, looks[i % len(looks)]
         out.append((digit, how, to_png(pen_digit(digit, rng, how))))
     if path is not None:
         tmp = path.with_suffix(f".{os.getpid()}.tmp")

@@ -3,6 +3,8 @@ test client, a real browser."""
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from flask import Flask
@@ -22,6 +24,23 @@ def predictor() -> Predictor:
 @pytest.fixture(scope="session")
 def mnist():
     return load_mnist()
+
+
+@pytest.fixture(scope="session")
+def handwriting():
+    """The real handwriting split by writer: ``{"train": [...], "validation": [...], "test": [...]}``.
+
+    Without the files the tests that need them skip, saying why, except under CI=true, where
+    the data must be there and their absence fails the run."""
+    from digitrec.data import DataError
+    from digitrec.handwriting import load_handwriting, split
+
+    try:
+        return split(load_handwriting())
+    except DataError as exc:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI needs the real handwriting: {exc}")
+        pytest.skip(f"no real handwriting here: {exc}")
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 
 from digitrec import Predictor
+from digitrec import handwriting
 from digitrec.data import MD5
+from digitrec.handwriting import load_handwriting, writer_groups
 from tests.support import ROOT
 
 pytestmark = pytest.mark.slow
@@ -37,7 +39,13 @@ def test_quick_training_writes_model_and_card(tmp_path, name):
     assert {"tensorflow", "keras", "numpy", "python"} <= set(card["versions"])
     assert len(card["training"]["history"]["loss"]) == 1
     if name == "default":
-        assert card["training"]["augmentation"] and card["training"]["extra_data"]["synthetic_drawings"] > 0
+        assert card["training"]["augmentation"] and card["training"]["data"]["synthetic_drawings"] > 0
+        # Real handwriting by training writers only; the temperature fitted on validation writers.
+        real = card["training"]["data"]["real_handwriting"]
+        groups = writer_groups(load_handwriting())
+        assert real["writers"] and {groups[w] for w in real["writers"]} == {"train"}
+        assert card["handwriting_md5"] == handwriting.MD5
+        assert "validation writers" in card["training"]["calibration"]["fitted_on"]
     predictor = Predictor.load(out)
     assert predictor.backend == "litert" and card["tflite"]["file"] == f"{name}.tflite"
     assert predictor.predict(np.eye(28)).digit in range(10)
@@ -45,3 +53,20 @@ def test_quick_training_writes_model_and_card(tmp_path, name):
     fast = predictor.probabilities(x)  # the seed's sigmoids too: normalised inside the flatbuffer
     np.testing.assert_allclose(fast.sum(axis=1), 1.0, atol=1e-5)
     np.testing.assert_allclose(fast, Predictor.load(out, backend="numpy").probabilities(x), atol=1e-4)
+
+
+def test_train_model_is_the_deprecated_name_of_arch(monkeypatch):
+    from digitrec import cli
+    from digitrec.training import train as train_module
+
+    seen = {}
+
+    def fake_train(cfg, **kwargs):
+        seen["cfg"] = cfg
+        return {"mnist_test": {"accuracy": 1.0, "errors": 0, "images": 1}, "parameters": 1,
+                "training": {"epochs": 1, "seconds": 1.0}}
+
+    monkeypatch.setattr(train_module, "train", fake_train)
+    with pytest.warns(FutureWarning, match="use `train --arch`"):
+        assert cli.main(["train", "--model", "seed", "--out", "unused.keras"]) == 0
+    assert seen["cfg"].arch == "seed"
