@@ -125,7 +125,7 @@ def cmd_evaluate(args) -> int:
 
 def cmd_predict(args) -> int:
     from digitrec.predict import format_percent
-    from digitrec.preprocess import InvalidImage
+    from digitrec.imageio import InvalidImage
 
     predictor = _load(args)
     failed = 0

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from PIL import Image
 
 from digitrec import ModelError
-from digitrec.preprocess import encode_data_url
+from digitrec.imageio import encode_data_url
 from flask_app import MAX_BODY, create_app
 from flask_app.errors import status_for
 from tests.support import ROOT, free_port, serve

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from digitrec import InvalidImage, preprocess
-from digitrec.preprocess import encode_data_url
+from digitrec.imageio import encode_data_url
 from flask_app import create_app
 from tests.corpus.make_corpus import arrays, requests
 

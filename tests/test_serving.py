@@ -16,7 +16,7 @@ import pytest
 
 from benchmarks import loadgen
 from benchmarks.common import children, predict_request
-from digitrec.preprocess import encode_data_url
+from digitrec.imageio import encode_data_url
 from tests.support import ROOT, free_port, serve, wait_for_http
 
 pytestmark = pytest.mark.slow

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from digitrec.drawings import pen_digit, to_png
-from digitrec.preprocess import encode_data_url
+from digitrec.imageio import encode_data_url
 from tests.support import free_port, serve
 
 pytestmark = pytest.mark.slow

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from digitrec.preprocess import encode_data_url
+from digitrec.imageio import encode_data_url
 
 HERE = Path(__file__).resolve().parent
 FILES = HERE / "files"
