@@ -97,11 +97,31 @@ def open_image(data: bytes) -> Image.Image:
     except InvalidImage:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        # Pillow's own limit (89 megapixels) fired first; say ours, which README documents.
+        size = _declared_size(data)
+        if size is not None:
+            check_size(*size)
         raise InvalidImage(f"image is too large: {exc}", "too_large") from None
     except Exception as exc:  # PIL raises many types for broken files
         detail = re.sub(r"\s*<[^>]*>", "", str(exc)) or type(exc).__name__  # no object addresses
         raise InvalidImage(f"not a readable image ({detail})") from None
     return ImageOps.exif_transpose(img)  # phone photos store their rotation in EXIF
+
+
+def _declared_size(data: bytes) -> tuple[int, int] | None:
+    """The width and height an image's header declares, read by its format's own Pillow parser
+    without ``Image.open``'s bomb check; no pixel is decoded. None if no allowed format reads it."""
+    Image.init()
+    for fmt in sorted(ALLOWED_FORMATS):
+        factory, accept = Image.OPEN.get(fmt, (None, None))
+        accepted = factory is not None and (accept is None or accept(data[:16]))
+        if not accepted or isinstance(accepted, str):  # a string is Pillow's reason for refusing
+            continue
+        try:
+            return factory(io.BytesIO(data), "").size
+        except Exception:  # not this format after all: try the next
+            continue
+    return None
 
 
 def check_size(width: int, height: int) -> None:

@@ -11,7 +11,7 @@ from scipy import ndimage
 
 from digitrec import InvalidImage, preprocess
 from digitrec.drawings import STYLES, paste, pen_digit, style, to_png
-from digitrec.imageio import encode_data_url
+from digitrec.imageio import MAX_PIXELS, MAX_SIDE, encode_data_url
 from digitrec.preprocess import BOX, SIZE
 
 
@@ -261,6 +261,17 @@ def test_decompression_bomb_is_refused_before_decoding():
     assert len(buf.getvalue()) < 200_000
     with pytest.raises(InvalidImage, match="limit"):
         preprocess(buf.getvalue())
+
+
+@pytest.mark.parametrize("width, height", [(30_000, 30_000), (15_000, 15_000), (100_000, 100_000)])
+def test_declared_bombs_get_the_projects_limit_not_pillows(width, height):
+    """Pillow's own bomb check (89 megapixels) fires before ours: the message must still be ours."""
+    from tests.corpus.make_corpus import png_with_header
+
+    with pytest.raises(InvalidImage) as info:
+        preprocess(png_with_header(width, height))
+    assert info.value.kind == "too_large"
+    assert str(info.value) == (f"image is {width}x{height}; the limit is {MAX_PIXELS:,} pixels and {MAX_SIDE} per side")
 
 
 @pytest.mark.parametrize("bad, kind", [
