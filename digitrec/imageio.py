@@ -129,9 +129,8 @@ def check_size(width: int, height: int) -> None:
     if width < 1 or height < 1:
         raise InvalidImage(f"image is empty ({width}x{height})", "malformed")
     if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
-        raise InvalidImage(
-            f"image is {width}x{height}; the limit is {MAX_PIXELS:,} pixels and {MAX_SIDE} per side", "too_large"
-        )
+        raise InvalidImage(f"image is too large ({width}x{height}); the limit is {MAX_PIXELS:,} pixels "
+                           f"and {MAX_SIDE} per side", "too_large")
 
 
 def load(image: ImageLike) -> Image.Image | np.ndarray:

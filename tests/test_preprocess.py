@@ -271,7 +271,8 @@ def test_declared_bombs_get_the_projects_limit_not_pillows(width, height):
     with pytest.raises(InvalidImage) as info:
         preprocess(png_with_header(width, height))
     assert info.value.kind == "too_large"
-    assert str(info.value) == (f"image is {width}x{height}; the limit is {MAX_PIXELS:,} pixels and {MAX_SIDE} per side")
+    limit = f"the limit is {MAX_PIXELS:,} pixels and {MAX_SIDE} per side"
+    assert str(info.value) == f"image is too large ({width}x{height}); {limit}"
 
 
 @pytest.mark.parametrize("bad, kind", [
