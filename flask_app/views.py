@@ -9,6 +9,7 @@ from werkzeug.exceptions import BadRequest
 
 from digitrec import Prediction, Predictor
 from digitrec.imageio import png_data_url
+from digitrec.present import to_dict
 from flask_app.errors import ApiError
 
 bp = Blueprint("digitrec", __name__)
@@ -47,7 +48,7 @@ def answer(prediction: Prediction) -> dict[str, Any]:
 
     The page enlarges the 28x28 PNG itself (CSS ``image-rendering: pixelated``): it stays ~300 bytes.
     """
-    return {**prediction.to_dict(),
+    return {**to_dict(prediction),
             "model_input": None if prediction.blank else png_data_url(prediction.model_image())}
 
 
