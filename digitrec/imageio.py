@@ -4,8 +4,8 @@ Everything that can arrive as a drawing passes through here first: PIL images, N
 numeric dtype, encoded bytes (PNG, JPEG, WebP...), ``pathlib.Path`` files and ``data:`` URLs.
 Limits are checked from the header before a pixel is decoded, and anything unusable raises
 ``InvalidImage`` (a ``ValueError``) with a message a user can act on. ``decode`` is the first step
-of ``digitrec.preprocess``; the front ends' own picture chores (painting Gradio's Sketchpad layers
-together, the PNG preview of what the model saw) live here too, so they hold no image code.
+of ``digitrec.preprocess``; the front ends' own picture chores (the picture in a Gradio Sketchpad value,
+the PNG preview of what the model saw) live here too, so they hold no image code.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import os
 import re
 import warnings
 from pathlib import Path
-from typing import Any, Sequence, Union
+from typing import Any, Mapping, Union
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -250,19 +250,27 @@ def _reduce(grey: np.ndarray, alpha: np.ndarray | None) -> tuple[np.ndarray, np.
 # --- what the front ends show or send ---------------------------------------------------------------
 
 
-def flatten_layers(images: Sequence[Any]) -> Any:
-    """Paint images (PIL images or arrays, RGBA or not) over the first one; None if there are none.
+def sketchpad_image(value: Mapping[str, Any] | None) -> Any:
+    """The picture in a Gradio Sketchpad value (``background``, ``layers``, ``composite``); None if empty.
 
-    Gradio's Sketchpad sends a background and drawing layers; API clients may leave out the
-    composite it also sends, so the layers are painted together here. A single image is returned
-    as it is: its colours, polarity and alpha are left to ``preprocess``.
+    The composite is what the user sees. API clients may leave it out: then the layers (PIL images
+    or arrays, RGBA or not) are painted over the background here. A single image is returned as it
+    is: its colours, polarity and alpha are left to ``preprocess``. Raises ``InvalidImage`` for
+    layers that cannot be painted together.
     """
-    present = [im for im in images if im is not None]
-    if len(present) <= 1:
-        return present[0] if present else None
-    canvas, *layers = [Image.fromarray(np.asarray(im)).convert("RGBA") for im in present]
-    for layer in layers:
-        canvas.alpha_composite(layer)
+    if not value:
+        return None
+    if value.get("composite") is not None:
+        return value["composite"]
+    images = [im for im in (value.get("background"), *(value.get("layers") or [])) if im is not None]
+    if len(images) <= 1:
+        return images[0] if images else None
+    try:
+        canvas, *layers = [Image.fromarray(np.asarray(im)).convert("RGBA") for im in images]
+        for layer in layers:
+            canvas.alpha_composite(layer)
+    except (TypeError, ValueError) as exc:  # layers that are not pictures, or larger than the background
+        raise InvalidImage(f"cannot paint the drawing's layers together ({exc})") from None
     return canvas
 
 

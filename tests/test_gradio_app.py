@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 import gradio_app
 from digitrec.drawings import pen_digit, pen_paths, to_png
 from gradio_app import BLANK, CANVAS, predict
-from tests.support import ROOT, free_port, serve
+from tests.support import ROOT, free_port, serve, wait_for_http
 
 DIGITS = range(10)
 
@@ -130,6 +130,7 @@ def test_missing_model_is_explained_not_a_traceback(no_model, monkeypatch):
 def launches(monkeypatch):
     calls: list[dict] = []
     monkeypatch.setattr(gradio_app.demo, "launch", lambda **kw: calls.append(kw))
+    monkeypatch.setattr(gradio_app.demo, "block_thread", lambda: None)  # main() serves until Ctrl+C
     return calls
 
 
@@ -146,8 +147,37 @@ def test_cli_share_warns_that_the_link_is_public(launches, capsys):
     assert "WARNING" in capsys.readouterr().err
 
 
-def test_the_app_faces_the_network_through_a_bounded_queue():  # (no public accessor for these)
-    assert gradio_app.demo._queue.max_size and gradio_app.demo._queue.default_concurrency_limit
+def test_cli_says_how_to_share_with_its_own_flag_not_gradios(launches, capsys):
+    gradio_app.main([])
+    assert launches[0]["quiet"] is True  # Gradio's own start-up lines say "set `share=True` in `launch()`"
+    out = capsys.readouterr().out
+    assert "python gradio_app.py --share" in out and "share=True" not in out
+    gradio_app.main(["--share"])
+    assert "python gradio_app.py --share" not in capsys.readouterr().out  # it is shared already
+
+
+def test_uploads_are_bounded(launches):
+    """A shared link faces the internet: uploads are capped (README's limits)."""
+    gradio_app.main([])
+    assert launches[0]["max_file_size"] == "5mb"
+
+
+@pytest.mark.slow
+def test_script_start_up_names_the_share_flag_not_gradios_launch_argument(tmp_path):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    log = tmp_path / "out.txt"
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "gradio_app.py", "--port", str(port)], cwd=ROOT,
+                                stdout=out, stderr=subprocess.STDOUT, text=True)
+        try:
+            wait_for_http(url, 90, proc)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    text = log.read_text()
+    assert f"Running on local URL:  {url}" in text, text
+    assert "python gradio_app.py --share" in text and "share=True" not in text, text
 
 
 @pytest.mark.slow
