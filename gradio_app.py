@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, max_file_size="5mb",
                 quiet=True, prevent_thread_lock=True)  # quiet: Gradio's hint names launch(share=True), ours --share
     hint = "" if args.share else "\n* To create a public link, run: python gradio_app.py --share"
-    print(f"* Running on local URL:  {demo.local_url}{hint}")
+    print(f"* Running on local URL:  {demo.local_url}{hint}", flush=True)  # logs see it now, not at exit
     demo.block_thread()
 
 

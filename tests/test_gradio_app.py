@@ -6,6 +6,7 @@ import math
 import os
 import subprocess
 import sys
+import time
 
 import gradio as gr
 import numpy as np
@@ -172,6 +173,9 @@ def test_script_start_up_names_the_share_flag_not_gradios_launch_argument(tmp_pa
                                 stdout=out, stderr=subprocess.STDOUT, text=True)
         try:
             wait_for_http(url, 90, proc)
+            deadline = time.monotonic() + 30  # the server answers a moment before main() prints
+            while "--share" not in log.read_text() and time.monotonic() < deadline:
+                time.sleep(0.1)
         finally:
             proc.terminate()
             proc.wait(timeout=30)
