@@ -40,7 +40,7 @@ def predict_upload(payload: dict | None) -> tuple[dict[str, float] | str, object
     return predict(value)
 
 
-with gr.Blocks(title="digitrec: draw a digit", analytics_enabled=False) as demo:
+with gr.Blocks(title="digitrec: draw a digit", analytics_enabled=False, delete_cache=(600, 600)) as demo:
     gr.Markdown("# Draw a digit\nDraw one digit, 0 to 9, as large as you like. The answer updates as you draw.")
     with gr.Row(equal_height=True):
         pad.render()
@@ -53,7 +53,7 @@ with gr.Blocks(title="digitrec: draw a digit", analytics_enabled=False) as demo:
     gr.Examples([[image] for image in drawings.examples()], inputs=pad, outputs=[label, seen], fn=predict,
                 run_on_click=True, label="Or start from an example")  # setting a value is no "change": run it
     demo.load(None, js=SELECT_BRUSH)
-demo.queue(default_concurrency_limit=4, max_size=64)  # bounded: a shared link faces the internet
+demo.queue(default_concurrency_limit=4, max_size=64)  # bounded, like the upload cache: a shared link faces the internet
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -157,10 +157,12 @@ def test_cli_says_how_to_share_with_its_own_flag_not_gradios(launches, capsys):
     assert "python gradio_app.py --share" not in capsys.readouterr().out  # it is shared already
 
 
-def test_uploads_are_bounded(launches):
-    """A shared link faces the internet: uploads are capped (README's limits)."""
+def test_uploads_and_the_cache_are_bounded(launches):
+    """A shared link faces the internet: uploads are capped, and Gradio's cache folder, where it keeps
+    every upload, is emptied of files older than 10 minutes every 10 minutes (README's limits)."""
     gradio_app.main([])
     assert launches[0]["max_file_size"] == "5mb"
+    assert gradio_app.demo.delete_cache == (600, 600)
 
 
 @pytest.mark.slow
