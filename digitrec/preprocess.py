@@ -16,8 +16,6 @@ definition, it is the fast way there, built from ``to_ink``'s own parts.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from PIL import Image
 from scipy import ndimage
@@ -277,7 +275,7 @@ def center_by_mass(digit: np.ndarray, size: int = SIZE, center: tuple[float, flo
     return out
 
 
-def preprocess(image: ImageLike | Any, *, normalize_strokes: bool = True) -> np.ndarray | None:
+def preprocess(image: ImageLike, *, normalize_strokes: bool = True) -> np.ndarray | None:
     """Any drawing -> 28x28 float32 in [0, 1], white ink on black, MNIST-framed; None if blank.
 
     Accepts a PIL image, an (H, W), (H, W, 3) or (H, W, 4) array of any numeric dtype, encoded
