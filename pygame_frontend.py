@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 import pygame  # noqa: E402
 
 from digitrec import ModelError, Prediction, Predictor  # noqa: E402
-from digitrec.predict import format_percent  # noqa: E402
+from digitrec.present import format_percent  # noqa: E402
 
 TITLE = "digitrec: draw a digit"
 CANVAS = 360  # default drawing area side, in pixels
@@ -37,7 +37,8 @@ MARGIN = 20
 PANEL = 300  # width of the answer panel right of the canvas
 PANEL_HEIGHT = 360  # answer, confidence and ten bars
 BAR_ROW = 20
-PREVIEW = 112  # the 28x28 model input, shown 4x
+PREVIEW_SCALE = 4  # the 28x28 model input, each pixel shown 4x4
+PREVIEW = 28 * PREVIEW_SCALE
 
 BACKGROUND = (28, 30, 38)
 PAPER = (250, 250, 247)
@@ -229,10 +230,12 @@ class App:
 
     def _draw_preview(self) -> None:
         box = self.layout.preview
-        image = np.zeros((28, 28), np.uint8) if self.prediction is None else self.prediction.model_image()
+        if self.prediction is None:
+            image = np.zeros((PREVIEW, PREVIEW), np.uint8)
+        else:
+            image = self.prediction.model_image(PREVIEW_SCALE)  # enlarged with square pixels
         grey = image.T  # surfarray is (x, y)
-        small = pygame.surfarray.make_surface(np.repeat(grey[..., None], 3, axis=2))
-        self.screen.blit(pygame.transform.scale(small, box.size), box)  # nearest: crisp pixels
+        self.screen.blit(pygame.surfarray.make_surface(np.repeat(grey[..., None], 3, axis=2)), box)
         pygame.draw.rect(self.screen, FRAME, box.inflate(4, 4), 2)
         self._text("what the model sees", "small", MUTED, topright=(box.right, box.bottom + 8))
 

@@ -27,7 +27,7 @@ def gradio_args(port: int) -> list[str]:
 
 def predict_request(png: bytes) -> tuple[bytes, dict[str, str]]:
     """The body and headers of ``POST /api/predict`` as the Flask page sends it."""
-    from digitrec.preprocess import encode_data_url
+    from digitrec.imageio import encode_data_url
 
     body = json.dumps({"image": encode_data_url(png)}).encode()
     return body, {"Content-Type": "application/json", "Accept": "application/json"}

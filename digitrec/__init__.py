@@ -16,8 +16,9 @@ from __future__ import annotations
 from typing import Any
 
 from digitrec.data import DataError, load_mnist
+from digitrec.imageio import InvalidImage
 from digitrec.predict import ModelError, Prediction, Predictor
-from digitrec.preprocess import InvalidImage, preprocess
+from digitrec.preprocess import preprocess
 
 __all__ = [
     "DataError",

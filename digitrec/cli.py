@@ -171,8 +171,8 @@ def _real_handwriting(predictor, args) -> dict | None:
 
 
 def cmd_predict(args) -> int:
-    from digitrec.predict import format_percent
-    from digitrec.preprocess import InvalidImage
+    from digitrec.imageio import InvalidImage
+    from digitrec.present import format_percent, to_dict
 
     predictor = _load(args)
     failed = 0
@@ -184,7 +184,7 @@ def cmd_predict(args) -> int:
             failed += 1
             continue
         if args.json:
-            print(json.dumps({"file": str(path), **result.to_dict()}))
+            print(json.dumps({"file": str(path), **to_dict(result)}))
         elif result.blank:
             print(f"{path}: blank (no digit drawn)")
         else:

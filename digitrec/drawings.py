@@ -105,3 +105,9 @@ def pen_paths(digit: int, canvas: int = CANVAS, rng: np.random.Generator | None 
     centre = (lo + hi) / 2
     return [[(float((x - centre[0]) * k + canvas / 2), float((y - centre[1]) * k + canvas / 2)) for x, y in s]
             for s in strokes]
+
+
+def examples(digits: tuple[int, ...] = (2, 5, 7, 8), seed: int = 7, pen_px: float = 22) -> list[np.ndarray]:
+    """Clear pen drawings of ``digits``, dark on white, from one seeded stream: the demos' examples."""
+    rng = np.random.default_rng(seed)
+    return [pen_digit(digit, rng, pen_px=pen_px) for digit in digits]

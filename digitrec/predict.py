@@ -40,9 +40,16 @@ class Prediction:
     def blank(self) -> bool:
         return self.digit is None
 
-    def model_image(self) -> np.ndarray:
-        """``model_input`` as a 28x28 uint8 picture (0 black, 255 full ink), for front ends to show."""
-        return np.round(np.clip(self.model_input, 0.0, 1.0) * 255).astype(np.uint8)
+    def model_image(self, scale: int = 1) -> np.ndarray:
+        """``model_input`` as a uint8 picture (0 black, 255 full ink), for front ends to show.
+
+        ``scale`` enlarges it to ``28 * scale`` pixels a side, each pixel a ``scale`` x ``scale``
+        block: smoothing would show a blur the network never saw.
+        """
+        if scale < 1:
+            raise ValueError(f"scale must be a whole number >= 1, not {scale!r}")
+        image = np.round(np.clip(self.model_input, 0.0, 1.0) * 255).astype(np.uint8)
+        return image if scale == 1 else image.repeat(scale, axis=0).repeat(scale, axis=1)
 
     def top(self, k: int = 3) -> list[tuple[int, float]]:
         """The ``k`` likeliest digits with their probabilities, likeliest first (none if blank)."""
@@ -51,26 +58,8 @@ class Prediction:
         order = np.argsort(self.probabilities)[::-1][:k]
         return [(int(d), float(self.probabilities[d])) for d in order]
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON shape the web API answers with."""
-        return {
-            "digit": self.digit,
-            "confidence": round(self.confidence, 6),
-            "probabilities": [round(p, 6) for p in self.probabilities],
-        }
-
 
 BLANK_PROBABILITIES = (0.1,) * 10
-
-
-def format_percent(p: float) -> str:
-    """A probability for people: float32 softmax saturates to exactly 1 and 0, but the network is
-    never certain, so the ends read ">99.9%" and "<0.1%" instead of "100.0%" and "0.0%"."""
-    if p < 0.0005:
-        return "<0.1%"
-    if p >= 0.9995:
-        return ">99.9%"
-    return f"{p:.1%}"
 
 
 def _blank() -> Prediction:

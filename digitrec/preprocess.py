@@ -8,25 +8,19 @@ stray specks. ``preprocess`` undoes each difference in one small step:
     decode -> to_ink -> drop_specks -> crop -> normalize_stroke -> fit_box -> center_by_mass
 
 Every step works on float32 arrays in [0, 1]; ``preprocess`` returns None for a blank canvas and
-raises ``InvalidImage`` (a ``ValueError``) for anything that is not a usable image. For 8-bit
-images (every canvas PNG) ``inked_box`` does decode -> to_ink -> crop with the same numbers on
-the inked box alone: the steps above are the definition, it is the fast way there.
+raises ``InvalidImage`` (a ``ValueError``) for anything that is not a usable image. ``decode`` and
+the input limits live in ``digitrec.imageio``. For 8-bit images (every canvas PNG) ``inked_box``
+does decode -> to_ink -> crop with the same numbers on the inked box alone: the steps are the
+definition, it is the fast way there, built from ``to_ink``'s own parts.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import io
-import os
-import re
-import warnings
-from pathlib import Path
-from typing import Any, Union
-
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 from scipy import ndimage
+
+from digitrec.imageio import LEVELS, WIDE_MODES, WORKING_SIDE, ImageLike, decode, levels, load, planes
 
 SIZE = 28  # network input side
 BOX = 20  # MNIST fitted each digit into a 20x20 box...
@@ -38,207 +32,7 @@ CENTER = (14.0, 14.0)
 # little thinner, inside that range, and leave anything between 0.7x and 1.6x of it alone.
 STROKE_RATIO = 0.12
 
-MAX_PIXELS = int(os.environ.get("DIGITREC_MAX_PIXELS", 4096 * 4096))
-MAX_SIDE = 16384
-MAX_BYTES = 20 * 1024 * 1024
-WORKING_SIDE = 512  # larger inputs are area-reduced first: no drawing needs more detail
 BLANK_CONTRAST = 0.08  # less contrast than this between ink and background is a blank canvas
-ALLOWED_FORMATS = {"PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF", "PPM"}
-
-ImageLike = Union[Image.Image, np.ndarray, bytes, bytearray, memoryview, str, Path]
-
-
-class InvalidImage(ValueError):
-    """The input is not a usable image; the message says why in words a user can act on.
-
-    ``kind`` sorts the reasons for callers that answer differently (a web API's status code):
-    ``"malformed"`` (no image data, not a data URL, bad base64), ``"too_large"`` (bytes or pixels
-    over the limits, decompression bombs) or ``"unsupported"`` (not a readable image, or an array
-    of the wrong shape, type or values).
-    """
-
-    def __init__(self, message: str, kind: str = "unsupported"):
-        super().__init__(message)
-        self.kind = kind
-
-
-# --- decode: anything -> (grey, alpha) float32 arrays --------------------------------------------
-
-_DATA_URL = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(;[^,;]*)*),(?P<data>.*)$", re.S)
-
-
-def decode_data_url(url: str) -> bytes:
-    """The bytes of a ``data:image/...;base64,...`` URL."""
-    match = _DATA_URL.match(url.strip())
-    if not match:
-        raise InvalidImage("expected a data URL like 'data:image/png;base64,...'", "malformed")
-    mime = (match["mime"] or "").lower()
-    if not mime.startswith("image/"):
-        raise InvalidImage(f"data URL has MIME type {mime or 'none'!r}, expected image/png, image/jpeg...")
-    if ";base64" not in match["params"].lower():
-        raise InvalidImage("data URL is not base64-encoded", "malformed")
-    data = match["data"]
-    if len(data) > MAX_BYTES * 4 // 3 + 4:
-        raise InvalidImage(f"image is larger than {MAX_BYTES // 2**20} MiB", "too_large")
-    try:
-        return base64.b64decode(data, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise InvalidImage(f"data URL is not valid base64: {exc}", "malformed") from None
-
-
-def encode_data_url(data: bytes, mime: str = "image/png") -> str:
-    """``decode_data_url``'s inverse: ``data:<mime>;base64,...``, as a browser canvas's toDataURL gives."""
-    return f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
-
-
-def open_image(data: bytes) -> Image.Image:
-    """Decode encoded image bytes (PNG, JPEG, WebP, GIF...) with size limits checked first."""
-    if not data:
-        raise InvalidImage("empty file: no image data", "malformed")
-    if len(data) > MAX_BYTES:
-        raise InvalidImage(f"image is larger than {MAX_BYTES // 2**20} MiB", "too_large")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data))
-            if img.format not in ALLOWED_FORMATS:
-                raise InvalidImage(f"unsupported image format {img.format}")
-            check_size(*img.size)  # before decoding a single pixel: bombs stop here
-            img.seek(0)  # animated images: the first frame
-            img.load()
-    except InvalidImage:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise InvalidImage(f"image is too large: {exc}", "too_large") from None
-    except Exception as exc:  # PIL raises many types for broken files
-        detail = re.sub(r"\s*<[^>]*>", "", str(exc)) or type(exc).__name__  # no object addresses
-        raise InvalidImage(f"not a readable image ({detail})") from None
-    return ImageOps.exif_transpose(img)  # phone photos store their rotation in EXIF
-
-
-def check_size(width: int, height: int) -> None:
-    """Refuse empty, absurdly long or absurdly large images before touching their pixels."""
-    if width < 1 or height < 1:
-        raise InvalidImage(f"image is empty ({width}x{height})", "malformed")
-    if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
-        raise InvalidImage(
-            f"image is {width}x{height}; the limit is {MAX_PIXELS:,} pixels and {MAX_SIDE} per side", "too_large"
-        )
-
-
-WIDE_MODES = ("I;16", "I;16B", "I;16L", "I", "F")  # more than 8 bits per pixel
-LEVELS = np.arange(256, dtype=np.float32) * np.float32(1 / 255)  # each 8-bit value in [0, 1]
-
-
-def _planes(img: Image.Image) -> tuple[Image.Image, Image.Image | None]:
-    """An 8-bit image's grey plane and alpha plane (None when it has no alpha), converted in C."""
-    if "A" in img.getbands() or "transparency" in img.info:
-        # Pillow's own luma (the weights of _luminance, rounded to 8 bits) and the alpha channel,
-        # both in C: a third of the time of converting all four channels to float first.
-        rgba = img.convert("RGBA")
-        return rgba.convert("L"), rgba.getchannel("A")
-    return img.convert("L"), None
-
-
-def _pil_to_arrays(img: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
-    if img.mode in WIDE_MODES:
-        return _array_to_arrays(np.asarray(img))
-    grey, alpha = _planes(img)
-    return _levels(grey), (None if alpha is None else _levels(alpha))
-
-
-def _levels(plane: Image.Image) -> np.ndarray:
-    """An 8-bit plane as float32 in [0, 1] (the values of LEVELS, without an index lookup)."""
-    out = np.asarray(plane, dtype=np.float32)
-    out *= np.float32(1 / 255)
-    return out
-
-
-def _luminance(rgb: np.ndarray) -> np.ndarray:
-    return rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-
-
-def _scale_values(arr: np.ndarray) -> np.ndarray:
-    """Any numeric array -> float32 in [0, 1], by its dtype's range or its own."""
-    if arr.dtype == np.bool_:
-        return arr.astype(np.float32)
-    if arr.dtype.kind not in "uif":
-        raise InvalidImage(f"unsupported array dtype {arr.dtype}")
-    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
-        raise InvalidImage("image array contains NaN or infinity")
-    kind, itemsize = arr.dtype.kind, arr.dtype.itemsize
-    arr = arr.astype(np.float64)
-    lo, hi = float(arr.min()), float(arr.max())
-    if kind == "f" and lo >= 0 and hi <= 1:
-        return arr.astype(np.float32)
-    if (kind == "u" and itemsize == 1) or (kind in "ui" and lo >= 0 and hi <= 255):
-        return (arr / 255.0).astype(np.float32)
-    if kind == "u" and itemsize == 2:
-        return (arr / 65535.0).astype(np.float32)
-    if not np.isfinite(hi - lo):  # values near the float64 limits: bring them in range first
-        arr, lo, hi = arr / 2.0, lo / 2.0, hi / 2.0
-    # Floats outside [0, 1] (0..16 counts, [-1, 1] scans, 0..255) and odd integer ranges: stretch.
-    return ((arr - lo) / (hi - lo or 1.0)).astype(np.float32)
-
-
-def _array_to_arrays(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    if arr.ndim == 3 and arr.shape[2] == 1:
-        arr = arr[..., 0]
-    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (3, 4)):
-        raise InvalidImage(f"array of shape {arr.shape}; expected (H, W), (H, W, 3) or (H, W, 4)")
-    check_size(arr.shape[1], arr.shape[0])
-    arr = _scale_values(arr)
-    if arr.ndim == 2:
-        return arr, None
-    grey = _luminance(arr[..., :3])
-    return grey, (arr[..., 3] if arr.shape[2] == 4 else None)
-
-
-def _load(image: ImageLike) -> Image.Image | np.ndarray:
-    """Any supported input -> a decoded PIL image or an array, size-checked."""
-    if isinstance(image, str):
-        # Plain strings are only data URLs, never paths: a web request must not name a file.
-        image = decode_data_url(image)
-    elif isinstance(image, Path):
-        try:
-            image = image.read_bytes()
-        except OSError as exc:
-            raise InvalidImage(f"cannot read {image}: {exc.strerror}") from None
-    if isinstance(image, (bytes, bytearray, memoryview)):
-        image = open_image(bytes(image))
-    if isinstance(image, Image.Image):
-        check_size(*image.size)
-    elif not isinstance(image, np.ndarray):
-        raise InvalidImage(f"cannot read a {type(image).__name__} as an image")
-    return image
-
-
-def decode(image: ImageLike) -> tuple[np.ndarray, np.ndarray | None]:
-    """Any supported input -> (grey, alpha), float32 in [0, 1]; alpha is None when opaque."""
-    image = _load(image)
-    grey, alpha = _pil_to_arrays(image) if isinstance(image, Image.Image) else _array_to_arrays(image)
-    if alpha is not None and alpha.min() > 0.99:
-        alpha = None  # an opaque alpha channel says nothing
-    return _reduce(grey, alpha)
-
-
-def _reduce(grey: np.ndarray, alpha: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
-    """Area-reduce very large inputs so the rest costs the same for a photo as for a canvas."""
-    factor = int(np.ceil(max(grey.shape) / WORKING_SIDE))
-    if factor <= 1:
-        return grey, alpha
-
-    def shrink(a: np.ndarray) -> np.ndarray:
-        h, w = (a.shape[0] // factor) * factor, (a.shape[1] // factor) * factor
-        if h == 0 or w == 0:  # a strip thinner than the factor: keep it as it is
-            return a
-        return a[:h, :w].reshape(h // factor, factor, w // factor, factor).mean(axis=(1, 3))
-
-    if alpha is not None:
-        # Average premultiplied colour, so transparent pixels' colour does not bleed into ink.
-        a = shrink(alpha)
-        return shrink(grey * alpha) / np.maximum(a, 1e-6), a
-    return shrink(grey), None
 
 
 # --- to_ink: white ink on black, background at 0 ------------------------------------------------
@@ -266,6 +60,15 @@ def _margins(a: np.ndarray) -> np.ndarray:
     return m[:: max(1, m.size // 4096)]
 
 
+def _background(margins: np.ndarray) -> float:
+    """The background level: what the margins mostly hold.
+
+    Margins beat the whole image: a tight scan stretched to fill its box can be mostly ink
+    (99.5% right on stretched 16x16 scans of MNIST, vs 91% for the whole-image median).
+    """
+    return float(np.median(margins))
+
+
 def _ink_levels(grey: np.ndarray, background: float, lo: float, hi: float) -> np.ndarray | None:
     """Grey values -> ink strength in [0, 1], given the image's background and extremes."""
     if background - lo > hi - background:  # dark ink on a light background
@@ -283,35 +86,41 @@ def _ink_levels(grey: np.ndarray, background: float, lo: float, hi: float) -> np
 
 
 def to_ink(grey: np.ndarray, alpha: np.ndarray | None = None) -> np.ndarray | None:
-    """Ink strength in [0, 1] (ink 1, background 0) whatever the polarity; None if blank."""
+    """Ink strength in [0, 1] (ink 1, background 0) whatever the polarity; None if blank.
+
+    Three parts, each a function that ``inked_box`` calls too (on fewer pixels): change them, not
+    this composition, or change both (``tests/test_preprocess.py`` holds the two equal).
+    """
     if alpha is not None:
         # Ink lives in the alpha channel (browser canvases, Gradio layers): transparent pixels are
         # often black too, so a plain greyscale conversion would be all black. Paint the layer over
         # a background that contrasts with the ink's own colour.
         grey = _over(grey, alpha, _backdrop(grey, alpha))
-    # The background is what the margins hold; the ink is whichever extreme lies farther from it.
-    # Margins beat the whole image: a tight scan stretched to fill its box can be mostly ink
-    # (99.5% right on stretched 16x16 scans of MNIST, vs 91% for the whole-image median).
-    background = float(np.median(_margins(grey)))
-    return _ink_levels(grey, background, float(grey.min()), float(grey.max()))
+    # The ink is whichever extreme lies farther from the background.
+    return _ink_levels(grey, _background(_margins(grey)), float(grey.min()), float(grey.max()))
 
 
-def _inked_box_8bit(img: Image.Image) -> np.ndarray | None:
-    """``crop(to_ink(*decode(img)))`` for an 8-bit image up to WORKING_SIDE: the same numbers
+def takes_fast_path(image: Image.Image | np.ndarray) -> bool:
+    """Whether ``inked_box`` applies: an 8-bit PIL image no larger than ``decode`` leaves it."""
+    return isinstance(image, Image.Image) and image.mode not in WIDE_MODES and max(image.size) <= WORKING_SIDE
+
+
+def inked_box(img: Image.Image) -> np.ndarray | None:
+    """``crop(to_ink(*decode(img)))`` for an image ``takes_fast_path`` accepts: the same numbers
     for a fraction of the work, because a canvas is mostly background and this runs per drawing.
 
-    Opaque: ink is a function of the 8-bit grey value, so it is worked out for the 256 values,
-    one comparison finds the inked box, and only the box is looked up. Transparent: everything
-    outside the box of non-zero alpha is the backdrop, so only that box is composited and scaled.
+    Opaque: ink is a function of the 8-bit grey value, so ``_ink_levels`` is worked out for the 256
+    values, one comparison finds the inked box, and only the box is looked up. Transparent:
+    everything outside the box of non-zero alpha is the backdrop, so only that box is composited
+    and scaled. ``planes`` and ``levels`` are ``decode``'s own conversions.
     """
-    grey_img, alpha_img = _planes(img)
+    grey_img, alpha_img = planes(img)
     if alpha_img is not None and LEVELS[alpha_img.getextrema()[0]] > 0.99:
-        alpha_img = None  # an opaque alpha channel says nothing
+        alpha_img = None  # an opaque alpha channel says nothing (as in decode)
     grey = np.asarray(grey_img)
     if alpha_img is None:
-        background = float(np.median(LEVELS[_margins(grey)]))
         lo, hi = grey_img.getextrema()
-        lut = _ink_levels(LEVELS, background, float(LEVELS[lo]), float(LEVELS[hi]))
+        lut = _ink_levels(LEVELS, _background(LEVELS[_margins(grey)]), float(LEVELS[lo]), float(LEVELS[hi]))
         if lut is None:
             return None
         # Ink grows monotonically away from the background and the extreme grey is full ink, so the
@@ -328,10 +137,10 @@ def _inked_box_8bit(img: Image.Image) -> np.ndarray | None:
     if box is None:
         return None  # fully transparent
     alpha = np.asarray(alpha_img)
-    inner_grey, inner_alpha = _levels(grey_img.crop(box)), _levels(alpha_img.crop(box))
+    inner_grey, inner_alpha = levels(grey_img.crop(box)), levels(alpha_img.crop(box))
     backdrop = _backdrop(inner_grey, inner_alpha)
     inner = _over(inner_grey, inner_alpha, backdrop)
-    background = float(np.median(_over(LEVELS[_margins(grey)], LEVELS[_margins(alpha)], backdrop)))
+    background = _background(_over(LEVELS[_margins(grey)], LEVELS[_margins(alpha)], backdrop))
     lo, hi = float(inner.min()), float(inner.max())
     if inner.shape != grey.shape:  # the rest of the image is the backdrop
         lo, hi = min(lo, float(backdrop)), max(hi, float(backdrop))
@@ -339,15 +148,6 @@ def _inked_box_8bit(img: Image.Image) -> np.ndarray | None:
     if outside is not None and outside[0] > 0:  # the backdrop itself reads as ink: do it all
         return crop(to_ink(LEVELS[grey], LEVELS[alpha]))
     ink = _ink_levels(inner, background, lo, hi)
-    return None if ink is None else crop(ink)
-
-
-def inked_box(image: ImageLike) -> np.ndarray | None:
-    """decode -> to_ink -> crop: the ink strength of the digit's bounding box; None if blank."""
-    image = _load(image)
-    if isinstance(image, Image.Image) and image.mode not in WIDE_MODES and max(image.size) <= WORKING_SIDE:
-        return _inked_box_8bit(image)
-    ink = to_ink(*decode(image))
     return None if ink is None else crop(ink)
 
 
@@ -475,22 +275,25 @@ def center_by_mass(digit: np.ndarray, size: int = SIZE, center: tuple[float, flo
     return out
 
 
-def preprocess(image: Any, *, normalize_strokes: bool = True) -> np.ndarray | None:
+def preprocess(image: ImageLike, *, normalize_strokes: bool = True) -> np.ndarray | None:
     """Any drawing -> 28x28 float32 in [0, 1], white ink on black, MNIST-framed; None if blank.
 
     Accepts a PIL image, an (H, W), (H, W, 3) or (H, W, 4) array of any numeric dtype, encoded
     image bytes (PNG, JPEG, WebP, GIF, BMP), a ``pathlib.Path`` to such a file, or a
     ``data:image/...;base64,...`` URL. Raises ``InvalidImage`` for anything else.
     """
-    ink = inked_box(image)  # first to the inked box: drop_specks then labels less, with the same result
+    image = load(image)
+    if takes_fast_path(image):
+        ink = inked_box(image)  # = crop(to_ink(*decode(image))): cropping early changes nothing below
+    else:
+        ink = to_ink(*decode(image))
+    if ink is not None:
+        ink = drop_specks(ink)
+    if ink is not None:
+        ink = crop(ink)
     if ink is None:
-        return None
-    ink = drop_specks(ink)
-    if ink is None:
-        return None
-    ink = crop(ink)
-    if ink is None:
-        return None
+        return None  # a blank canvas
     if normalize_strokes:
         ink = normalize_stroke(ink)
-    return center_by_mass(fit_box(ink))
+    ink = fit_box(ink)
+    return center_by_mass(ink)

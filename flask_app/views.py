@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-import numpy as np
 from flask import Blueprint, current_app, render_template, request
-from PIL import Image
 from werkzeug.exceptions import BadRequest
 
 from digitrec import Prediction, Predictor
-from digitrec.preprocess import encode_data_url
+from digitrec.imageio import png_data_url
+from digitrec.present import to_dict
 from flask_app.errors import ApiError
 
 bp = Blueprint("digitrec", __name__)
@@ -46,16 +44,12 @@ def predict() -> dict[str, Any]:
 
 
 def answer(prediction: Prediction) -> dict[str, Any]:
-    """The three documented fields plus the 28x28 image the network saw (null when blank)."""
-    return {**prediction.to_dict(),
+    """The three documented fields plus the 28x28 image the network saw (null when blank).
+
+    The page enlarges the 28x28 PNG itself (CSS ``image-rendering: pixelated``): it stays ~300 bytes.
+    """
+    return {**to_dict(prediction),
             "model_input": None if prediction.blank else png_data_url(prediction.model_image())}
-
-
-def png_data_url(image: np.ndarray) -> str:
-    """A uint8 picture as a PNG data URL: ~300 bytes for 28x28, shown pixelated by the page."""
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="PNG")
-    return encode_data_url(buffer.getvalue())
 
 
 def drawing_from_request() -> str | bytes:

@@ -15,7 +15,7 @@ from PIL import Image
 
 from benchmarks.servers import free_port, serve
 from digitrec import ModelError
-from digitrec.preprocess import encode_data_url
+from digitrec.imageio import encode_data_url
 from flask_app import MAX_BODY, create_app
 from flask_app.errors import status_for
 from tests.support import ROOT

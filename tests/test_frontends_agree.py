@@ -10,7 +10,7 @@ import pytest
 import gradio_app
 import pygame_frontend
 from digitrec.drawings import pen_paths, to_png
-from digitrec.preprocess import encode_data_url
+from digitrec.imageio import encode_data_url
 from flask_app import create_app
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 import gradio as gr
 import numpy as np
@@ -13,7 +14,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 import gradio_app
-from benchmarks.servers import free_port, serve
+from benchmarks.servers import free_port, serve, wait_for_http
 from digitrec.drawings import pen_digit, to_png
 from gradio_app import BLANK, CANVAS, predict
 from scripts.gradio_page import draw, expect_answer, open_app, wait_for_brush
@@ -131,6 +132,7 @@ def test_missing_model_is_explained_not_a_traceback(no_model, monkeypatch):
 def launches(monkeypatch):
     calls: list[dict] = []
     monkeypatch.setattr(gradio_app.demo, "launch", lambda **kw: calls.append(kw))
+    monkeypatch.setattr(gradio_app.demo, "block_thread", lambda: None)  # main() serves until Ctrl+C
     return calls
 
 
@@ -147,8 +149,42 @@ def test_cli_share_warns_that_the_link_is_public(launches, capsys):
     assert "WARNING" in capsys.readouterr().err
 
 
-def test_the_app_faces_the_network_through_a_bounded_queue():  # (no public accessor for these)
-    assert gradio_app.demo._queue.max_size and gradio_app.demo._queue.default_concurrency_limit
+def test_cli_says_how_to_share_with_its_own_flag_not_gradios(launches, capsys):
+    gradio_app.main([])
+    assert launches[0]["quiet"] is True  # Gradio's own start-up lines say "set `share=True` in `launch()`"
+    out = capsys.readouterr().out
+    assert "python gradio_app.py --share" in out and "share=True" not in out
+    gradio_app.main(["--share"])
+    assert "python gradio_app.py --share" not in capsys.readouterr().out  # it is shared already
+
+
+def test_uploads_and_the_cache_are_bounded(launches):
+    """A shared link faces the internet: uploads are capped, and Gradio's cache folder, where it keeps
+    every upload, is emptied of files older than 10 minutes every 10 minutes (README's limits)."""
+    gradio_app.main([])
+    assert launches[0]["max_file_size"] == "5mb"
+    assert gradio_app.demo.delete_cache == (600, 600)
+
+
+@pytest.mark.slow
+def test_script_start_up_names_the_share_flag_not_gradios_launch_argument(tmp_path):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    log = tmp_path / "out.txt"
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "gradio_app.py", "--port", str(port)], cwd=ROOT,
+                                stdout=out, stderr=subprocess.STDOUT, text=True)
+        try:
+            wait_for_http(url, 90)
+            deadline = time.monotonic() + 30  # the server answers a moment before main() prints
+            while "--share" not in log.read_text() and time.monotonic() < deadline:
+                time.sleep(0.1)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    text = log.read_text()
+    assert f"Running on local URL:  {url}" in text, text
+    assert "python gradio_app.py --share" in text and "share=True" not in text, text
 
 
 @pytest.mark.slow

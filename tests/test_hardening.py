@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from digitrec import InvalidImage, preprocess
-from digitrec.preprocess import encode_data_url
+from digitrec.imageio import MAX_PIXELS, MAX_SIDE, encode_data_url
 from tests.corpus.make_corpus import arrays, requests
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
@@ -55,6 +55,14 @@ def test_the_corpus_is_large_and_described():
     assert len(MANIFEST) + len(requests()) + len(arrays()) >= 40
     assert MANIFEST and requests() and arrays()  # each door is tested: an empty manifest made the next line vacuous
     assert all((CORPUS / "files" / e["file"]).is_file() and e["why"] for e in MANIFEST)
+
+
+@pytest.mark.parametrize("entry", [e for e in MANIFEST if e["expect"] == "too_large"], ids=lambda e: e["file"])
+def test_too_large_files_are_refused_with_the_documented_limit(entry):
+    """README states the limit (pixels, per side); Pillow's own bomb limit must never be the answer."""
+    with pytest.raises(InvalidImage) as info:
+        preprocess(Path(CORPUS / "files" / entry["file"]))
+    assert f"the limit is {MAX_PIXELS:,} pixels and {MAX_SIDE} per side" in str(info.value), str(info.value)
 
 
 @pytest.mark.parametrize("entry", MANIFEST, ids=lambda e: e["file"])

@@ -14,7 +14,7 @@ import pytest
 from digitrec import InvalidImage, ModelError, Prediction, Predictor
 from digitrec.drawings import LOOKS, mnist_digit, pen_digit
 from digitrec.paths import DEFAULT_MODEL
-from digitrec.predict import format_percent
+from digitrec.present import to_dict
 
 
 def test_committed_model_loads_on_the_litert_fast_path(predictor):
@@ -32,21 +32,28 @@ def test_prediction_fields(predictor, make_drawing_png):
     assert result.confidence == max(result.probabilities) and 0.5 < result.confidence <= 1.0
     assert result.model_input.shape == (28, 28)
     assert result.top(3)[0] == (3, result.confidence) and len(result.top(3)) == 3
-    d = result.to_dict()
+    d = to_dict(result)
     assert d["digit"] == 3 and len(d["probabilities"]) == 10 and json.dumps(d)
 
 
-@pytest.mark.parametrize("p, text", [(1.0, ">99.9%"), (0.99951, ">99.9%"), (0.9994, "99.9%"), (0.5, "50.0%"),
-                                     (0.0004, "<0.1%"), (0.0, "<0.1%")])
-def test_percentages_never_claim_certainty(p, text):
-    assert format_percent(p) == text
+def test_model_image_is_the_model_input_enlarged_with_square_pixels(predictor, drawing_png):
+    result = predictor.predict(drawing_png(5))
+    small = result.model_image()
+    assert small.shape == (28, 28) and small.dtype == np.uint8 and small.max() == 255
+    assert np.abs(small.astype(float) - result.model_input * 255).max() <= 0.5
+    big = result.model_image(8)
+    assert big.shape == (224, 224) and big.dtype == np.uint8
+    np.testing.assert_array_equal(big[::8, ::8], small)
+    assert (big == small.repeat(8, axis=0).repeat(8, axis=1)).all()
+    with pytest.raises(ValueError):
+        result.model_image(0)
 
 
 def test_blank_canvas(predictor):
     result = predictor.predict(np.full((280, 280, 3), 255, np.uint8))
     assert result.blank and result.digit is None and result.confidence == 0.0
     assert sum(result.probabilities) == pytest.approx(1.0) and result.top() == []
-    assert result.to_dict()["digit"] is None
+    assert to_dict(result)["digit"] is None
 
 
 def test_pen_drawings_in_every_look_are_read(predictor):

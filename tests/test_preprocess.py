@@ -11,7 +11,8 @@ from scipy import ndimage
 
 from digitrec import InvalidImage, preprocess
 from digitrec.drawings import LOOKS, look_of, paste, pen_digit, to_png
-from digitrec.preprocess import BOX, SIZE, encode_data_url
+from digitrec.imageio import MAX_PIXELS, MAX_SIDE, encode_data_url
+from digitrec.preprocess import BOX, SIZE
 
 
 def ink_seven(canvas: int = 280, pen: int = 18) -> np.ndarray:
@@ -262,6 +263,18 @@ def test_decompression_bomb_is_refused_before_decoding():
         preprocess(buf.getvalue())
 
 
+@pytest.mark.parametrize("width, height", [(30_000, 30_000), (15_000, 15_000), (100_000, 100_000)])
+def test_declared_bombs_get_the_projects_limit_not_pillows(width, height):
+    """Pillow's own bomb check (89 megapixels) fires before ours: the message must still be ours."""
+    from tests.corpus.make_corpus import png_with_header
+
+    with pytest.raises(InvalidImage) as info:
+        preprocess(png_with_header(width, height))
+    assert info.value.kind == "too_large"
+    limit = f"the limit is {MAX_PIXELS:,} pixels and {MAX_SIDE} per side"
+    assert str(info.value) == f"image is too large ({width}x{height}); {limit}"
+
+
 @pytest.mark.parametrize("bad, kind", [
     (b"", "malformed"), ("hello", "malformed"), ("data:image/png;base64,@@@@", "malformed"),
     (b"GIF89a-not-really", "unsupported"), ("data:text/plain;base64,aGVsbG8=", "unsupported"),
@@ -326,14 +339,28 @@ def _encoded_images() -> list[bytes]:
 
 def test_fast_inked_box_equals_decode_to_ink_crop():
     """``inked_box`` skips work on the background of 8-bit images; its numbers must not change."""
-    from digitrec.preprocess import crop, decode, inked_box, to_ink
+    from digitrec.imageio import decode, load
+    from digitrec.preprocess import crop, inked_box, takes_fast_path, to_ink
 
     for data in _encoded_images():
-        ink = to_ink(*decode(data))
+        image = load(data)
+        assert takes_fast_path(image)  # every one of them, canvas PNGs first, goes the fast way
+        ink = to_ink(*decode(image))
         expected = None if ink is None else crop(ink)
-        got = inked_box(data)
+        got = inked_box(image)
         if expected is None:
             assert got is None
         else:
             assert got is not None and got.dtype == np.float32
             np.testing.assert_array_equal(got, expected)
+
+
+def test_preprocess_takes_the_fast_path_only_where_it_applies():
+    from digitrec.imageio import load
+    from digitrec.preprocess import takes_fast_path
+
+    canvas = to_png(pen_digit(3, np.random.default_rng(0), "transparent"))
+    assert takes_fast_path(load(canvas))
+    assert not takes_fast_path(load(pen_digit(3, np.random.default_rng(0))))  # arrays: the steps
+    wide = Image.fromarray(np.zeros((40, 40), np.uint16))
+    assert not takes_fast_path(wide) and not takes_fast_path(Image.new("L", (600, 20)))

@@ -18,7 +18,7 @@ from benchmarks import loadgen
 from benchmarks.apps import predict_request
 from benchmarks.processes import children
 from benchmarks.servers import free_port, serve, wait_for_http
-from digitrec.preprocess import encode_data_url
+from digitrec.imageio import encode_data_url
 from tests.support import ROOT
 
 pytestmark = pytest.mark.slow

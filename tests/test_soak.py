@@ -20,7 +20,7 @@ import pytest
 
 from benchmarks.servers import free_port, serve
 from digitrec.drawings import pen_digit, to_png
-from digitrec.preprocess import encode_data_url
+from digitrec.imageio import encode_data_url
 
 pytestmark = pytest.mark.slow
 

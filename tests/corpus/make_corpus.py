@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from digitrec.preprocess import encode_data_url
+from digitrec.imageio import encode_data_url
 
 HERE = Path(__file__).resolve().parent
 FILES = HERE / "files"
@@ -87,6 +87,8 @@ def files() -> list[tuple[str, bytes, str, str]]:
         ("bomb_declared.png", png_with_header(100_000, 100_000, b"\x00" * 64), "too_large",
          "IHDR declares 10 gigapixels, almost no data"),
         ("bomb_declared.jpg", jpeg_with_size(60_000, 60_000), "too_large", "JPEG frame header declares 60000x60000"),
+        ("bomb_declared_30000.png", png_with_header(30_000, 30_000, b"\x00" * 64), "too_large",
+         "IHDR declares 30000x30000: refused with our limit, not Pillow's 89-megapixel one"),
         ("depth16.png", encode(Image.fromarray(grey.astype(np.uint16) * 257), "PNG"), "digit:3", "16-bit greyscale"),
         ("palette.png", encode(three.convert("P"), "PNG"), "digit:3", "palette (P mode)"),
         ("cmyk.jpg", encode(three.convert("CMYK"), "JPEG", quality=90), "digit:3", "CMYK JPEG"),
