@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export DIGITREC_MNIST_DIR ?= $(abspath ../shared/data/mnist)
 export DIGITREC_HANDWRITING_DIR ?= $(abspath ../shared/data/handwriting)
 
-.PHONY: install demo test test-fast bench notebooks lab flask pygame clean
+.PHONY: install demo test test-fast lint bench notebooks lab flask pygame clean
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,13 @@ pygame: install
 lab: install
 	$(VENV)/bin/jupyter lab notebooks/
 
+# The linter and formatter first: a tree they complain about fails before any test runs.
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
 # Chromium for the browser tests comes from Debian (Playwright's own download is not used).
-test: install
+test: lint
 	scripts/install-chromium.sh
 	$(PY) -m pytest
 

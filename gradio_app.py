@@ -16,9 +16,18 @@ BLANK = "draw a digit"
 SELECT_BRUSH = """() => { const el = document.getElementById("sketchpad"); if (!el) return;
   const select = () => el.querySelector("button.highlight") || el.querySelector(".toolbar-wrap button")?.click();
   new MutationObserver(select).observe(el, {subtree: true, childList: true, attributeFilter: ["class"]}); select(); }"""
-pad = gr.Sketchpad(label="Your digit", elem_id="sketchpad", canvas_size=(CANVAS, CANVAS), fixed_canvas=True,
-                   brush=gr.Brush(default_size=12, colors=["#000000"], color_mode="fixed"),  # a felt pen
-                   transforms=(), layers=False, buttons=[], height=420, render=False)  # placed on the page below
+pad = gr.Sketchpad(
+    label="Your digit",
+    elem_id="sketchpad",
+    canvas_size=(CANVAS, CANVAS),
+    fixed_canvas=True,
+    brush=gr.Brush(default_size=12, colors=["#000000"], color_mode="fixed"),  # a felt pen
+    transforms=(),
+    layers=False,
+    buttons=[],
+    height=420,
+    render=False,
+)  # placed on the page below
 predictor = functools.cache(Predictor.load)  # the model, loaded on first use, then shared: it is thread-safe
 
 
@@ -46,12 +55,31 @@ with gr.Blocks(title="digitrec: draw a digit", analytics_enabled=False, delete_c
         pad.render()
         with gr.Column():
             label = gr.Label(BLANK, num_top_classes=3, label="Prediction", elem_id="prediction")
-            seen = gr.Image(label="What the model sees (28x28)", elem_id="model-input", interactive=False,
-                            height=224, buttons=[], format="png")  # lossless: crisp pixels
-    pad.change(predict_upload, pad, [label, seen], preprocess=False, trigger_mode="always_last",
-               show_progress="hidden", api_name="predict")  # answers take ~2 ms: each change, latest of a burst
-    gr.Examples([[image] for image in drawings.examples()], inputs=pad, outputs=[label, seen], fn=predict,
-                run_on_click=True, label="Or start from an example")  # setting a value is no "change": run it
+            seen = gr.Image(
+                label="What the model sees (28x28)",
+                elem_id="model-input",
+                interactive=False,
+                height=224,
+                buttons=[],
+                format="png",
+            )  # lossless: crisp pixels
+    pad.change(
+        predict_upload,
+        pad,
+        [label, seen],
+        preprocess=False,
+        trigger_mode="always_last",
+        show_progress="hidden",
+        api_name="predict",
+    )  # answers take ~2 ms: each change, latest of a burst
+    gr.Examples(
+        [[image] for image in drawings.examples()],
+        inputs=pad,
+        outputs=[label, seen],
+        fn=predict,
+        run_on_click=True,
+        label="Or start from an example",
+    )  # setting a value is no "change": run it
     demo.load(None, js=SELECT_BRUSH)
 demo.queue(default_concurrency_limit=4, max_size=64)  # bounded, like the upload cache: a shared link faces the internet
 
@@ -69,8 +97,14 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"gradio_app: {exc}")
     if args.share:
         print("WARNING: --share makes this app public: anyone with the link can use it while it runs.", file=sys.stderr)
-    demo.launch(server_name=args.host, server_port=args.port, share=args.share, max_file_size="5mb",
-                quiet=True, prevent_thread_lock=True)  # quiet: Gradio's hint names launch(share=True), ours --share
+    demo.launch(
+        server_name=args.host,
+        server_port=args.port,
+        share=args.share,
+        max_file_size="5mb",
+        quiet=True,
+        prevent_thread_lock=True,
+    )  # quiet: Gradio's hint names launch(share=True), ours --share
     hint = "" if args.share else "\n* To create a public link, run: python gradio_app.py --share"
     print(f"* Running on local URL:  {demo.local_url}{hint}", flush=True)  # logs see it now, not at exit
     demo.block_thread()

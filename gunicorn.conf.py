@@ -39,5 +39,6 @@ def post_worker_init(worker):
     app = worker.wsgi
     predictor = getattr(app, "extensions", {}).get("digitrec")
     if predictor is not None:
-        worker.log.info("worker pid=%s loaded model %s (%s engine)", os.getpid(), predictor.path.name,
-                        predictor.backend)
+        worker.log.info(
+            "worker pid=%s loaded model %s (%s engine)", os.getpid(), predictor.path.name, predictor.backend
+        )

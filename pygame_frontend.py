@@ -15,16 +15,16 @@ import argparse
 import math
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # no banner on stdout
 
-import numpy as np  # noqa: E402
-import pygame  # noqa: E402
+import numpy as np
+import pygame
 
-from digitrec import ModelError, Prediction, Predictor  # noqa: E402
-from digitrec.present import format_percent  # noqa: E402
+from digitrec import ModelError, Prediction, Predictor
+from digitrec.present import format_percent
 
 TITLE = "digitrec: draw a digit"
 CANVAS = 360  # default drawing area side, in pixels
@@ -115,8 +115,7 @@ class Canvas:
 
     def _stamp(self, pos: Point) -> None:
         half = self._brush.get_width() / 2
-        self.surface.blit(self._brush, (round(pos[0] - half), round(pos[1] - half)),
-                          special_flags=pygame.BLEND_RGB_MIN)
+        self.surface.blit(self._brush, (round(pos[0] - half), round(pos[1] - half)), special_flags=pygame.BLEND_RGB_MIN)
 
 
 @dataclass(frozen=True)
@@ -175,8 +174,10 @@ class App:
         self.layout = Layout(self.canvas.size)
         self.prediction: Prediction | None = None  # None until asked, and after clearing
         self.running = True
-        self.fonts = {size: pygame.font.Font(None, px) for size, px in
-                      (("huge", 150), ("large", 34), ("medium", 24), ("small", 20))}
+        self.fonts = {
+            size: pygame.font.Font(None, px)
+            for size, px in (("huge", 150), ("large", 34), ("medium", 24), ("small", 20))
+        }
 
     # --- events -> state --------------------------------------------------------------------
 
@@ -225,8 +226,7 @@ class App:
             self._text(text, "large", MUTED, midleft=(box.left, box.centery))
             return
         self._text(text, "huge", TEXT, midleft=(box.left, box.centery + 6))
-        self._text(confidence_text(self.prediction), "medium", ACCENT,
-                   topleft=(box.left, box.bottom + 14))
+        self._text(confidence_text(self.prediction), "medium", ACCENT, topleft=(box.left, box.bottom + 14))
 
     def _draw_preview(self) -> None:
         box = self.layout.preview
@@ -301,7 +301,7 @@ def replay_stroke(points: Sequence[Point], origin: tuple[int, int], release: boo
     """
     pts = [(round(x + origin[0]), round(y + origin[1])) for x, y in points]
     pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=pts[0], button=1))
-    for prev, pos in zip(pts, pts[1:]):
+    for prev, pos in zip(pts, pts[1:], strict=False):
         rel = (pos[0] - prev[0], pos[1] - prev[1])
         pygame.event.post(pygame.event.Event(pygame.MOUSEMOTION, pos=pos, rel=rel, buttons=(1, 0, 0)))
     if release:
@@ -311,8 +311,13 @@ def replay_stroke(points: Sequence[Point], origin: tuple[int, int], release: boo
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description="Draw a digit; digitrec recognizes it.")
     ap.add_argument("--model", help="model file (default: $DIGITREC_MODEL or models/digit_recognizer.keras)")
-    ap.add_argument("--canvas", type=int, default=CANVAS, metavar="PX",
-                    help=f"side of the drawing area in pixels (default {CANVAS}, at least {MIN_CANVAS})")
+    ap.add_argument(
+        "--canvas",
+        type=int,
+        default=CANVAS,
+        metavar="PX",
+        help=f"side of the drawing area in pixels (default {CANVAS}, at least {MIN_CANVAS})",
+    )
     args = ap.parse_args(argv)
     if args.canvas < MIN_CANVAS:
         ap.error(f"--canvas must be at least {MIN_CANVAS}")

@@ -38,14 +38,22 @@ def set_environment() -> None:
 
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description="digitrec's speed, in ratios to baselines.")
-    ap.add_argument("--tiny", action="store_true",
-                    help="a few repetitions of everything: proves the benchmark works, the figures mean nothing "
-                         "(writes no file unless --out is given)")
-    ap.add_argument("--only", action="append", metavar="NAME",
-                    help=f"run only these parts (repeat or comma-separate): {', '.join(ORDER)}")
+    ap.add_argument(
+        "--tiny",
+        action="store_true",
+        help="a few repetitions of everything: proves the benchmark works, the figures mean nothing "
+        "(writes no file unless --out is given)",
+    )
+    ap.add_argument(
+        "--only",
+        action="append",
+        metavar="NAME",
+        help=f"run only these parts (repeat or comma-separate): {', '.join(ORDER)}",
+    )
     default = DEFAULT_OUT.relative_to(Path.cwd()) if DEFAULT_OUT.is_relative_to(Path.cwd()) else DEFAULT_OUT
-    ap.add_argument("--out", type=Path, help=f"the Markdown report (default {default}; "
-                                             "a .json with the same name sits beside it)")
+    ap.add_argument(
+        "--out", type=Path, help=f"the Markdown report (default {default}; a .json with the same name sits beside it)"
+    )
     return ap
 
 
@@ -69,8 +77,13 @@ def run_part(name: str, ctx: Context) -> Section:
         section = Section(name, module.TITLE, intro="", columns=["error"])
         section.add(f"this part failed: {type(exc).__name__}: {str(exc)[:300]}")
         section.run["failed"] = True
-    section.run.update(date=now(), load_before=before, load_after=load_average(),
-                       seconds=round(time.perf_counter() - start, 1), tiny=ctx.tiny)
+    section.run.update(
+        date=now(),
+        load_before=before,
+        load_after=load_average(),
+        seconds=round(time.perf_counter() - start, 1),
+        tiny=ctx.tiny,
+    )
     return section
 
 
@@ -89,8 +102,9 @@ def main(argv: list[str] | None = None) -> int:
             log(f"--- {name}")
             sections.append(run_part(name, ctx))
         del os.environ[CACHE_ENV]
-    command = "python -m benchmarks" + (" --tiny" if args.tiny else "") + \
-        (f" --only {','.join(names)}" if args.only else "")
+    command = (
+        "python -m benchmarks" + (" --tiny" if args.tiny else "") + (f" --only {','.join(names)}" if args.only else "")
+    )
     data = merge(load(out) if (out is not None and args.only) else {}, info, sections)
     if out is not None:
         text = write(out, data, command)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from benchmarks.processes import ROOT
 
@@ -39,8 +40,7 @@ class GradioCaller:
     def __init__(self, port: int, png_path: Path):
         from gradio_client import Client, handle_file
 
-        self.client = Client(f"http://127.0.0.1:{port}/", verbose=False, analytics_enabled=False,
-                             download_files=False)
+        self.client = Client(f"http://127.0.0.1:{port}/", verbose=False, analytics_enabled=False, download_files=False)
         self.value = {"background": None, "layers": [], "composite": handle_file(str(png_path))}
 
     def predict(self) -> str:
@@ -49,7 +49,5 @@ class GradioCaller:
         return str(answer.get("label") if isinstance(answer, dict) else answer)
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # older clients have no close(); nothing to release then
             self.client.close()
-        except Exception:  # older clients have no close(); nothing to release then
-            pass

@@ -74,13 +74,18 @@ def run(ctx: Context) -> Section:
         return count / p50(t[name])
 
     base = per_second("loop")
-    s = Section(NAME, TITLE, intro=(
-        f"{n:,} canvas PNGs (digits 0-9, half dark ink on white, half transparent canvases), all of them per "
-        f"call; the median of {rounds} calls each (one for the `{BLAS_ENV}` rows), interleaved, after a "
-        "warm-up on 50 of them. "
-        "`predict_batch` preprocesses each drawing, then runs the network on all of them: LiteRT one image per "
-        "call, the NumPy engine 16 at a time."),
-        columns=["how", "images/s", "per image", "vs the per-image loop", "BLAS threads"])
+    s = Section(
+        NAME,
+        TITLE,
+        intro=(
+            f"{n:,} canvas PNGs (digits 0-9, half dark ink on white, half transparent canvases), all of them per "
+            f"call; the median of {rounds} calls each (one for the `{BLAS_ENV}` rows), interleaved, after a "
+            "warm-up on 50 of them. "
+            "`predict_batch` preprocesses each drawing, then runs the network on all of them: LiteRT one image per "
+            "call, the NumPy engine 16 at a time."
+        ),
+        columns=["how", "images/s", "per image", "vs the per-image loop", "BLAS threads"],
+    )
     rows = [
         ("loop", "**Baseline**: `[predictor.predict(png) for png in pngs]`", threads, n),
         ("batch", "`predictor.predict_batch(pngs)`", threads, n),
@@ -88,8 +93,12 @@ def run(ctx: Context) -> Section:
         ("network", f"&nbsp;&nbsp;split: network only, `probabilities` on {framed:,} framed images", threads, framed),
         ("engine_loop", "per-image loop, NumPy engine (`DIGITREC_BACKEND=numpy`)", threads, n),
         ("engine_batch", "`predict_batch`, NumPy engine", threads, n),
-        ("spread_loop", f"per-image loop, NumPy engine with `{BLAS_ENV}={spread_n}` (BLAS's default threads)",
-         spread_n, n),
+        (
+            "spread_loop",
+            f"per-image loop, NumPy engine with `{BLAS_ENV}={spread_n}` (BLAS's default threads)",
+            spread_n,
+            n,
+        ),
         ("spread_batch", f"`predict_batch`, NumPy engine with `{BLAS_ENV}={spread_n}`", spread_n, n),
         ("proposed_loop", "per-image loop with the **proposed** patches", threads, n),
         ("proposed_batch", "`predict_batch` with the **proposed** patches", threads, n),
@@ -99,9 +108,16 @@ def run(ctx: Context) -> Section:
     for name, label, th, count in rows:
         if name in t:
             rate = per_second(name, count)
-            s.add(label, fmt_rate(rate, " images/s"), fmt_ms(1 / rate),
-                  "1.00x (baseline)" if name == "loop" else rate_ratio(base, rate), th if th is not None else "?")
+            s.add(
+                label,
+                fmt_rate(rate, " images/s"),
+                fmt_ms(1 / rate),
+                "1.00x (baseline)" if name == "loop" else rate_ratio(base, rate),
+                th if th is not None else "?",
+            )
     s.notes.append(patch_note[0].upper() + patch_note[1:] + ".")
-    s.notes.append("Batching saves the network's per-call overhead only: decoding and framing happen once per "
-                   "drawing either way (the split rows show how the time divides).")
+    s.notes.append(
+        "Batching saves the network's per-call overhead only: decoding and framing happen once per "
+        "drawing either way (the split rows show how the time divides)."
+    )
     return s

@@ -5,7 +5,7 @@ Every function takes NaN (not measured) and writes it as "n/a".
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 
 def fmt_ms(seconds: float) -> str:

@@ -21,11 +21,12 @@ needed because nothing is scheduled). Prints one JSON object.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import socket
 import sys
 import threading
 import time
-import socket
 from pathlib import Path
 
 
@@ -70,7 +71,7 @@ class Connection:
                     raise ConnectionError("server closed the connection before answering")
                 buf += chunk
             head = buf[:end].decode("latin-1").lower()
-            body = buf[end + 4:]
+            body = buf[end + 4 :]
             status = int(head[9:12])
             length, close = None, head.startswith("http/1.0")
             for line in head.split("\r\n")[1:]:
@@ -100,11 +101,22 @@ class Connection:
         return status, body
 
 
-def run(port: int, body: bytes, concurrency: int, requests: int, seconds: float, path: str = "/api/predict",
-        expect_digit: int | None = None, warmup: int = 0, host: str = "127.0.0.1") -> dict:
+def run(
+    port: int,
+    body: bytes,
+    concurrency: int,
+    requests: int,
+    seconds: float,
+    path: str = "/api/predict",
+    expect_digit: int | None = None,
+    warmup: int = 0,
+    host: str = "127.0.0.1",
+) -> dict:
     """Send ``requests`` POSTs from ``concurrency`` clients (at most ``seconds``); return the figures."""
-    request = (f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
-               f"Accept: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+    request = (
+        f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
+        f"Accept: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
     lock = threading.Lock()
     issued = 0
     latencies: list[list[float]] = [[] for _ in range(concurrency)]
@@ -134,10 +146,8 @@ def run(port: int, body: bytes, concurrency: int, requests: int, seconds: float,
     def client(k: int) -> None:
         conn = Connection(host, port)
         for _ in range(warmup):  # not timed: connection set-up, first-request costs
-            try:
+            with contextlib.suppress(OSError):
                 one(conn, check=False)
-            except OSError:
-                pass
         start_gate.wait()
         connects0 = conn.connects
         first = True
@@ -180,11 +190,18 @@ def run(port: int, body: bytes, concurrency: int, requests: int, seconds: float,
         return lat[min(len(lat) - 1, int(round(p / 100 * (len(lat) - 1))))]
 
     return {
-        "concurrency": concurrency, "requests": done + len(errors), "ok": done, "errors": len(errors),
-        "error_examples": sorted(set(errors))[:3], "seconds": wall,
+        "concurrency": concurrency,
+        "requests": done + len(errors),
+        "ok": done,
+        "errors": len(errors),
+        "error_examples": sorted(set(errors))[:3],
+        "seconds": wall,
         "rps": done / wall if wall > 0 else float("nan"),
-        "p50": q(50), "p99": q(99), "max": lat[-1] if lat else float("nan"),
-        "reconnects": sum(reconnects), "client_cpu_seconds": cpu,
+        "p50": q(50),
+        "p99": q(99),
+        "max": lat[-1] if lat else float("nan"),
+        "reconnects": sum(reconnects),
+        "client_cpu_seconds": cpu,
         "client_cpu_per_request": cpu / max(done + len(errors), 1),
         "stopped_by": "time" if done + len(errors) < requests else "count",
     }
@@ -203,8 +220,16 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if not 1 <= args.concurrency <= 256 or args.requests < 1 or args.seconds <= 0:
         ap.error("concurrency must be 1-256, requests and seconds positive")
-    result = run(args.port, args.body.read_bytes(), args.concurrency, args.requests, args.seconds,
-                 path=args.path, expect_digit=args.digit, warmup=args.warmup)
+    result = run(
+        args.port,
+        args.body.read_bytes(),
+        args.concurrency,
+        args.requests,
+        args.seconds,
+        path=args.path,
+        expect_digit=args.digit,
+        warmup=args.warmup,
+    )
     print(json.dumps(result))
     return 0
 

@@ -66,13 +66,34 @@ def child(kind: str, n: int) -> dict:
 
 def flask_peak(args: list[str], port: int, body_file: Path, digit: int, n: int) -> dict:
     with serve(args, f"http://127.0.0.1:{port}/healthz", timeout=120) as server:
-        r = run_json([PYTHON, "-m", "benchmarks.loadgen", "--port", str(port), "--body", str(body_file),
-                      "--concurrency", "4", "--requests", str(n), "--seconds", "300", "--digit", str(digit)],
-                     timeout=400)
+        r = run_json(
+            [
+                PYTHON,
+                "-m",
+                "benchmarks.loadgen",
+                "--port",
+                str(port),
+                "--body",
+                str(body_file),
+                "--concurrency",
+                "4",
+                "--requests",
+                str(n),
+                "--seconds",
+                "300",
+                "--digit",
+                str(digit),
+            ],
+            timeout=400,
+        )
         pid = server.pid
         workers = children(pid)
-        return {"peak_rss": peak_rss(pid), "workers": [peak_rss(w) for w in workers], "predictions": r["ok"],
-                "errors": r["errors"]}
+        return {
+            "peak_rss": peak_rss(pid),
+            "workers": [peak_rss(w) for w in workers],
+            "predictions": r["ok"],
+            "errors": r["errors"],
+        }
 
 
 def gradio_peak(port: int, png_path: Path, digit: int, n: int, limit_s: float = 300) -> dict:
@@ -93,10 +114,15 @@ def run(ctx: Context) -> Section:
     n = ctx.n(1000, 10)
     digit, _how, png = next(c for c in drawings(20) if c[1] == "transparent")
     body, _headers = predict_request(png)
-    s = Section(NAME, TITLE, intro=(
-        f"Peak resident set size (Linux VmHWM) of each process after {n:,} predictions: in-process ones cycle "
-        "through 20 canvas drawings; the servers answer the load generator (4 clients) or `gradio_client`."),
-        columns=["process", "peak RSS", "vs baseline", "predictions"])
+    s = Section(
+        NAME,
+        TITLE,
+        intro=(
+            f"Peak resident set size (Linux VmHWM) of each process after {n:,} predictions: in-process ones cycle "
+            "through 20 canvas drawings; the servers answer the load generator (4 clients) or `gradio_client`."
+        ),
+        columns=["process", "peak RSS", "vs baseline", "predictions"],
+    )
     res: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
         body_file = Path(tmp) / "body.json"
@@ -129,32 +155,62 @@ def run(ctx: Context) -> Section:
         extra = f", {r['errors']} errors" if r.get("errors") else ""
         return f"{r['predictions']:,}{extra}"
 
-    s.add("**Baseline**: Python + `Predictor(backend=\"numpy\")` (the NumPy engine), in-process predictions",
-          fmt_mib(base), "1.00x (baseline)", count(res["numpy"]))
-    s.add("Python + `Predictor` as shipped (LiteRT backend), in-process predictions",
-          fmt_mib(res["litert"]["peak_rss"]), ratio(res["litert"]["peak_rss"]), count(res["litert"]))
-    s.add("Flask app, `python -m flask_app` (waitress, 1 thread): the server process",
-          fmt_mib(res["flask"]["peak_rss"]), ratio(res["flask"]["peak_rss"]), count(res["flask"]))
+    s.add(
+        '**Baseline**: Python + `Predictor(backend="numpy")` (the NumPy engine), in-process predictions',
+        fmt_mib(base),
+        "1.00x (baseline)",
+        count(res["numpy"]),
+    )
+    s.add(
+        "Python + `Predictor` as shipped (LiteRT backend), in-process predictions",
+        fmt_mib(res["litert"]["peak_rss"]),
+        ratio(res["litert"]["peak_rss"]),
+        count(res["litert"]),
+    )
+    s.add(
+        "Flask app, `python -m flask_app` (waitress, 1 thread): the server process",
+        fmt_mib(res["flask"]["peak_rss"]),
+        ratio(res["flask"]["peak_rss"]),
+        count(res["flask"]),
+    )
     g = res["gunicorn"]
     if g["workers"]:
-        s.add(f"Flask app, `gunicorn -w 2`: each worker (largest of {len(g['workers'])})", fmt_mib(max(g["workers"])),
-              ratio(max(g["workers"])), count(g))
+        s.add(
+            f"Flask app, `gunicorn -w 2`: each worker (largest of {len(g['workers'])})",
+            fmt_mib(max(g["workers"])),
+            ratio(max(g["workers"])),
+            count(g),
+        )
     s.add("Flask app, `gunicorn -w 2`: the master (no model)", fmt_mib(g["peak_rss"]), ratio(g["peak_rss"]), "")
     if "gradio" in res:
-        s.add("Gradio app, `python gradio_app.py`", fmt_mib(res["gradio"]["peak_rss"]),
-              ratio(res["gradio"]["peak_rss"]), count(res["gradio"]))
+        s.add(
+            "Gradio app, `python gradio_app.py`",
+            fmt_mib(res["gradio"]["peak_rss"]),
+            ratio(res["gradio"]["peak_rss"]),
+            count(res["gradio"]),
+        )
     else:
         why = gradio_error or "gradio_app.py is not on this branch yet (it lands on main later)"
         s.add("Gradio app, `python gradio_app.py`", "-", f"not measured: {why}", "")
-    s.add("Pygame app (`pygame_frontend.App`, SDL dummy video driver), drawing and predicting",
-          fmt_mib(res["pygame"]["peak_rss"]), ratio(res["pygame"]["peak_rss"]), count(res["pygame"]))
-    s.add("reference: Python + `Predictor(backend=\"keras\")` (TensorFlow loaded)", fmt_mib(res["keras"]["peak_rss"]),
-          ratio(res["keras"]["peak_rss"]), count(res["keras"]))
+    s.add(
+        "Pygame app (`pygame_frontend.App`, SDL dummy video driver), drawing and predicting",
+        fmt_mib(res["pygame"]["peak_rss"]),
+        ratio(res["pygame"]["peak_rss"]),
+        count(res["pygame"]),
+    )
+    s.add(
+        'reference: Python + `Predictor(backend="keras")` (TensorFlow loaded)',
+        fmt_mib(res["keras"]["peak_rss"]),
+        ratio(res["keras"]["peak_rss"]),
+        count(res["keras"]),
+    )
     wrong = {k: r["predictions"] - r["right"] for k, r in res.items() if "right" in r and r["right"] < r["predictions"]}
     if wrong:
         s.notes.append(f"Wrong answers (should be none for these clear drawings): {wrong}.")
-    s.notes.append("Workers of a multi-process server each hold their own copy: N workers need about N times the "
-                   "per-worker figure.")
+    s.notes.append(
+        "Workers of a multi-process server each hold their own copy: N workers need about N times the "
+        "per-worker figure."
+    )
     return s
 
 

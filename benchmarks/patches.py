@@ -9,8 +9,8 @@ import contextlib
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from benchmarks.processes import ROOT
 
@@ -31,8 +31,9 @@ def copy_tree(root: Path, dest: Path) -> None:
 def applies(patch: Path, tree: Path) -> bool:
     """Apply ``patch``'s changes to ``digitrec/`` in ``tree``; False when it does not apply (or no git)."""
     try:
-        proc = subprocess.run(["git", "apply", "--include=digitrec/*", str(patch)], cwd=tree,
-                              capture_output=True, text=True, timeout=60)
+        proc = subprocess.run(
+            ["git", "apply", "--include=digitrec/*", str(patch)], cwd=tree, capture_output=True, text=True, timeout=60
+        )
     except (OSError, subprocess.SubprocessError):
         return False
     return proc.returncode == 0
@@ -57,8 +58,13 @@ def proposed_tree(folder: Path = PROPOSED, root: Path = ROOT) -> Iterator[tuple[
         copy_tree(root, tmp)
         failed = [p.name for p in patches if not applies(p, tmp)]
         if failed:
-            yield None, (f"{', '.join(failed)} no longer apply to digitrec/ (landed already?), so there are no "
-                         "'proposed' rows")
+            yield (
+                None,
+                (
+                    f"{', '.join(failed)} no longer apply to digitrec/ (landed already?), so there are no "
+                    "'proposed' rows"
+                ),
+            )
         else:
             yield tmp, f"proposed = this code with {', '.join(p.name for p in patches)} applied to digitrec/"
     finally:

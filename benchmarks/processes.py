@@ -17,8 +17,14 @@ PYTHON = sys.executable
 
 def child_env(extra: dict[str, str] | None = None, root: Path = ROOT) -> dict[str, str]:
     """The environment of a child process that imports ``digitrec`` from ``root``."""
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "GRADIO_ANALYTICS_ENABLED": "False",
-           "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy", "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "SDL_VIDEODRIVER": "dummy",
+        "SDL_AUDIODRIVER": "dummy",
+        "PYTHONUNBUFFERED": "1",
+    }
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH", "")) if p)
     return {**env, **(extra or {})}
 

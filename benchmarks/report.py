@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from benchmarks.formats import fmt_load
 
@@ -53,7 +54,7 @@ class Section:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Section":
+    def from_dict(cls, d: dict[str, Any]) -> Section:
         d = dict(d)
         d["targets"] = [Target(**t) for t in d.get("targets", [])]
         return cls(**d)
@@ -63,10 +64,12 @@ class Section:
         run = self.run
         if run:
             load = run.get("load_before"), run.get("load_after")
-            lines.append(f"*Measured {run.get('date', '?')} in {run.get('seconds', 0):.0f} s; "
-                         f"load average (1/5/15 min) before {fmt_load(load[0])}, after {fmt_load(load[1])}"
-                         f"{'; TINY MODE: proves the code runs, the figures mean nothing' if run.get('tiny') else ''}"
-                         f".*")
+            lines.append(
+                f"*Measured {run.get('date', '?')} in {run.get('seconds', 0):.0f} s; "
+                f"load average (1/5/15 min) before {fmt_load(load[0])}, after {fmt_load(load[1])}"
+                f"{'; TINY MODE: proves the code runs, the figures mean nothing' if run.get('tiny') else ''}"
+                f".*"
+            )
             lines.append("")
         if self.intro:
             lines += [self.intro, ""]
@@ -80,11 +83,11 @@ class Section:
 
 def table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     """A Markdown table, its cells' pipes and line breaks escaped."""
+
     def esc(cell: str) -> str:
         return str(cell).replace("|", "\\|").replace("\n", " ")
 
-    out = ["| " + " | ".join(esc(c) for c in columns) + " |",
-           "| " + " | ".join("---" for _ in columns) + " |"]
+    out = ["| " + " | ".join(esc(c) for c in columns) + " |", "| " + " | ".join("---" for _ in columns) + " |"]
     out += ["| " + " | ".join(esc(c) for c in row) + " |" for row in rows]
     return out
 
@@ -129,27 +132,37 @@ def render(data: dict[str, Any], command: str) -> str:
     lines += [
         "## Machine",
         "",
-        *table(["", ""], [
-            ["CPU", f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores usable, {m.get('memory_gib', '?')} GiB"],
-            ["OS", m.get("os", "?")],
-            ["Python / NumPy / TensorFlow / Keras", f"{m.get('python')} / {m.get('numpy')} / {m.get('tensorflow')} / "
-                                                    f"{m.get('keras')}"],
-            ["Pillow / SciPy", f"{m.get('pillow')} / {m.get('scipy')}"],
-            ["Flask / waitress / gunicorn / Gradio", f"{m.get('flask')} / {m.get('waitress')} / {m.get('gunicorn')} "
-                                                     f"/ {m.get('gradio')}"],
-            ["NumPy BLAS threads (default)", str(m.get("blas_threads", "?"))],
-            ["digitrec commit", m.get("commit", "?")],
-            ["load average (1/5/15 min) when each part started",
-             "; ".join(f"{name} {fmt_load(load)}" for name, load in loads) or "?"],
-        ]),
+        *table(
+            ["", ""],
+            [
+                ["CPU", f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores usable, {m.get('memory_gib', '?')} GiB"],
+                ["OS", m.get("os", "?")],
+                [
+                    "Python / NumPy / TensorFlow / Keras",
+                    f"{m.get('python')} / {m.get('numpy')} / {m.get('tensorflow')} / {m.get('keras')}",
+                ],
+                ["Pillow / SciPy", f"{m.get('pillow')} / {m.get('scipy')}"],
+                [
+                    "Flask / waitress / gunicorn / Gradio",
+                    f"{m.get('flask')} / {m.get('waitress')} / {m.get('gunicorn')} / {m.get('gradio')}",
+                ],
+                ["NumPy BLAS threads (default)", str(m.get("blas_threads", "?"))],
+                ["digitrec commit", m.get("commit", "?")],
+                [
+                    "load average (1/5/15 min) when each part started",
+                    "; ".join(f"{name} {fmt_load(load)}" for name, load in loads) or "?",
+                ],
+            ],
+        ),
         "",
     ]
     targets = [(s, t) for s in sections for t in s.targets]
     if targets:
         lines += ["## Targets", ""]
-        lines += table(["target", "goal", "measured", "verdict"],
-                       [[t.what, t.goal, t.measured, f"**{t.verdict}**" if t.met is False else t.verdict]
-                        for _s, t in targets])
+        lines += table(
+            ["target", "goal", "measured", "verdict"],
+            [[t.what, t.goal, t.measured, f"**{t.verdict}**" if t.met is False else t.verdict] for _s, t in targets],
+        )
         lines.append("")
     for s in sections:
         lines.append(s.markdown())

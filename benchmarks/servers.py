@@ -17,8 +17,8 @@ import subprocess
 import tempfile
 import time
 import urllib.parse
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
 
 from benchmarks.processes import PYTHON, ROOT, child_env
 
@@ -30,8 +30,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def http_status(url: str, method: str = "GET", body: bytes | None = None, headers: dict | None = None,
-                timeout: float = 5.0) -> tuple[int, bytes]:
+def http_status(
+    url: str, method: str = "GET", body: bytes | None = None, headers: dict | None = None, timeout: float = 5.0
+) -> tuple[int, bytes]:
     """One request on a fresh connection: (status, body). Raises OSError when nothing answers.
 
     ``http.client`` rather than ``urllib``: no proxy settings from the environment get in the way.
@@ -74,12 +75,19 @@ class Server:
         self.proc: subprocess.Popen | None = None
         self.started = 0.0
 
-    def __enter__(self) -> "Server":
+    def __enter__(self) -> Server:
         self.started = time.perf_counter()
         self.log = tempfile.TemporaryFile(mode="w+")
         # Its own session, so that stop() can kill a master's workers along with it.
-        self.proc = subprocess.Popen(self.argv, cwd=self.root, env=child_env(self.env, self.root), stdout=self.log,
-                                     stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        self.proc = subprocess.Popen(
+            self.argv,
+            cwd=self.root,
+            env=child_env(self.env, self.root),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
         return self
 
     def __exit__(self, *exc) -> None:
@@ -134,8 +142,9 @@ class Server:
 
 
 @contextlib.contextmanager
-def serve(args: Sequence[str], url: str, timeout: float = 90.0, env: dict[str, str] | None = None,
-          root: Path = ROOT) -> Iterator[Server]:
+def serve(
+    args: Sequence[str], url: str, timeout: float = 90.0, env: dict[str, str] | None = None, root: Path = ROOT
+) -> Iterator[Server]:
     """Run ``python args...`` from ``root`` until ``url`` answers; yield the running ``Server``; stop it after."""
     with Server(args, env=env, root=root) as server:
         server.wait_http(url, timeout)

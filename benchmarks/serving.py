@@ -50,29 +50,52 @@ class Config:
 def configs(ctx: Context) -> list[Config]:
     spread = many_blas_threads()  # BLAS's default threads: the engine before its one-thread limit
     if ctx.tiny:
-        return [Config("waitress4", "`python -m flask_app --threads 4`", "waitress", threads=4),
-                Config("waitress1", "`python -m flask_app` (1 thread: the default)", "waitress"),
-                Config("gunicorn", "`gunicorn -w 2 'flask_app:create_app()'`", "gunicorn"),
-                Config("waitress1_p", "`python -m flask_app` with the **proposed** patches", "waitress",
-                       proposed=True)]
+        return [
+            Config("waitress4", "`python -m flask_app --threads 4`", "waitress", threads=4),
+            Config("waitress1", "`python -m flask_app` (1 thread: the default)", "waitress"),
+            Config("gunicorn", "`gunicorn -w 2 'flask_app:create_app()'`", "gunicorn"),
+            Config("waitress1_p", "`python -m flask_app` with the **proposed** patches", "waitress", proposed=True),
+        ]
     out = [
-        Config("waitress4", "`python -m flask_app --threads 4` (waitress's own default of 4 threads)", "waitress",
-               threads=4),
-        Config("waitress1", "`python -m flask_app` (waitress, 1 thread: the default)", "waitress",
-               concurrency=(1, 8, 16)),
+        Config(
+            "waitress4",
+            "`python -m flask_app --threads 4` (waitress's own default of 4 threads)",
+            "waitress",
+            threads=4,
+        ),
+        Config(
+            "waitress1", "`python -m flask_app` (waitress, 1 thread: the default)", "waitress", concurrency=(1, 8, 16)
+        ),
         Config("waitress2", "`python -m flask_app --threads 2`", "waitress", threads=2),
-        Config("gunicorn", "`gunicorn -w 2 'flask_app:create_app()'` (sync workers)", "gunicorn",
-               concurrency=(1, 8, 16)),
-        Config("gunicorn_gthread", "`gunicorn -w 2 -k gthread --threads 4 'flask_app:create_app()'`", "gunicorn",
-               extra=("-k", "gthread", "--threads", "4")),
-        Config("waitress1_p", "`python -m flask_app` with the **proposed** patches (benchmarks/proposed/)",
-               "waitress", concurrency=(1, 8, 16), proposed=True),
+        Config(
+            "gunicorn", "`gunicorn -w 2 'flask_app:create_app()'` (sync workers)", "gunicorn", concurrency=(1, 8, 16)
+        ),
+        Config(
+            "gunicorn_gthread",
+            "`gunicorn -w 2 -k gthread --threads 4 'flask_app:create_app()'`",
+            "gunicorn",
+            extra=("-k", "gthread", "--threads", "4"),
+        ),
+        Config(
+            "waitress1_p",
+            "`python -m flask_app` with the **proposed** patches (benchmarks/proposed/)",
+            "waitress",
+            concurrency=(1, 8, 16),
+            proposed=True,
+        ),
         Config("gunicorn_p", "`gunicorn -w 2 ...` with the **proposed** patches", "gunicorn", proposed=True),
     ]
     if spread:
-        out.append(Config("waitress1_spread", f"`DIGITREC_BACKEND=numpy {BLAS_ENV}={spread[BLAS_ENV]} "
-                          "python -m flask_app` (BLAS's default threads: the engine before its one-thread limit)",
-                          "waitress", env=spread, concurrency=(1, 8)))
+        out.append(
+            Config(
+                "waitress1_spread",
+                f"`DIGITREC_BACKEND=numpy {BLAS_ENV}={spread[BLAS_ENV]} "
+                "python -m flask_app` (BLAS's default threads: the engine before its one-thread limit)",
+                "waitress",
+                env=spread,
+                concurrency=(1, 8),
+            )
+        )
     return out
 
 
@@ -80,16 +103,31 @@ def run(ctx: Context) -> Section:
     digit, _how, png = next(c for c in drawings(20) if c[1] == "transparent" and c[0] == 7)
     body, _headers = predict_request(png)
     requests, seconds = ctx.n(3000, 30), ctx.n(20.0, 10.0)
-    s = Section(NAME, TITLE, intro=(
-        f"`POST /api/predict` with a real drawing (a {len(png):,}-byte transparent-canvas PNG of a {digit} as a "
-        f"data URL in JSON, {len(body):,} bytes: what the page sends), from N concurrent clients on "
-        f"127.0.0.1, each run stopped after {requests:,} requests or {seconds:.0f} s. Load generator: "
-        "`benchmarks/loadgen.py`, a separate process with one thread and one persistent keep-alive "
-        "connection per client, the request pre-encoded and answers read with a minimal parser "
-        "(see its docstring); its own CPU per request is the last column. "
-        "Server CPU is the server's processes' user+system time per answered request."),
-        columns=["server", "clients", "requests", "req/s", "p50", "p99", "errors", "vs baseline (req/s)",
-                 "server CPU/req", "client CPU/req"])
+    s = Section(
+        NAME,
+        TITLE,
+        intro=(
+            f"`POST /api/predict` with a real drawing (a {len(png):,}-byte transparent-canvas PNG of a {digit} as a "
+            f"data URL in JSON, {len(body):,} bytes: what the page sends), from N concurrent clients on "
+            f"127.0.0.1, each run stopped after {requests:,} requests or {seconds:.0f} s. Load generator: "
+            "`benchmarks/loadgen.py`, a separate process with one thread and one persistent keep-alive "
+            "connection per client, the request pre-encoded and answers read with a minimal parser "
+            "(see its docstring); its own CPU per request is the last column. "
+            "Server CPU is the server's processes' user+system time per answered request."
+        ),
+        columns=[
+            "server",
+            "clients",
+            "requests",
+            "req/s",
+            "p50",
+            "p99",
+            "errors",
+            "vs baseline (req/s)",
+            "server CPU/req",
+            "client CPU/req",
+        ],
+    )
     results: dict[tuple[str, int], dict] = {}
     with tempfile.TemporaryDirectory() as tmp, proposed_tree() as (patched, patch_note):
         body_file = Path(tmp) / "body.json"
@@ -99,26 +137,57 @@ def run(ctx: Context) -> Section:
                 continue
             port = free_port()
             log(f"serving: {cfg.key} on port {port}")
-            with serve(cfg.args(port), f"http://127.0.0.1:{port}/healthz", timeout=120, env=cfg.env,
-                       root=patched if cfg.proposed else ROOT) as server:
+            with serve(
+                cfg.args(port),
+                f"http://127.0.0.1:{port}/healthz",
+                timeout=120,
+                env=cfg.env,
+                root=patched if cfg.proposed else ROOT,
+            ) as server:
                 for c in cfg.concurrency:
                     cpu0 = tree_cpu_seconds(server.pid)
-                    r = run_json([PYTHON, "-m", "benchmarks.loadgen", "--port", str(port), "--body", str(body_file),
-                                  "--concurrency", str(c), "--requests", str(requests), "--seconds", str(seconds),
-                                  "--digit", str(digit)], timeout=seconds + 120)
+                    r = run_json(
+                        [
+                            PYTHON,
+                            "-m",
+                            "benchmarks.loadgen",
+                            "--port",
+                            str(port),
+                            "--body",
+                            str(body_file),
+                            "--concurrency",
+                            str(c),
+                            "--requests",
+                            str(requests),
+                            "--seconds",
+                            str(seconds),
+                            "--digit",
+                            str(digit),
+                        ],
+                        timeout=seconds + 120,
+                    )
                     r["server_cpu_per_request"] = (tree_cpu_seconds(server.pid) - cpu0) / max(r["requests"], 1)
                     results[(cfg.key, c)] = {**r, "label": cfg.label, "proposed": cfg.proposed}
-                    log(f"serving: {cfg.key} c={c}: {r['rps']:.0f} req/s, p99 {r['p99'] * 1e3:.1f} ms, "
-                        f"{r['errors']} errors")
+                    log(
+                        f"serving: {cfg.key} c={c}: {r['rps']:.0f} req/s, p99 {r['p99'] * 1e3:.1f} ms, "
+                        f"{r['errors']} errors"
+                    )
 
     base_key = ("waitress4", TARGET_CONCURRENCY)
     base = results[base_key]["rps"]
     for (key, c), r in results.items():
-        s.add(("**Baseline**: " if (key, c) == base_key else "") + r["label"], c, f"{r['requests']:,}",
-              fmt_rate(r["rps"]), fmt_ms(r["p50"]), fmt_ms(r["p99"]),
-              f"{r['errors']}" + (f" ({r['error_examples'][0][:60]})" if r["errors"] else ""),
-              "1.00x (baseline)" if (key, c) == base_key else rate_ratio(base, r["rps"]),
-              fmt_ms(r["server_cpu_per_request"]), f"{r['client_cpu_per_request'] * 1e6:.0f} µs")
+        s.add(
+            ("**Baseline**: " if (key, c) == base_key else "") + r["label"],
+            c,
+            f"{r['requests']:,}",
+            fmt_rate(r["rps"]),
+            fmt_ms(r["p50"]),
+            fmt_ms(r["p99"]),
+            f"{r['errors']}" + (f" ({r['error_examples'][0][:60]})" if r["errors"] else ""),
+            "1.00x (baseline)" if (key, c) == base_key else rate_ratio(base, r["rps"]),
+            fmt_ms(r["server_cpu_per_request"]),
+            f"{r['client_cpu_per_request'] * 1e6:.0f} µs",
+        )
 
     def verdict(r: dict) -> bool:
         return r["rps"] >= TARGET_RPS and r["p99"] < TARGET_P99 and r["errors"] == 0
@@ -139,8 +208,9 @@ def run(ctx: Context) -> Section:
         s.targets.append(Target(f"{label}: best configuration", goal, f"{summary(r)}: {r['label']}", verdict(r)))
     if "waitress1_p" in at_target:
         r = at_target["waitress1_p"]
-        s.targets.append(Target(f"{label}: `python -m flask_app` with the proposed patches", goal, summary(r),
-                                verdict(r)))
+        s.targets.append(
+            Target(f"{label}: `python -m flask_app` with the proposed patches", goal, summary(r), verdict(r))
+        )
     s.notes.append(patch_note[0].upper() + patch_note[1:] + ".")
     s.notes += [
         "Threads in one Python process share one interpreter lock, so more waitress threads add no compute: "
@@ -150,9 +220,20 @@ def run(ctx: Context) -> Section:
         "gunicorn's sync workers close the connection after each answer (no keep-alive), so each request "
         "there pays a TCP connect on loopback; the gthread worker keeps connections open.",
     ]
-    share = max((r["client_cpu_per_request"] / r["server_cpu_per_request"] for r in results.values()
-                 if r["server_cpu_per_request"] > 0), default=float("nan"))
-    s.notes.append(f"The load generator's CPU per request was at most {share:.0%} of the server's in any run"
-                   + (": it is not what limits these figures." if share < 0.2 else
-                      ": a noticeable share of the machine, so these figures understate the server."))
+    share = max(
+        (
+            r["client_cpu_per_request"] / r["server_cpu_per_request"]
+            for r in results.values()
+            if r["server_cpu_per_request"] > 0
+        ),
+        default=float("nan"),
+    )
+    s.notes.append(
+        f"The load generator's CPU per request was at most {share:.0%} of the server's in any run"
+        + (
+            ": it is not what limits these figures."
+            if share < 0.2
+            else ": a noticeable share of the machine, so these figures understate the server."
+        )
+    )
     return s

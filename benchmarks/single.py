@@ -81,8 +81,10 @@ def tensorflow_kit(ctx: Context):
         "seed": Candidate(seed_way, ctx.n(200, 3)),
         "keras": Candidate(lambda i: slow.predict(pngs[i % CASES]), ctx.n(500, 3)),
     }
-    right = {"seed": sum(seed_way(i) == cases[i][0] for i in range(CASES)),
-             "keras": sum(slow.predict(png).digit == d for d, _h, png in cases)}
+    right = {
+        "seed": sum(seed_way(i) == cases[i][0] for i in range(CASES)),
+        "keras": sum(slow.predict(png).digit == d for d, _h, png in cases),
+    }
     return candidates, right
 
 
@@ -114,60 +116,151 @@ def run(ctx: Context) -> Section:
             right["proposed"] = p_worker.info["right"]
 
     base = p50(t["seed"])
-    s = Section(NAME, TITLE, intro=(
-        f"A 280x280 canvas PNG in, a `Prediction` out, for {k} drawings (digits 0-9, dark ink on white and "
-        "a transparent canvas with the ink in its alpha channel) taken in turn. "
-        f"Timed calls: {', '.join(f'{c.n:,} {n}' for n, c in candidates.items())}, in "
-        f"{ctx.n(10, 1)} interleaved rounds after 3 warm-up calls each. The NumPy paths run in a worker "
-        "process without TensorFlow (as in the apps: LiteRT or the NumPy engine), the Keras ones in another; "
-        "they take turns."),
-        columns=["path", "p50", "p99", "vs baseline (p50)", f"right answers (of {k})", "BLAS threads"])
-    s.add("**Baseline**: the seed's way, whole canvas resized to 28x28, Keras `model.predict`",
-          fmt_ms(base), fmt_ms(p99(t["seed"])), "1.0x (baseline)", right["seed"], "- (TensorFlow)")
-    s.add(f"`Predictor.predict` as shipped (`{backend}` backend)", fmt_ms(p50(t["numpy"])), fmt_ms(p99(t["numpy"])),
-          speedup(base, p50(t["numpy"])), right["numpy"], threads or "?")
-    for how, label in (("dark_on_light", "dark ink on white (CLI, Pygame)"),
-                       ("transparent", "transparent canvas (Flask page)")):
+    s = Section(
+        NAME,
+        TITLE,
+        intro=(
+            f"A 280x280 canvas PNG in, a `Prediction` out, for {k} drawings (digits 0-9, dark ink on white and "
+            "a transparent canvas with the ink in its alpha channel) taken in turn. "
+            f"Timed calls: {', '.join(f'{c.n:,} {n}' for n, c in candidates.items())}, in "
+            f"{ctx.n(10, 1)} interleaved rounds after 3 warm-up calls each. The NumPy paths run in a worker "
+            "process without TensorFlow (as in the apps: LiteRT or the NumPy engine), the Keras ones in another; "
+            "they take turns."
+        ),
+        columns=["path", "p50", "p99", "vs baseline (p50)", f"right answers (of {k})", "BLAS threads"],
+    )
+    s.add(
+        "**Baseline**: the seed's way, whole canvas resized to 28x28, Keras `model.predict`",
+        fmt_ms(base),
+        fmt_ms(p99(t["seed"])),
+        "1.0x (baseline)",
+        right["seed"],
+        "- (TensorFlow)",
+    )
+    s.add(
+        f"`Predictor.predict` as shipped (`{backend}` backend)",
+        fmt_ms(p50(t["numpy"])),
+        fmt_ms(p99(t["numpy"])),
+        speedup(base, p50(t["numpy"])),
+        right["numpy"],
+        threads or "?",
+    )
+    for how, label in (
+        ("dark_on_light", "dark ink on white (CLI, Pygame)"),
+        ("transparent", "transparent canvas (Flask page)"),
+    ):
         sub = [x for i, x in enumerate(t["numpy"]) if cases[i % k][1] == how]
-        s.add(f"&nbsp;&nbsp;of which: {label}", fmt_ms(p50(sub)), fmt_ms(p99(sub)), speedup(base, p50(sub)), "",
-              threads or "?")
-    s.add("&nbsp;&nbsp;split: decode + `preprocess` only", fmt_ms(p50(t["preprocess"])),
-          fmt_ms(p99(t["preprocess"])), speedup(base, p50(t["preprocess"])), "", "-")
-    s.add("&nbsp;&nbsp;split: network only (`Predictor.probabilities`, 1 image)", fmt_ms(p50(t["network"])),
-          fmt_ms(p99(t["network"])), speedup(base, p50(t["network"])), "", threads or "?")
-    s.add("`Predictor.predict`, NumPy engine (`backend=\"numpy\"`: no LiteRT file or package)",
-          fmt_ms(p50(t["engine"])), fmt_ms(p99(t["engine"])), speedup(base, p50(t["engine"])), "", threads or "?")
-    s.add("&nbsp;&nbsp;split: network only, NumPy engine", fmt_ms(p50(t["engine_network"])),
-          fmt_ms(p99(t["engine_network"])), speedup(base, p50(t["engine_network"])), "", threads or "?")
-    s.add("`Predictor.predict`, Keras tf.function backend (`backend=\"keras\"`)", fmt_ms(p50(t["keras"])),
-          fmt_ms(p99(t["keras"])), speedup(base, p50(t["keras"])), right["keras"], "- (TensorFlow)")
+        s.add(
+            f"&nbsp;&nbsp;of which: {label}",
+            fmt_ms(p50(sub)),
+            fmt_ms(p99(sub)),
+            speedup(base, p50(sub)),
+            "",
+            threads or "?",
+        )
+    s.add(
+        "&nbsp;&nbsp;split: decode + `preprocess` only",
+        fmt_ms(p50(t["preprocess"])),
+        fmt_ms(p99(t["preprocess"])),
+        speedup(base, p50(t["preprocess"])),
+        "",
+        "-",
+    )
+    s.add(
+        "&nbsp;&nbsp;split: network only (`Predictor.probabilities`, 1 image)",
+        fmt_ms(p50(t["network"])),
+        fmt_ms(p99(t["network"])),
+        speedup(base, p50(t["network"])),
+        "",
+        threads or "?",
+    )
+    s.add(
+        '`Predictor.predict`, NumPy engine (`backend="numpy"`: no LiteRT file or package)',
+        fmt_ms(p50(t["engine"])),
+        fmt_ms(p99(t["engine"])),
+        speedup(base, p50(t["engine"])),
+        "",
+        threads or "?",
+    )
+    s.add(
+        "&nbsp;&nbsp;split: network only, NumPy engine",
+        fmt_ms(p50(t["engine_network"])),
+        fmt_ms(p99(t["engine_network"])),
+        speedup(base, p50(t["engine_network"])),
+        "",
+        threads or "?",
+    )
+    s.add(
+        '`Predictor.predict`, Keras tf.function backend (`backend="keras"`)',
+        fmt_ms(p50(t["keras"])),
+        fmt_ms(p99(t["keras"])),
+        speedup(base, p50(t["keras"])),
+        right["keras"],
+        "- (TensorFlow)",
+    )
     if spread:
         n = spread[BLAS_ENV]
-        s.add(f"`Predictor.predict`, NumPy engine with `{BLAS_ENV}={n}` (BLAS's default threads: the engine "
-              "before its one-thread limit)", fmt_ms(p50(t["spread"])), fmt_ms(p99(t["spread"])),
-              speedup(base, p50(t["spread"])), "", n)
+        s.add(
+            f"`Predictor.predict`, NumPy engine with `{BLAS_ENV}={n}` (BLAS's default threads: the engine "
+            "before its one-thread limit)",
+            fmt_ms(p50(t["spread"])),
+            fmt_ms(p99(t["spread"])),
+            speedup(base, p50(t["spread"])),
+            "",
+            n,
+        )
     if patched is not None:
-        s.add("`Predictor.predict` with the **proposed** patches (benchmarks/proposed/)",
-              fmt_ms(p50(t["proposed_numpy"])), fmt_ms(p99(t["proposed_numpy"])),
-              speedup(base, p50(t["proposed_numpy"])), right["proposed"], threads or "?")
+        s.add(
+            "`Predictor.predict` with the **proposed** patches (benchmarks/proposed/)",
+            fmt_ms(p50(t["proposed_numpy"])),
+            fmt_ms(p99(t["proposed_numpy"])),
+            speedup(base, p50(t["proposed_numpy"])),
+            right["proposed"],
+            threads or "?",
+        )
         for how, label in (("dark_on_light", "dark ink on white"), ("transparent", "transparent canvas")):
             sub = [x for i, x in enumerate(t["proposed_numpy"]) if cases[i % k][1] == how]
-            s.add(f"&nbsp;&nbsp;of which: {label}", fmt_ms(p50(sub)), fmt_ms(p99(sub)), speedup(base, p50(sub)), "",
-                  threads or "?")
+            s.add(
+                f"&nbsp;&nbsp;of which: {label}",
+                fmt_ms(p50(sub)),
+                fmt_ms(p99(sub)),
+                speedup(base, p50(sub)),
+                "",
+                threads or "?",
+            )
         for name, label in (("preprocess", "decode + `preprocess` only"), ("network", "network only")):
             x = t[f"proposed_{name}"]
-            s.add(f"&nbsp;&nbsp;split: {label}", fmt_ms(p50(x)), fmt_ms(p99(x)), speedup(base, p50(x)), "",
-                  "-" if name == "preprocess" else threads or "?")
+            s.add(
+                f"&nbsp;&nbsp;split: {label}",
+                fmt_ms(p50(x)),
+                fmt_ms(p99(x)),
+                speedup(base, p50(x)),
+                "",
+                "-" if name == "preprocess" else threads or "?",
+            )
     s.notes.append(patch_note[0].upper() + patch_note[1:] + ".")
 
     shipped = p50(t["numpy"])
     extra = f" ({fmt_ms(p50(t['proposed_numpy']))} with the proposed patches)" if patched is not None else ""
-    s.targets.append(Target("One drawing in process, p50", f"<= {fmt_ms(TARGET_P50)}", fmt_ms(shipped) + extra,
-                            shipped <= TARGET_P50))
-    s.targets.append(Target("One drawing vs the seed's way", f">= {TARGET_SPEEDUP:.0f}x faster",
-                            speedup(base, shipped), base / shipped >= TARGET_SPEEDUP))
-    s.notes.append("The split rows are timed on their own: decode + preprocess plus network is close to, "
-                   "not exactly, the whole (the whole also builds the `Prediction`).")
-    s.notes.append("Right answers: the seed's squeeze of the whole canvas loses the digit's framing and reads "
-                   "a transparent canvas as all black; `preprocess` frames every drawing the way MNIST was made.")
+    s.targets.append(
+        Target(
+            "One drawing in process, p50", f"<= {fmt_ms(TARGET_P50)}", fmt_ms(shipped) + extra, shipped <= TARGET_P50
+        )
+    )
+    s.targets.append(
+        Target(
+            "One drawing vs the seed's way",
+            f">= {TARGET_SPEEDUP:.0f}x faster",
+            speedup(base, shipped),
+            base / shipped >= TARGET_SPEEDUP,
+        )
+    )
+    s.notes.append(
+        "The split rows are timed on their own: decode + preprocess plus network is close to, "
+        "not exactly, the whole (the whole also builds the `Prediction`)."
+    )
+    s.notes.append(
+        "Right answers: the seed's squeeze of the whole canvas loses the digit's framing and reads "
+        "a transparent canvas as all black; `preprocess` frames every drawing the way MNIST was made."
+    )
     return s

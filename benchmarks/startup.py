@@ -49,6 +49,7 @@ def gradio_ready(port: int, png_path: Path, digit: int) -> float:
     import gradio_client  # noqa: F401  (imported before the clock starts: it is the client's cost)
 
     with Server(gradio_args(port)) as server:
+
         def ready() -> bool:
             if http_status(f"http://127.0.0.1:{port}/", timeout=5)[0] != 200:
                 return False
@@ -67,12 +68,17 @@ def gradio_ready(port: int, png_path: Path, digit: int) -> float:
 def run(ctx: Context) -> Section:
     digit, _how, png = drawings(1)[0]
     reps, app_reps = ctx.n(5, 1), ctx.n(3, 1)
-    s = Section(NAME, TITLE, intro=(
-        f"Wall time from starting the process to the first prediction of a canvas PNG; the median and the "
-        f"slowest of {reps} runs (commands) or {app_reps} runs (apps). Apps count as ready at their first "
-        "successful prediction over HTTP (polled every 20 ms; Gradio's every 100 ms through `gradio_client`, "
-        "whose own import is not counted)."),
-        columns=["what", "p50", "slowest", "runs", "vs baseline (p50)"])
+    s = Section(
+        NAME,
+        TITLE,
+        intro=(
+            f"Wall time from starting the process to the first prediction of a canvas PNG; the median and the "
+            f"slowest of {reps} runs (commands) or {app_reps} runs (apps). Apps count as ready at their first "
+            "successful prediction over HTTP (polled every 20 ms; Gradio's every 100 ms through `gradio_client`, "
+            "whose own import is not counted)."
+        ),
+        columns=["what", "p50", "slowest", "runs", "vs baseline (p50)"],
+    )
     times: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         png_path = Path(tmp) / f"digit{digit}.png"
@@ -89,8 +95,15 @@ def run(ctx: Context) -> Section:
                     continue
                 log(f"startup: {name} run {r + 1}")
                 times.setdefault(name, []).append(wall(argv)[0])
-        _t, out = wall([PYTHON, "-c", "import sys; from digitrec.cli import main; main(['predict', sys.argv[1]]); "
-                        "print('tensorflow' in sys.modules)", str(png_path)])
+        _t, out = wall(
+            [
+                PYTHON,
+                "-c",
+                "import sys; from digitrec.cli import main; main(['predict', sys.argv[1]]); "
+                "print('tensorflow' in sys.modules)",
+                str(png_path),
+            ]
+        )
         tf_imported = out.strip().splitlines()[-1] == "True"
         for r in range(app_reps):
             log(f"startup: Flask (waitress) run {r + 1}")
@@ -130,12 +143,23 @@ def run(ctx: Context) -> Section:
     s.add("TensorFlow imported by `python -m digitrec predict`?", "yes" if tf_imported else "no", "", 1, "")
 
     cli = p50(times["cli"])
-    s.targets.append(Target("CLI start to first prediction", f"< {TARGET_CLI:.0f} s, without TensorFlow",
-                            f"{fmt_s(cli)}, TensorFlow {'imported' if tf_imported else 'not imported'}",
-                            cli < TARGET_CLI and not tf_imported))
+    s.targets.append(
+        Target(
+            "CLI start to first prediction",
+            f"< {TARGET_CLI:.0f} s, without TensorFlow",
+            f"{fmt_s(cli)}, TensorFlow {'imported' if tf_imported else 'not imported'}",
+            cli < TARGET_CLI and not tf_imported,
+        )
+    )
     flask = max(p50(times["flask"]), p50(times["gunicorn"]))
-    s.targets.append(Target("Flask app ready (waitress and gunicorn -w 2)", f"< {TARGET_APP:.0f} s",
-                            f"{fmt_s(p50(times['flask']))} / {fmt_s(p50(times['gunicorn']))}", flask < TARGET_APP))
+    s.targets.append(
+        Target(
+            "Flask app ready (waitress and gunicorn -w 2)",
+            f"< {TARGET_APP:.0f} s",
+            f"{fmt_s(p50(times['flask']))} / {fmt_s(p50(times['gunicorn']))}",
+            flask < TARGET_APP,
+        )
+    )
     if "gradio" in times:
         g = p50(times["gradio"])
         s.targets.append(Target("Gradio app ready", f"< {TARGET_APP:.0f} s", fmt_s(g), g < TARGET_APP))

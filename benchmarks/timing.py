@@ -10,7 +10,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import time
-from typing import Any, Callable, Mapping, Protocol
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 
 def time_calls(fn: Callable[[int], Any], n: int) -> list[float]:

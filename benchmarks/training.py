@@ -30,9 +30,8 @@ def sizes(tiny: bool) -> dict:
 
 def child(tiny: bool) -> dict:
     """Train three ways and time them; return images/s per variant. Runs TensorFlow."""
-    import numpy as np
-
     import keras
+    import numpy as np
     import tensorflow as tf
 
     from digitrec.data import DataError, load_mnist
@@ -85,49 +84,88 @@ def child(tiny: bool) -> dict:
     for _ in range(steps):
         next(it)
     out["augment_only_per_second"] = steps * batch / (time.perf_counter() - t0)
-    out["tf_threads"] = [tf.config.threading.get_intra_op_parallelism_threads(),
-                         tf.config.threading.get_inter_op_parallelism_threads()]
+    out["tf_threads"] = [
+        tf.config.threading.get_intra_op_parallelism_threads(),
+        tf.config.threading.get_inter_op_parallelism_threads(),
+    ]
     return out
 
 
 def run(ctx: Context) -> Section:
     sz = sizes(ctx.tiny)
     log(f"training: {sz['epochs']} epochs of {sz['steps']} steps x {sz['batch']} images, three ways, in a child")
-    r = run_json([PYTHON, "-m", "benchmarks.training", "--child"] + (["--tiny"] if ctx.tiny else []),
-                 timeout=ctx.n(3600, 600))
+    r = run_json(
+        [PYTHON, "-m", "benchmarks.training", "--child"] + (["--tiny"] if ctx.tiny else []), timeout=ctx.n(3600, 600)
+    )
 
     rate = {k: r["images_per_epoch"] / p50(v) for k, v in r["times"].items()}
     base = rate["plain"]
     timed = max(r["epochs"] - 1, 1)
-    s = Section(NAME, TITLE, intro=(
-        f"`build_model(\"default\")` trained from scratch three ways on {r['source']}: {r['epochs']} epochs of "
-        f"{r['steps']} steps of {r['batch']} images each, the first epoch not counted (tracing, buffers); "
-        f"images/s is the median over the {timed} timed epochs."),
-        columns=["how", "images/s", "per epoch", "vs plain fit (images/s)"])
-    s.add("**Baseline**: plain `model.fit(x, y)` on in-memory arrays, no augmentation", fmt_rate(base, " images/s"),
-          fmt_s(p50(r["times"]["plain"])), "1.00x (baseline)")
-    s.add("`digitrec.training.train.make_batches` (tf.data) without augmentation", fmt_rate(rate["pipeline"], " images/s"),
-          fmt_s(p50(r["times"]["pipeline"])), rate_ratio(base, rate["pipeline"]))
-    s.add("`digitrec.training.train.make_batches` with augmentation (`digitrec.training.augment.warp`): what `digitrec train` runs",
-          fmt_rate(rate["augment"], " images/s"), fmt_s(p50(r["times"]["augment"])), rate_ratio(base, rate["augment"]))
-    s.add("&nbsp;&nbsp;the augmented tf.data pipeline alone, no model",
-          fmt_rate(r["augment_only_per_second"], " images/s"), "", rate_ratio(base, r["augment_only_per_second"]))
+    s = Section(
+        NAME,
+        TITLE,
+        intro=(
+            f'`build_model("default")` trained from scratch three ways on {r["source"]}: {r["epochs"]} epochs of '
+            f"{r['steps']} steps of {r['batch']} images each, the first epoch not counted (tracing, buffers); "
+            f"images/s is the median over the {timed} timed epochs."
+        ),
+        columns=["how", "images/s", "per epoch", "vs plain fit (images/s)"],
+    )
+    s.add(
+        "**Baseline**: plain `model.fit(x, y)` on in-memory arrays, no augmentation",
+        fmt_rate(base, " images/s"),
+        fmt_s(p50(r["times"]["plain"])),
+        "1.00x (baseline)",
+    )
+    s.add(
+        "`digitrec.training.train.make_batches` (tf.data) without augmentation",
+        fmt_rate(rate["pipeline"], " images/s"),
+        fmt_s(p50(r["times"]["pipeline"])),
+        rate_ratio(base, rate["pipeline"]),
+    )
+    s.add(
+        "`digitrec.training.train.make_batches` with augmentation (`digitrec.training.augment.warp`): "
+        "what `digitrec train` runs",
+        fmt_rate(rate["augment"], " images/s"),
+        fmt_s(p50(r["times"]["augment"])),
+        rate_ratio(base, rate["augment"]),
+    )
+    s.add(
+        "&nbsp;&nbsp;the augmented tf.data pipeline alone, no model",
+        fmt_rate(r["augment_only_per_second"], " images/s"),
+        "",
+        rate_ratio(base, r["augment_only_per_second"]),
+    )
     card = _card()
     if card:
         t = card.get("training", {})
         per_second = t.get("images_per_second", float("nan"))
-        s.add(f"Full training of the committed model, from its card ({t.get('epochs')} epochs of "
-              f"{t.get('train_images', 0):,} images, another run)", fmt_rate(per_second, " images/s"),
-              f"{t.get('seconds', float('nan')):,.0f} s in all", rate_ratio(base, per_second))
+        s.add(
+            f"Full training of the committed model, from its card ({t.get('epochs')} epochs of "
+            f"{t.get('train_images', 0):,} images, another run)",
+            fmt_rate(per_second, " images/s"),
+            f"{t.get('seconds', float('nan')):,.0f} s in all",
+            rate_ratio(base, per_second),
+        )
     slowdown = base / rate["augment"]
     measured = f"{slowdown:.2f}x slower" if slowdown >= 1 else f"{1 / slowdown:.2f}x faster"
-    s.targets.append(Target("Training with augmentation vs plain fit", f"at most {TARGET_SLOWDOWN}x slower",
-                            measured, slowdown <= TARGET_SLOWDOWN))
-    s.notes.append(f"TensorFlow threads (intra-op, inter-op; 0 = one per core): {r['tf_threads']}. tf.data's "
-                   "augmentation runs on its own threads, in parallel with the training step, on the same cores.")
+    s.targets.append(
+        Target(
+            "Training with augmentation vs plain fit",
+            f"at most {TARGET_SLOWDOWN}x slower",
+            measured,
+            slowdown <= TARGET_SLOWDOWN,
+        )
+    )
+    s.notes.append(
+        f"TensorFlow threads (intra-op, inter-op; 0 = one per core): {r['tf_threads']}. tf.data's "
+        "augmentation runs on its own threads, in parallel with the training step, on the same cores."
+    )
     if card:
-        s.notes.append("The card's figure covers the whole run (validation after each epoch included) on whatever "
-                       "the machine was doing then; it is shown for scale, not as a same-run ratio.")
+        s.notes.append(
+            "The card's figure covers the whole run (validation after each epoch included) on whatever "
+            "the machine was doing then; it is shown for scale, not as a same-run ratio."
+        )
     return s
 
 

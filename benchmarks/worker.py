@@ -14,6 +14,7 @@ with whatever the parent times next. The child times its own calls; the pipe add
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib
 import json
@@ -33,9 +34,16 @@ class Worker:
     def __init__(self, target: str, ctx: Context, env: dict[str, str] | None = None, root: Path = ROOT):
         argv = [PYTHON, "-m", "benchmarks.worker", target] + (["--tiny"] if ctx.tiny else [])
         self.target = target
-        self.stderr = tempfile.TemporaryFile(mode="w+")
-        self.proc = subprocess.Popen(argv, cwd=root, env=child_env(env, root), stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=self.stderr, text=True)
+        self.stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in close(), it outlives this call)
+        self.proc = subprocess.Popen(
+            argv,
+            cwd=root,
+            env=child_env(env, root),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.stderr,
+            text=True,
+        )
         self.info = self.call(op="ready")
 
     def call(self, **command: Any) -> dict:
@@ -55,15 +63,13 @@ class Worker:
             raise RuntimeError(f"worker {self.target}: {reply['error']}")
         return reply
 
-    def candidate(self, name: str, n: int) -> "Remote":
+    def candidate(self, name: str, n: int) -> Remote:
         return Remote(self, name, n)
 
     def close(self) -> None:
         if self.proc.poll() is None:
-            try:
+            with contextlib.suppress(RuntimeError, OSError, ValueError):
                 self.call(op="quit")
-            except (RuntimeError, OSError, ValueError):
-                pass
             try:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
@@ -71,7 +77,7 @@ class Worker:
                 self.proc.wait()
         self.stderr.close()
 
-    def __enter__(self) -> "Worker":
+    def __enter__(self) -> Worker:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -9,9 +9,9 @@ the next one in ``AUTO``; a file that is broken for every backend raises ``Model
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -94,21 +94,26 @@ def load_keras(path: Path, card: dict | None = None, digest: str | None = None) 
     check_output(path, tuple(model.output_shape))
     from digitrec.training.model import output_activation
 
-    fn = tf.function(lambda x: model(x, training=False),
-                     input_signature=[tf.TensorSpec([None, SIZE, SIZE, 1], tf.float32)])
+    fn = tf.function(
+        lambda x: model(x, training=False), input_signature=[tf.TensorSpec([None, SIZE, SIZE, 1], tf.float32)]
+    )
     return Backend("keras", lambda x: fn(tf.constant(x)).numpy(), normalize=output_activation(model) != "softmax")
 
 
 LOADERS: dict[str, Callable[[Path, dict | None, str | None], Backend]] = {
-    "litert": load_litert, "numpy": load_numpy, "keras": load_keras,
+    "litert": load_litert,
+    "numpy": load_numpy,
+    "keras": load_keras,
 }
 AUTO = ("litert", "numpy", "keras")  # fastest first; Keras runs whatever the others cannot
 
 
 def check_input(path: Path, input_shape: tuple) -> None:
     if tuple(input_shape) != (SIZE, SIZE, 1):
-        raise ModelError(f"{path} expects input {tuple(input_shape)}, not ({SIZE}, {SIZE}, 1): "
-                         f"it is not a digit model for this app; {TRAIN_HINT}")
+        raise ModelError(
+            f"{path} expects input {tuple(input_shape)}, not ({SIZE}, {SIZE}, 1): "
+            f"it is not a digit model for this app; {TRAIN_HINT}"
+        )
 
 
 def check_output(path: Path, output_shape: tuple) -> None:

@@ -10,7 +10,7 @@ import hashlib
 import json
 import os
 import platform
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,12 +62,23 @@ def versions() -> dict[str, str]:
     import keras
     import tensorflow as tf
 
-    return {"python": platform.python_version(), "tensorflow": tf.__version__,
-            "keras": keras.__version__, "numpy": np.__version__}
+    return {
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+    }
 
 
-def build(model_path: Path, model, x_test: np.ndarray, y_test: np.ndarray, training: dict,
-          data_dir: str | None, handwriting_md5: dict | None = None) -> dict:
+def build(
+    model_path: Path,
+    model,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    training: dict,
+    data_dir: str | None,
+    handwriting_md5: dict | None = None,
+) -> dict:
     """A fresh card for a just-saved model, with its MNIST test figures."""
     from digitrec.data import data_md5s
 
@@ -75,7 +86,7 @@ def build(model_path: Path, model, x_test: np.ndarray, y_test: np.ndarray, train
     return {
         "file": Path(model_path).name,
         "sha256": sha256(model_path),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "architecture": model.name,
         "parameters": int(model.count_params()),
         "input": "28x28x1 float32 in [0, 1], white ink on black, MNIST-framed (digitrec.preprocess)",

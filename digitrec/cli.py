@@ -15,18 +15,23 @@ from digitrec.paths import DEFAULT_MODEL
 
 
 def _add_data_dir(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data-dir", help="folder with the four MNIST IDX files (default: $DIGITREC_MNIST_DIR, "
-                                      "else download)")
+    p.add_argument(
+        "--data-dir", help="folder with the four MNIST IDX files (default: $DIGITREC_MNIST_DIR, else download)"
+    )
 
 
 def _add_handwriting_dir(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--handwriting-dir", help="folder with the real pen handwriting files "
-                                             "(default: $DIGITREC_HANDWRITING_DIR)")
+    p.add_argument(
+        "--handwriting-dir", help="folder with the real pen handwriting files (default: $DIGITREC_HANDWRITING_DIR)"
+    )
 
 
 def _add_model(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", dest="model_path", help="model file (default: $DIGITREC_MODEL or "
-                                                      f"{DEFAULT_MODEL.relative_to(DEFAULT_MODEL.parents[1])})")
+    p.add_argument(
+        "--model",
+        dest="model_path",
+        help=f"model file (default: $DIGITREC_MODEL or {DEFAULT_MODEL.relative_to(DEFAULT_MODEL.parents[1])})",
+    )
     p.add_argument("--no-verify", action="store_true", help="load a model whose SHA-256 differs from its card")
 
 
@@ -35,8 +40,12 @@ def parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train a model and write it with its model card")
-    t.add_argument("--arch", choices=("default", "seed"), default="default",
-                   help="architecture: 'seed' as originally designed, 'default' improved (default)")
+    t.add_argument(
+        "--arch",
+        choices=("default", "seed"),
+        default="default",
+        help="architecture: 'seed' as originally designed, 'default' improved (default)",
+    )
     # Before --arch, the architecture was --model (a file everywhere else); kept for old scripts.
     t.add_argument("--model", dest="old_arch", choices=("default", "seed"), help=argparse.SUPPRESS)
     t.add_argument("--epochs", type=int, help="default: 24 for default, 3 for seed, 1 with --quick")
@@ -49,8 +58,11 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--real-copies", type=int, help="renderings of each training writer's digit (default 3)")
     t.add_argument("--init", help="start from this .keras model's weights (same architecture)")
     t.add_argument("--learning-rate", type=float, help="peak learning rate (default 0.002)")
-    t.add_argument("--resume", action="store_true", help="continue an interrupted run of the same command "
-                                                         "from its last finished epoch")
+    t.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted run of the same command from its last finished epoch",
+    )
     _add_data_dir(t)
     _add_handwriting_dir(t)
 
@@ -58,12 +70,20 @@ def parser() -> argparse.ArgumentParser:
     _add_model(e)
     _add_data_dir(e)
     _add_handwriting_dir(e)
-    e.add_argument("--writers", choices=("test", "validation"), default="test",
-                   help="which held-out writers to report on (default: test)")
-    e.add_argument("--drawn", action="store_true", help="real writers it never saw, then the proxies "
-                                                        "(canvas, pen, scans)")
-    e.add_argument("--naive", action="store_true", help="frame drawings the usual demo's way (whole canvas "
-                                                        "resized to 28x28) instead of digitrec.preprocess")
+    e.add_argument(
+        "--writers",
+        choices=("test", "validation"),
+        default="test",
+        help="which held-out writers to report on (default: test)",
+    )
+    e.add_argument(
+        "--drawn", action="store_true", help="real writers it never saw, then the proxies (canvas, pen, scans)"
+    )
+    e.add_argument(
+        "--naive",
+        action="store_true",
+        help="frame drawings the usual demo's way (whole canvas resized to 28x28) instead of digitrec.preprocess",
+    )
     e.add_argument("--quick", action="store_true", help="1,000 MNIST test images and small proxies (300 canvases)")
     e.add_argument("--update-card", action="store_true", help="write the figures into the model card")
     e.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -74,11 +94,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     _add_model(p)
 
-    x = sub.add_parser("export", help="write a TensorFlow SavedModel for TensorFlow Serving, or the "
-                                      "LiteRT flatbuffer the predictor runs fastest")
+    x = sub.add_parser(
+        "export",
+        help="write a TensorFlow SavedModel for TensorFlow Serving, or the "
+        "LiteRT flatbuffer the predictor runs fastest",
+    )
     x.add_argument("--saved-model", type=Path, help="output folder for a SavedModel")
-    x.add_argument("--tflite", action="store_true", help="write <model>.tflite next to the model and "
-                                                          "record it in the model card")
+    x.add_argument(
+        "--tflite", action="store_true", help="write <model>.tflite next to the model and record it in the model card"
+    )
     _add_model(x)
     return ap
 
@@ -87,18 +111,27 @@ def cmd_train(args) -> int:
     from digitrec.training.train import TrainConfig, train
 
     if args.old_arch:
-        warnings.warn("`train --model` is deprecated and will be removed: use `train --arch`",
-                      FutureWarning, stacklevel=1)
+        warnings.warn(
+            "`train --model` is deprecated and will be removed: use `train --arch`", FutureWarning, stacklevel=1
+        )
         args.arch = args.old_arch
-    cfg = TrainConfig(arch=args.arch, epochs=args.epochs, quick=args.quick, seed=args.seed,
-                      batch_size=args.batch_size, augment=not args.no_augment)
+    cfg = TrainConfig(
+        arch=args.arch,
+        epochs=args.epochs,
+        quick=args.quick,
+        seed=args.seed,
+        batch_size=args.batch_size,
+        augment=not args.no_augment,
+    )
     for name in ("synthetic", "real_copies", "init", "learning_rate"):
         if getattr(args, name) is not None:
             setattr(cfg, name, getattr(args, name))
     card = train(cfg, data_dir=args.data_dir, out=args.out, handwriting_dir=args.handwriting_dir, resume=args.resume)
     report = card["mnist_test"]
-    print(f"saved {args.out} ({card['parameters']:,} parameters, {card['training']['epochs']} epochs, "
-          f"{card['training']['seconds']:.0f} s)")
+    print(
+        f"saved {args.out} ({card['parameters']:,} parameters, {card['training']['epochs']} epochs, "
+        f"{card['training']['seconds']:.0f} s)"
+    )
     print(f"MNIST test accuracy: {100 * report['accuracy']:.2f}% ({report['errors']} errors in {report['images']:,})")
     return 0
 
@@ -123,8 +156,14 @@ def cmd_evaluate(args) -> int:
         results["real_handwriting"] = _real_handwriting(predictor, args)
     if args.drawn:
         frame = evaluate.naive_frame if args.naive else preprocess
-        results["drawn"] = evaluate.drawn(predictor, images, labels, n_mnist=300 if args.quick else None,
-                                          n_pen=100 if args.quick else 1000, frame=frame)
+        results["drawn"] = evaluate.drawn(
+            predictor,
+            images,
+            labels,
+            n_mnist=300 if args.quick else None,
+            n_pen=100 if args.quick else 1000,
+            frame=frame,
+        )
     if args.update_card and not args.naive:
         card = predictor.card or {}
         card["mnist_test"] = results["mnist_test"]
@@ -158,8 +197,10 @@ def _real_handwriting(predictor, args) -> dict | None:
     from digitrec.handwriting import load_handwriting, resolve_dir, split
 
     if resolve_dir(args.handwriting_dir) is None:
-        print("note: no real handwriting (set DIGITREC_HANDWRITING_DIR or --handwriting-dir): "
-              "only the proxies below", file=sys.stderr)
+        print(
+            "note: no real handwriting (set DIGITREC_HANDWRITING_DIR or --handwriting-dir): only the proxies below",
+            file=sys.stderr,
+        )
         return None
     samples = split(load_handwriting(args.handwriting_dir))[args.writers]
     if args.quick:
@@ -197,14 +238,16 @@ def cmd_export(args) -> int:
     if args.saved_model is None and not args.tflite:
         print("error: say what to write: --saved-model DIR and/or --tflite", file=sys.stderr)
         return 2
-    from digitrec.training.export import export_saved_model, export_tflite
     from digitrec.paths import model_path
+    from digitrec.training.export import export_saved_model, export_tflite
 
     _load(args)  # the same checks as the apps: existence, SHA-256, input shape
     if args.saved_model is not None:
         out = export_saved_model(model_path(args.model_path), args.saved_model)
-        print(f"wrote SavedModel to {out} (signature 'serving_default': digit [N,28,28,1] float32 -> "
-              f"probabilities [N,10])")
+        print(
+            f"wrote SavedModel to {out} (signature 'serving_default': digit [N,28,28,1] float32 -> "
+            f"probabilities [N,10])"
+        )
     if args.tflite:
         out = export_tflite(model_path(args.model_path))
         print(f"wrote {out} and recorded it in the model card; the predictor now runs it with LiteRT")

@@ -52,10 +52,7 @@ def parse_idx(raw: bytes, name: str = "IDX data") -> np.ndarray:
     shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     expected = int(np.prod(shape))
     if len(raw) - header != expected:
-        raise DataError(
-            f"{name}: header promises {expected} values for shape {shape}, "
-            f"file holds {len(raw) - header}"
-        )
+        raise DataError(f"{name}: header promises {expected} values for shape {shape}, file holds {len(raw) - header}")
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
 
 
@@ -82,9 +79,7 @@ def _read_file(folder: Path, stem: str, verify: bool) -> tuple[bytes, str]:
         raise DataError(f"cannot read {candidate}: {exc}") from exc
     md5 = hashlib.md5(raw).hexdigest()
     if verify and md5 != MD5[stem]:
-        raise DataError(
-            f"{candidate} is corrupt or not MNIST: MD5 {md5}, expected {MD5[stem]}"
-        )
+        raise DataError(f"{candidate} is corrupt or not MNIST: MD5 {md5}, expected {MD5[stem]}")
     return raw, md5
 
 
@@ -113,11 +108,11 @@ def load_mnist(data_dir: str | os.PathLike | None = None, verify: bool = True) -
         return load_idx_dir(folder, verify=verify)
     try:
         from keras.datasets import mnist  # the usual download, for machines with internet
+
         (xt, yt), (xv, yv) = mnist.load_data()
     except Exception as exc:  # no internet, no cache: say what to do instead
         raise DataError(
-            f"no MNIST folder given and the download failed ({exc}); "
-            f"set {ENV_VAR} or pass --data-dir"
+            f"no MNIST folder given and the download failed ({exc}); set {ENV_VAR} or pass --data-dir"
         ) from exc
     return Mnist(Split(xt, yt), Split(xv, yv))
 

@@ -16,8 +16,13 @@ CANVAS = 280
 LOOKS = ("dark_on_light", "light_on_dark", "transparent", "grey_background")
 
 
-def paste(ink: np.ndarray, rng: np.random.Generator | None = None, canvas: int = CANVAS,
-          scale: float | tuple[float, float] = 0.6, centred: bool = True) -> np.ndarray:
+def paste(
+    ink: np.ndarray,
+    rng: np.random.Generator | None = None,
+    canvas: int = CANVAS,
+    scale: float | tuple[float, float] = 0.6,
+    centred: bool = True,
+) -> np.ndarray:
     """Scale an ink map so its longer side is ``scale`` of the canvas; centre it or place at random."""
     rng = rng or np.random.default_rng(0)
     frac = rng.uniform(*scale) if isinstance(scale, tuple) else scale
@@ -68,9 +73,17 @@ def mnist_digit(image28: np.ndarray, rng: np.random.Generator, how: str) -> np.n
     return look_of(paste(image28, rng, scale=(0.3, 0.9), centred=False), how)
 
 
-def pen_digit(digit: int, rng: np.random.Generator, how: str = "dark_on_light", *,
-              pen_px: float | None = None, scale: float | tuple[float, float] = 0.6,
-              centred: bool = True, canvas: int = CANVAS, points: int | None = None) -> np.ndarray:
+def pen_digit(
+    digit: int,
+    rng: np.random.Generator,
+    how: str = "dark_on_light",
+    *,
+    pen_px: float | None = None,
+    scale: float | tuple[float, float] = 0.6,
+    centred: bool = True,
+    canvas: int = CANVAS,
+    points: int | None = None,
+) -> np.ndarray:
     """A synthetic pen drawing of ``digit`` as a front end would send it.
 
     ``pen_px`` is the brush width on the canvas (default: random 8-24 px, like a sketchpad brush);
@@ -89,8 +102,9 @@ def pen_digit(digit: int, rng: np.random.Generator, how: str = "dark_on_light", 
     return render(strokes, canvas, (x0, y0, x0 + side, y0 + side), pen_px=pen, look=how)
 
 
-def pen_paths(digit: int, canvas: int = CANVAS, rng: np.random.Generator | None = None,
-              scale: float = 0.6, style: int | None = 0) -> list[list[tuple[float, float]]]:
+def pen_paths(
+    digit: int, canvas: int = CANVAS, rng: np.random.Generator | None = None, scale: float = 0.6, style: int | None = 0
+) -> list[list[tuple[float, float]]]:
     """Pen strokes of ``digit`` in canvas pixel coordinates, centred: for driving a mouse.
 
     Browser and Pygame tests replay these as pointer moves; style 0 is each digit's plainest form.
@@ -103,8 +117,10 @@ def pen_paths(digit: int, canvas: int = CANVAS, rng: np.random.Generator | None 
     lo, hi = pts.min(axis=0), pts.max(axis=0)
     k = scale * canvas / max(hi - lo)
     centre = (lo + hi) / 2
-    return [[(float((x - centre[0]) * k + canvas / 2), float((y - centre[1]) * k + canvas / 2)) for x, y in s]
-            for s in strokes]
+    return [
+        [(float((x - centre[0]) * k + canvas / 2), float((y - centre[1]) * k + canvas / 2)) for x, y in s]
+        for s in strokes
+    ]
 
 
 def examples(digits: tuple[int, ...] = (2, 5, 7, 8), seed: int = 7, pen_px: float = 22) -> list[np.ndarray]:

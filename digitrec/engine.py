@@ -17,7 +17,7 @@ import json
 import os
 import re
 import zipfile
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -128,7 +128,7 @@ class NumpyNet:
         return np.concatenate(outs).astype(np.float32, copy=False)
 
     @classmethod
-    def from_keras_file(cls, path: str | os.PathLike) -> "NumpyNet":
+    def from_keras_file(cls, path: str | os.PathLike) -> NumpyNet:
         """Build from a ``.keras`` zip; raises ``UnsupportedModel`` or ``OSError``/``KeyError``."""
         import h5py  # Keras's own dependency; far lighter than TensorFlow
 
@@ -144,7 +144,7 @@ class NumpyNet:
             return cls.from_config(config, weights_of)
 
     @classmethod
-    def from_config(cls, config: dict, weights_of: Callable[[str], list[np.ndarray]]) -> "NumpyNet":
+    def from_config(cls, config: dict, weights_of: Callable[[str], list[np.ndarray]]) -> NumpyNet:
         if config.get("class_name") not in ("Functional", "Sequential"):
             raise UnsupportedModel(f"model class {config.get('class_name')!r}")
         layers = config["config"]["layers"]
@@ -174,13 +174,22 @@ class NumpyNet:
                 input_shape = tuple(cfg.get("batch_shape") or cfg.get("batch_input_shape"))[1:]
             elif kind == "Conv2D":
                 flush()
-                if tuple(cfg["strides"]) != (1, 1) or tuple(cfg["dilation_rate"]) != (1, 1) \
-                        or cfg.get("groups", 1) != 1 or cfg.get("data_format", "channels_last") != "channels_last":
+                if (
+                    tuple(cfg["strides"]) != (1, 1)
+                    or tuple(cfg["dilation_rate"]) != (1, 1)
+                    or cfg.get("groups", 1) != 1
+                    or cfg.get("data_format", "channels_last") != "channels_last"
+                ):
                     raise UnsupportedModel(f"Conv2D {name}: only stride 1, no dilation, channels_last")
                 w = weights_of(key)
                 kernel = w[0].astype(np.float32)
                 bias = w[1].astype(np.float32) if cfg["use_bias"] else np.zeros(kernel.shape[-1], np.float32)
-                pending = {"kernel": kernel, "bias": bias, "padding": cfg["padding"], "act": _activation(cfg["activation"])}
+                pending = {
+                    "kernel": kernel,
+                    "bias": bias,
+                    "padding": cfg["padding"],
+                    "act": _activation(cfg["activation"]),
+                }
                 last_activation = "linear"
             elif kind == "BatchNormalization":
                 if cfg.get("axis", -1) not in (-1, 3, [-1], [3]):

@@ -24,7 +24,7 @@ themselves and come second:
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -75,8 +75,9 @@ def draw_sample(sample: Sample, rendering: str, rng: np.random.Generator) -> np.
     return render(sample.strokes, 280, box, pen_px=opts.get("pen_px", 12.0), look=opts.get("look", "dark_on_light"))
 
 
-def framed_renderings(samples: list[Sample], seed: int = 0,
-                      renderings: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def framed_renderings(
+    samples: list[Sample], seed: int = 0, renderings: list[str] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Every sample in every rendering, through ``preprocess``: (N, 28, 28) float32 (zeros for
     the rare blank) and labels, rendering by rendering."""
     rng = np.random.default_rng(seed)
@@ -90,14 +91,17 @@ def framed_renderings(samples: list[Sample], seed: int = 0,
     return x, np.tile([s.label for s in samples], len(names)).astype(np.uint8)
 
 
-def real_handwriting(predictor: Predictor, samples: list[Sample], seed: int = 0,
-                     renderings: list[str] | None = None) -> dict:
+def real_handwriting(
+    predictor: Predictor, samples: list[Sample], seed: int = 0, renderings: list[str] | None = None
+) -> dict:
     """Accuracy on held-out writers: per rendering; per source, country and class (centred); the
     worst writers; calibration and the confidence of mistakes over the canvas renderings."""
     leaked = sorted({s.writer for s in samples} & trained_writers(predictor.card))
     if leaked:
-        raise WriterLeak(f"the model trained on {len(leaked)} of these writers ({', '.join(leaked[:5])}...): "
-                         "report only on writers it never saw")
+        raise WriterLeak(
+            f"the model trained on {len(leaked)} of these writers ({', '.join(leaked[:5])}...): "
+            "report only on writers it never saw"
+        )
     names = renderings or list(RENDERINGS)
     x, y = framed_renderings(samples, seed, names)
     probs = predictor.probabilities(x)
@@ -105,16 +109,18 @@ def real_handwriting(predictor: Predictor, samples: list[Sample], seed: int = 0,
     n = len(samples)
     out: dict = {"writers": len({s.writer for s in samples}), "digits": n, "renderings": {}}
     for r, name in enumerate(names):
-        right = pred[r * n:(r + 1) * n] == y[r * n:(r + 1) * n]
+        right = pred[r * n : (r + 1) * n] == y[r * n : (r + 1) * n]
         out["renderings"][name] = {"images": n, "accuracy": round(float(right.mean()), 5)}
-    canvas = np.concatenate([np.arange(r * n, (r + 1) * n) for r, name in enumerate(names) if name in CANVAS_RENDERINGS])
+    canvas = np.concatenate(
+        [np.arange(r * n, (r + 1) * n) for r, name in enumerate(names) if name in CANVAS_RENDERINGS]
+    )
     if "centred" in names:
         c = names.index("centred")
-        right = pred[c * n:(c + 1) * n] == y[c * n:(c + 1) * n]
+        right = pred[c * n : (c + 1) * n] == y[c * n : (c + 1) * n]
         out["centred"] = {
             "per_source": _grouped(right, [_source(s) for s in samples]),
             "per_country": _grouped(right, [s.country for s in samples]),
-            "per_class": classification_report(y[c * n:(c + 1) * n], pred[c * n:(c + 1) * n])["per_class_accuracy"],
+            "per_class": classification_report(y[c * n : (c + 1) * n], pred[c * n : (c + 1) * n])["per_class_accuracy"],
         }
     if len(canvas):
         right = pred[canvas] == y[canvas]
@@ -124,7 +130,8 @@ def real_handwriting(predictor: Predictor, samples: list[Sample], seed: int = 0,
         confidence = probs[canvas].max(axis=1)
         wrong = ~right
         out["canvas"] = {
-            "images": int(len(canvas)), "accuracy": round(float(right.mean()), 5),
+            "images": int(len(canvas)),
+            "accuracy": round(float(right.mean()), 5),
             "worst_writers": [{"writer": w, **v} for w, v in worst],
             "mean_confidence": round(float(confidence.mean()), 5),
             "ece": round(expected_calibration_error(probs[canvas], y[canvas].astype(int)), 5),
@@ -141,30 +148,39 @@ def _source(sample: Sample) -> str:
 
 def _grouped(right: np.ndarray, keys: list[str]) -> dict[str, dict]:
     groups: dict[str, list[bool]] = {}
-    for k, r in zip(keys, right):
+    for k, r in zip(keys, right, strict=False):
         groups.setdefault(k, []).append(bool(r))
     return {k: {"images": len(v), "accuracy": round(float(np.mean(v)), 5)} for k, v in sorted(groups.items())}
 
 
 def format_real(results: dict) -> str:
     """The held-out writers' figures as a few lines of text."""
-    lines = [f"{results['writers']} writers, {results['digits']} digits, each drawn in every rendering:",
-             f"  {'rendering':<24} {'accuracy':>9}"]
+    lines = [
+        f"{results['writers']} writers, {results['digits']} digits, each drawn in every rendering:",
+        f"  {'rendering':<24} {'accuracy':>9}",
+    ]
     lines += [f"  {name:<24} {100 * r['accuracy']:>8.2f}%" for name, r in results["renderings"].items()]
     if "centred" in results:
         c = results["centred"]
-        lines.append("centred, per source: " + ", ".join(
-            f"{k} {100 * v['accuracy']:.1f}% ({v['images']})" for k, v in c["per_source"].items()))
-        lines.append("centred, per country: " + ", ".join(
-            f"{k} {100 * v['accuracy']:.1f}% ({v['images']})" for k, v in c["per_country"].items()))
+        lines.append(
+            "centred, per source: "
+            + ", ".join(f"{k} {100 * v['accuracy']:.1f}% ({v['images']})" for k, v in c["per_source"].items())
+        )
+        lines.append(
+            "centred, per country: "
+            + ", ".join(f"{k} {100 * v['accuracy']:.1f}% ({v['images']})" for k, v in c["per_country"].items())
+        )
         lines.append("centred, per class: " + "  ".join(f"{d}: {100 * a:.1f}%" for d, a in c["per_class"].items()))
     if "canvas" in results:
         c = results["canvas"]
-        lines.append(f"all canvas renderings: {100 * c['accuracy']:.2f}% of {c['images']}; mean confidence "
-                     f"{100 * c['mean_confidence']:.2f}%, calibration error {100 * c['ece']:.2f}%")
+        lines.append(
+            f"all canvas renderings: {100 * c['accuracy']:.2f}% of {c['images']}; mean confidence "
+            f"{100 * c['mean_confidence']:.2f}%, calibration error {100 * c['ece']:.2f}%"
+        )
         lines.append(f"mistakes: {c['mistakes']}, of which {c['mistakes_over_90']} claim over 90% confidence")
-        lines.append("worst writers: " + ", ".join(
-            f"{w['writer']} {100 * w['accuracy']:.1f}%" for w in c["worst_writers"]))
+        lines.append(
+            "worst writers: " + ", ".join(f"{w['writer']} {100 * w['accuracy']:.1f}%" for w in c["worst_writers"])
+        )
     return "\n".join(lines)
 
 
@@ -190,8 +206,13 @@ def naive_frame(image) -> np.ndarray:
 Framer = Callable[[object], "np.ndarray | None"]
 
 
-def _accuracy(predictor: Predictor, make: Callable[[int, np.random.Generator], tuple[np.ndarray, int]],
-              n: int, seed: int, frame: Framer = preprocess) -> dict:
+def _accuracy(
+    predictor: Predictor,
+    make: Callable[[int, np.random.Generator], tuple[np.ndarray, int]],
+    n: int,
+    seed: int,
+    frame: Framer = preprocess,
+) -> dict:
     rng = np.random.default_rng(seed)
     framed, labels = [], []
     for i in range(n):
@@ -201,16 +222,25 @@ def _accuracy(predictor: Predictor, make: Callable[[int, np.random.Generator], t
     preds = predictor.predict_framed(framed)
     predicted = np.array([-1 if p.digit is None else p.digit for p in preds])
     labels = np.array(labels)
-    return {"images": n, "accuracy": round(float((predicted == labels).mean()), 5),
-            "blank": int((predicted == -1).sum())}
+    return {
+        "images": n,
+        "accuracy": round(float((predicted == labels).mean()), 5),
+        "blank": int((predicted == -1).sum()),
+    }
 
 
-def mnist_canvas(predictor: Predictor, images: np.ndarray, labels: np.ndarray, n: int | None = None,
-                 frame: Framer = preprocess) -> dict:
+def mnist_canvas(
+    predictor: Predictor, images: np.ndarray, labels: np.ndarray, n: int | None = None, frame: Framer = preprocess
+) -> dict:
     """MNIST test digits on 280x280 canvases, each look in turn, through ``Predictor``."""
     n = len(images) if n is None else min(n, len(images))
-    return _accuracy(predictor, lambda i, rng: (mnist_digit(images[i], rng, LOOKS[i % len(LOOKS)]), int(labels[i])),
-                     n, PROXY_SEED, frame)
+    return _accuracy(
+        predictor,
+        lambda i, rng: (mnist_digit(images[i], rng, LOOKS[i % len(LOOKS)]), int(labels[i])),
+        n,
+        PROXY_SEED,
+        frame,
+    )
 
 
 def pen_drawings(predictor: Predictor, n: int = 1000, frame: Framer = preprocess) -> dict[str, dict]:
@@ -218,13 +248,18 @@ def pen_drawings(predictor: Predictor, n: int = 1000, frame: Framer = preprocess
     out = {}
     for name, kwargs in PEN_VARIANTS.items():
         out[f"pen_{name}"] = _accuracy(
-            predictor, lambda i, rng, kw=kwargs: (pen_digit(i % 10, rng, LOOKS[i % len(LOOKS)], **kw), i % 10),
-            n, PROXY_SEED + 1, frame)
+            predictor,
+            lambda i, rng, kw=kwargs: (pen_digit(i % 10, rng, LOOKS[i % len(LOOKS)], **kw), i % 10),
+            n,
+            PROXY_SEED + 1,
+            frame,
+        )
     return out
 
 
-def mnist_scans(predictor: Predictor, images: np.ndarray, labels: np.ndarray, n: int | None = None,
-                frame: Framer = preprocess) -> dict:
+def mnist_scans(
+    predictor: Predictor, images: np.ndarray, labels: np.ndarray, n: int | None = None, frame: Framer = preprocess
+) -> dict:
     """MNIST test digits through ``synth.scan_like`` (16x16 / 8x8, stretched or not), then ``Predictor``."""
     from digitrec.synth import scan_like
 
@@ -240,8 +275,14 @@ def load_digits_heldout(predictor: Predictor, start: int = 900, frame: Framer = 
     return _accuracy(predictor, lambda i, rng: (images[i], int(labels[i])), len(images), PROXY_SEED, frame)
 
 
-def drawn(predictor: Predictor, mnist_images: np.ndarray, mnist_labels: np.ndarray,
-          n_mnist: int | None = None, n_pen: int = 1000, frame: Framer = preprocess) -> dict[str, dict]:
+def drawn(
+    predictor: Predictor,
+    mnist_images: np.ndarray,
+    mnist_labels: np.ndarray,
+    n_mnist: int | None = None,
+    n_pen: int = 1000,
+    frame: Framer = preprocess,
+) -> dict[str, dict]:
     """Every drawing proxy, and the seconds they took; ``frame=naive_frame`` for the usual demo's way."""
     start = time.perf_counter()
     results = {"mnist_canvas": mnist_canvas(predictor, mnist_images, mnist_labels, n_mnist, frame)}

@@ -56,8 +56,10 @@ def resolve_dir(data_dir: str | os.PathLike | None = None) -> Path | None:
 def _read(folder: Path, name: str, verify: bool) -> bytes:
     path = folder / name
     if not path.is_file():
-        raise DataError(f"missing handwriting file {name} in {folder}; point {ENV_VAR} or "
-                        "--handwriting-dir at the folder holding pendigits_train.jsonl.gz and unipen_train.jsonl.gz")
+        raise DataError(
+            f"missing handwriting file {name} in {folder}; point {ENV_VAR} or "
+            "--handwriting-dir at the folder holding pendigits_train.jsonl.gz and unipen_train.jsonl.gz"
+        )
     raw = path.read_bytes()
     md5 = hashlib.md5(raw).hexdigest()
     if verify and md5 != MD5[name]:

@@ -16,8 +16,9 @@ import io
 import os
 import re
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping, Union
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -30,7 +31,7 @@ ALLOWED_FORMATS = {"PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF", "PPM"}
 WIDE_MODES = ("I;16", "I;16B", "I;16L", "I", "F")  # more than 8 bits per pixel
 LEVELS = np.arange(256, dtype=np.float32) * np.float32(1 / 255)  # each 8-bit value in [0, 1]
 
-ImageLike = Union[Image.Image, np.ndarray, bytes, bytearray, memoryview, str, Path]
+ImageLike = Image.Image | np.ndarray | bytes | bytearray | memoryview | str | Path
 
 
 class InvalidImage(ValueError):
@@ -129,8 +130,10 @@ def check_size(width: int, height: int) -> None:
     if width < 1 or height < 1:
         raise InvalidImage(f"image is empty ({width}x{height})", "malformed")
     if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
-        raise InvalidImage(f"image is too large ({width}x{height}); the limit is {MAX_PIXELS:,} pixels "
-                           f"and {MAX_SIDE} per side", "too_large")
+        raise InvalidImage(
+            f"image is too large ({width}x{height}); the limit is {MAX_PIXELS:,} pixels and {MAX_SIDE} per side",
+            "too_large",
+        )
 
 
 def load(image: ImageLike) -> Image.Image | np.ndarray:

@@ -48,8 +48,12 @@ class LiteNet:
             self._interpreter = Interpreter(model_path=str(path), num_threads=threads)
             self._interpreter.allocate_tensors()
         inp, out = self._interpreter.get_input_details(), self._interpreter.get_output_details()
-        if len(inp) != 1 or tuple(inp[0]["shape"]) != (1, SIZE, SIZE, 1) or len(out) != 1 \
-                or tuple(out[0]["shape"]) != (1, 10):
+        if (
+            len(inp) != 1
+            or tuple(inp[0]["shape"]) != (1, SIZE, SIZE, 1)
+            or len(out) != 1
+            or tuple(out[0]["shape"]) != (1, 10)
+        ):
             raise ValueError(f"{path}: expected one (1, {SIZE}, {SIZE}, 1) input and one (1, 10) output")
         self._input, self._output = inp[0]["index"], out[0]["index"]
         self._lock = threading.Lock()

@@ -10,9 +10,10 @@ A ``Predictor`` holds only read-only weights, so one instance is safe to share b
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -69,8 +70,14 @@ def _blank() -> Prediction:
 class Predictor:
     """A loaded model plus the shared preprocessing. Build one with ``Predictor.load()``."""
 
-    def __init__(self, forward: Callable[[np.ndarray], np.ndarray], path: Path, backend: str,
-                 card: dict | None = None, normalize: bool = False):
+    def __init__(
+        self,
+        forward: Callable[[np.ndarray], np.ndarray],
+        path: Path,
+        backend: str,
+        card: dict | None = None,
+        normalize: bool = False,
+    ):
         self._forward = forward
         self.path = path
         self.backend = backend  # "litert" (the fastest), "numpy" (no extra package) or "keras"
@@ -78,8 +85,9 @@ class Predictor:
         self._normalize = normalize  # sigmoid outputs (the seed) do not sum to 1 by themselves
 
     @classmethod
-    def load(cls, path: str | os.PathLike | None = None, *, verify: bool | None = None,
-             backend: str | None = None) -> "Predictor":
+    def load(
+        cls, path: str | os.PathLike | None = None, *, verify: bool | None = None, backend: str | None = None
+    ) -> Predictor:
         """Load ``path`` (default ``$DIGITREC_MODEL`` or ``models/digit_recognizer.keras``).
 
         ``verify`` checks the file against the SHA-256 in its card (default on; set

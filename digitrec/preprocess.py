@@ -283,10 +283,8 @@ def preprocess(image: ImageLike, *, normalize_strokes: bool = True) -> np.ndarra
     ``data:image/...;base64,...`` URL. Raises ``InvalidImage`` for anything else.
     """
     image = load(image)
-    if takes_fast_path(image):
-        ink = inked_box(image)  # = crop(to_ink(*decode(image))): cropping early changes nothing below
-    else:
-        ink = to_ink(*decode(image))
+    # inked_box(image) = crop(to_ink(*decode(image))) for canvas PNGs: cropping early changes nothing below
+    ink = inked_box(image) if takes_fast_path(image) else to_ink(*decode(image))
     if ink is not None:
         ink = drop_specks(ink)
     if ink is not None:

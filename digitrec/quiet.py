@@ -8,8 +8,8 @@ descriptor itself, for as long as the noisy call lasts, hides them.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 
 @contextmanager

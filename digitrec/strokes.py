@@ -14,7 +14,7 @@ little per-stroke offset and resampling of the points.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -56,8 +56,13 @@ def place(strokes: Strokes, box: Box) -> list[np.ndarray]:
     return [np.asarray(s, dtype=np.float64) * k + offset for s in strokes]
 
 
-def ink_map(strokes: Strokes, canvas: int | tuple[int, int] = CANVAS, box: Box | None = None,
-            pen_px: float = 12.0, supersample: int = SUPERSAMPLE) -> np.ndarray:
+def ink_map(
+    strokes: Strokes,
+    canvas: int | tuple[int, int] = CANVAS,
+    box: Box | None = None,
+    pen_px: float = 12.0,
+    supersample: int = SUPERSAMPLE,
+) -> np.ndarray:
     """Strokes drawn on a (height, width) uint8 canvas, white ink on black (255 = full coverage).
 
     ``box`` defaults to ``centred_box``; ``pen_px`` is the pen's diameter in canvas pixels.
@@ -80,8 +85,13 @@ def ink_map(strokes: Strokes, canvas: int | tuple[int, int] = CANVAS, box: Box |
     return np.asarray(img)
 
 
-def render(strokes: Strokes, canvas: int | tuple[int, int] = CANVAS, box: Box | None = None,
-           pen_px: float = 12.0, look: str = "dark_on_light") -> np.ndarray:
+def render(
+    strokes: Strokes,
+    canvas: int | tuple[int, int] = CANVAS,
+    box: Box | None = None,
+    pen_px: float = 12.0,
+    look: str = "dark_on_light",
+) -> np.ndarray:
     """Strokes as a front end's canvas sends them: RGB (or RGBA for ``"transparent"``) uint8."""
     from digitrec.drawings import look_of
 

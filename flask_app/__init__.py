@@ -8,7 +8,8 @@ The model is loaded once, when the app is created; every request thread shares i
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import click
 from flask import Flask, Response, request
@@ -18,8 +19,10 @@ from digitrec import ModelError, Predictor
 MAX_BODY = 2 * 1024 * 1024  # a 280x280 canvas PNG is ~10-40 KiB; a phone's 3x canvas stays well below
 
 # default-src 'self': no inline script, no CDN. data: images are the 28x28 model-input previews.
-CSP = ("default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
-       "form-action 'self'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",

@@ -1,6 +1,6 @@
 """``python -m flask_app``: the production server (waitress), debug always off.
 
-    python -m flask_app [--host 127.0.0.1] [--port 5000] [--threads 1] [--model FILE]
+python -m flask_app [--host 127.0.0.1] [--port 5000] [--threads 1] [--model FILE]
 """
 
 from __future__ import annotations
@@ -19,15 +19,20 @@ log = logging.getLogger("flask_app")
 
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m flask_app", description="Serve the digitrec web page and API.")
-    ap.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1; "
-                                                        "0.0.0.0 for every interface)")
+    ap.add_argument(
+        "--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1; 0.0.0.0 for every interface)"
+    )
     ap.add_argument("--port", type=int, default=5000, help="default 5000")
     # One: a prediction is pure CPU under one interpreter lock, so extra threads only contend for it
     # (benchmarks/results.md: 1 thread answers more requests, with a lower p99, than 2 or 4). waitress
     # still reads and writes every connection asynchronously, so a slow client holds no thread.
     # For more cores, run more processes (gunicorn -w N).
-    ap.add_argument("--threads", type=int, default=1,
-                    help="worker threads (default 1; use worker processes, gunicorn -w N, for more cores)")
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="worker threads (default 1; use worker processes, gunicorn -w N, for more cores)",
+    )
     ap.add_argument("--model", help="model file (default: $DIGITREC_MODEL, else models/digit_recognizer.keras)")
     return ap
 

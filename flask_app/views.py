@@ -48,8 +48,7 @@ def answer(prediction: Prediction) -> dict[str, Any]:
 
     The page enlarges the 28x28 PNG itself (CSS ``image-rendering: pixelated``): it stays ~300 bytes.
     """
-    return {**to_dict(prediction),
-            "model_input": None if prediction.blank else png_data_url(prediction.model_image())}
+    return {**to_dict(prediction), "model_input": None if prediction.blank else png_data_url(prediction.model_image())}
 
 
 def drawing_from_request() -> str | bytes:
@@ -80,8 +79,11 @@ def drawing_from_request() -> str | bytes:
         if "image" in request.form:  # curl -F 'image=data:image/png;base64,...'
             return request.form["image"]
         raise ApiError(400, 'missing file field "image" in the multipart form')
-    raise ApiError(415, f"unsupported content type {request.mimetype or 'none'!r}: send application/json "
-                        f'{JSON_SHAPE} or multipart/form-data with a file field "image"')
+    raise ApiError(
+        415,
+        f"unsupported content type {request.mimetype or 'none'!r}: send application/json "
+        f'{JSON_SHAPE} or multipart/form-data with a file field "image"',
+    )
 
 
 def _json_type(value: Any) -> str:

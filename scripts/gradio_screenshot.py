@@ -15,9 +15,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.servers import free_port, serve  # noqa: E402
-from scripts.browser import launch  # noqa: E402
-from scripts.gradio_page import draw, expect_answer, open_app  # noqa: E402
+from benchmarks.servers import free_port, serve
+from scripts.browser import launch
+from scripts.gradio_page import draw, expect_answer, open_app
 
 
 def main() -> None:

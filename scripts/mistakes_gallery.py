@@ -16,12 +16,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from digitrec import Predictor  # noqa: E402
-from digitrec.evaluate import draw_sample  # noqa: E402
-from digitrec.handwriting import load_handwriting, split  # noqa: E402
-from digitrec.present import format_percent  # noqa: E402
+from digitrec import Predictor
+from digitrec.evaluate import draw_sample
+from digitrec.handwriting import load_handwriting, split
+from digitrec.present import format_percent
 
 COLUMNS = 10
 
@@ -30,7 +30,11 @@ def mistakes(predictor: Predictor, samples: list, seed: int = 0) -> list[tuple]:
     """(canvas, sample, prediction) for every misread sample, the most confident first."""
     rng = np.random.default_rng(seed)
     canvases = [draw_sample(s, "centred", rng) for s in samples]
-    wrong = [(c, s, p) for c, s, p in zip(canvases, samples, predictor.predict_batch(canvases)) if p.digit != s.label]
+    wrong = [
+        (c, s, p)
+        for c, s, p in zip(canvases, samples, predictor.predict_batch(canvases), strict=False)
+        if p.digit != s.label
+    ]
     return sorted(wrong, key=lambda m: -m[2].confidence)
 
 
@@ -44,10 +48,13 @@ def draw(wrong: list[tuple], total: int, out: Path, title: str) -> None:
     fig, axes = plt.subplots(rows, COLUMNS, figsize=(COLUMNS * 1.3, rows * 1.55 + 0.6), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
-    for ax, (canvas, sample, pred) in zip(axes.flat, wrong):
+    for ax, (canvas, sample, pred) in zip(axes.flat, wrong, strict=False):
         ax.imshow(canvas)
-        ax.set_title(f"{sample.label} read {pred.digit}\n{format_percent(pred.confidence)}", fontsize=8,
-                     color="firebrick" if pred.confidence > 0.9 else "black")
+        ax.set_title(
+            f"{sample.label} read {pred.digit}\n{format_percent(pred.confidence)}",
+            fontsize=8,
+            color="firebrick" if pred.confidence > 0.9 else "black",
+        )
     fig.suptitle(f"{title}: {len(wrong)} of {total} misread (red: claimed over 90%)", fontsize=10)
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)

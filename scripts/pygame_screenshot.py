@@ -10,20 +10,20 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
-import pygame  # noqa: E402
+import numpy as np
+import pygame
 
-import pygame_frontend as front  # noqa: E402
-from digitrec import Predictor  # noqa: E402
-from digitrec.drawings import pen_paths  # noqa: E402
+import pygame_frontend as front
+from digitrec import Predictor
+from digitrec.drawings import pen_paths
 
 
 def draw_and_save(app: front.App, digit: int, out: Path, style: int = 0) -> None:
@@ -47,8 +47,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = front.open_window(Predictor.load(args.model))
     try:
         draw_and_save(app, args.digit, args.out, args.style)
-        print(f"{args.out}: drew a {args.digit}, the app shows {front.headline(app.prediction)!r} "
-              f"({front.confidence_text(app.prediction)})")
+        print(
+            f"{args.out}: drew a {args.digit}, the app shows {front.headline(app.prediction)!r} "
+            f"({front.confidence_text(app.prediction)})"
+        )
     finally:
         pygame.quit()
     return 0

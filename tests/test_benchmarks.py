@@ -41,8 +41,14 @@ TARGETS = [
 
 
 def bench(*args: str, timeout: float = 900) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "benchmarks", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    return subprocess.run(
+        [sys.executable, "-m", "benchmarks", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
 
 
 def tables(markdown: str) -> list[list[list[str]]]:
@@ -88,9 +94,13 @@ def test_report_has_machine_targets_and_every_part_in_order(tiny_run):
     assert "TINY MODE" in text
     positions = [text.index(title) for title in ["## Machine", "## Targets", *PARTS.values()]]
     assert positions == sorted(positions)
-    machine = dict(tables(text[text.index("## Machine"):])[0][1:])
-    for key in ("CPU", "Python / NumPy / TensorFlow / Keras", "NumPy BLAS threads (default)",
-                "load average (1/5/15 min) when each part started"):
+    machine = dict(tables(text[text.index("## Machine") :])[0][1:])
+    for key in (
+        "CPU",
+        "Python / NumPy / TensorFlow / Keras",
+        "NumPy BLAS threads (default)",
+        "load average (1/5/15 min) when each part started",
+    ):
         assert machine.get(key) and "?" not in machine[key].split(",")[0], key
     assert re.search(r"\d+ cores usable", machine["CPU"])
     for name in PARTS:
@@ -105,7 +115,7 @@ def test_every_table_is_rectangular_and_every_part_has_a_baseline(tiny_run):
     for tbl in tables(text):
         assert len({len(row) for row in tbl}) == 1, tbl[0]
     for name, title in PARTS.items():
-        part = text[text.index(title):]
+        part = text[text.index(title) :]
         part = part[: part.index("<!-- section:", 1)] if "<!-- section:" in part[1:] else part
         assert "Measured " in part and "load average" in part, name
         rows = tables(part)[0]
@@ -119,7 +129,7 @@ def test_every_table_is_rectangular_and_every_part_has_a_baseline(tiny_run):
 def test_targets_table_names_each_target_with_a_verdict(tiny_run):
     _result, out = tiny_run
     text = out.read_text()
-    rows = tables(text[text.index("## Targets"):])[0]
+    rows = tables(text[text.index("## Targets") :])[0]
     assert rows[0] == ["target", "goal", "measured", "verdict"]
     names = [row[0] for row in rows[1:]]
     for target in TARGETS:
@@ -131,9 +141,15 @@ def test_targets_table_names_each_target_with_a_verdict(tiny_run):
 @pytest.mark.timeout(1200)  # the tiny run itself takes 1-4 minutes on a busy machine
 def test_single_part_splits_the_time_and_compares_backends(tiny_run):
     text = tiny_run[1].read_text()
-    part = text[text.index(PARTS["single"]):text.index(PARTS["batch"])]
-    for label in ("seed's way", "as shipped (`litert` backend)", "NumPy engine", "decode + `preprocess` only",
-                  "network only", "Keras tf.function backend"):
+    part = text[text.index(PARTS["single"]) : text.index(PARTS["batch"])]
+    for label in (
+        "seed's way",
+        "as shipped (`litert` backend)",
+        "NumPy engine",
+        "decode + `preprocess` only",
+        "network only",
+        "Keras tf.function backend",
+    ):
         assert label in part
 
 

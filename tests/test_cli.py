@@ -16,8 +16,14 @@ from tests.support import ROOT
 def run(*args: str, **env) -> subprocess.CompletedProcess:
     import os
 
-    return subprocess.run([sys.executable, "-m", "digitrec", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300, env={**os.environ, **env})
+    return subprocess.run(
+        [sys.executable, "-m", "digitrec", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **env},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -67,10 +73,13 @@ def test_predict_without_model_says_how_to_train(drawing_files, tmp_path):
 
 
 def test_predict_does_not_import_tensorflow(drawing_files):
-    code = ("import sys; from digitrec.cli import main; main(['predict', sys.argv[1]]); "
-            "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
-    result = subprocess.run([sys.executable, "-c", code, str(drawing_files[8])], cwd=ROOT, capture_output=True,
-                            text=True)
+    code = (
+        "import sys; from digitrec.cli import main; main(['predict', sys.argv[1]]); "
+        "print('tensorflow' in sys.modules, 'keras' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(drawing_files[8])], cwd=ROOT, capture_output=True, text=True
+    )
     assert result.stdout.strip().splitlines()[-1] == "False False"
 
 

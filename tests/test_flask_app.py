@@ -86,7 +86,7 @@ def test_model_input_is_the_28x28_image_the_network_saw(client, predictor, make_
     body = client.post("/api/predict", json={"image": encode_data_url(png)}).get_json()
     prefix = "data:image/png;base64,"
     assert body["model_input"].startswith(prefix)
-    seen = np.asarray(Image.open(io.BytesIO(base64.b64decode(body["model_input"][len(prefix):]))))
+    seen = np.asarray(Image.open(io.BytesIO(base64.b64decode(body["model_input"][len(prefix) :]))))
     assert seen.shape == (28, 28) and seen.dtype == np.uint8
     expected = np.round(predictor.predict(png).model_input * 255)
     assert np.abs(seen.astype(float) - expected).max() <= 1
@@ -136,20 +136,36 @@ ERRORS = {
     "not-an-image upload": (_upload(b"hello, I am text"), 415, "not a readable image"),
     "truncated PNG": (None, 415, "not a readable image"),  # built from a real drawing below
     "empty upload": (_upload(b""), 400, "empty"),
-    "multipart without the field": (dict(data={"picture": "x"}, content_type="multipart/form-data"), 400, 'missing file field "image"'),
+    "multipart without the field": (
+        dict(data={"picture": "x"}, content_type="multipart/form-data"),
+        400,
+        'missing file field "image"',
+    ),
     "decompression bomb": (None, 413, "too large"),
     # 100,000 levels: json.loads runs out of stack (RecursionError), which once escaped as a 500.
-    "deeply nested JSON": (dict(data='{"image": ' + "[" * 100_000 + "]" * 100_000 + "}",
-                                content_type="application/json"), 400, "nested too deeply"),
-    "deeply nested JSON objects": (dict(data='{"a": ' * 100_000 + "1" + "}" * 100_000,
-                                        content_type="application/json"), 400, "nested too deeply"),
+    "deeply nested JSON": (
+        dict(data='{"image": ' + "[" * 100_000 + "]" * 100_000 + "}", content_type="application/json"),
+        400,
+        "nested too deeply",
+    ),
+    "deeply nested JSON objects": (
+        dict(data='{"a": ' * 100_000 + "1" + "}" * 100_000, content_type="application/json"),
+        400,
+        "nested too deeply",
+    ),
     "oversized body": (dict(data=b"x" * (MAX_BODY + 1), content_type="application/json"), 413, "larger than 2 MiB"),
     "oversized upload": (_upload(PNG_HEADER + b"\0" * MAX_BODY), 413, "larger than 2 MiB"),
-    "too many form parts": (dict(data={f"f{i}": "x" for i in range(1001)}, content_type="multipart/form-data"),
-                            413, "exceeds"),
+    "too many form parts": (
+        dict(data={f"f{i}": "x" for i in range(1001)}, content_type="multipart/form-data"),
+        413,
+        "exceeds",
+    ),
     "text/plain body": (dict(data="data:image/png;base64,", content_type="text/plain"), 415, "text/plain"),
-    "form-urlencoded body": (dict(data="image=x", content_type="application/x-www-form-urlencoded"), 415,
-                             "unsupported content type"),
+    "form-urlencoded body": (
+        dict(data="image=x", content_type="application/x-www-form-urlencoded"),
+        415,
+        "unsupported content type",
+    ),
     "no body": (dict(), 415, "unsupported content type"),
 }
 
@@ -223,8 +239,12 @@ def test_page_has_the_drawing_ui_and_no_inline_script(client):
 def test_healthz(client, predictor):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "model": predictor.path.name, "backend": predictor.backend,
-                                   "debug": False}
+    assert response.get_json() == {
+        "status": "ok",
+        "model": predictor.path.name,
+        "backend": predictor.backend,
+        "debug": False,
+    }
 
 
 @pytest.mark.parametrize("path", ["/", "/api/predict", "/healthz", "/static/app.js", "/api/nope"])
@@ -265,8 +285,14 @@ def test_model_comes_from_config_and_a_missing_one_names_the_file_and_the_fix(tm
 def test_a_missing_model_stops_start_up_with_one_clear_line(tmp_path, command):
     missing = tmp_path / "missing.keras"
     env = {"DIGITREC_MODEL": str(missing), "PATH": "/usr/bin:/bin"}
-    run = subprocess.run([sys.executable, *command, "--port", str(free_port())], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [sys.executable, *command, "--port", str(free_port())],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode != 0
     assert str(missing) in run.stderr and "python -m digitrec train" in run.stderr
     assert "Traceback" not in run.stderr + run.stdout
@@ -280,8 +306,7 @@ def server_url():
     """``python -m flask_app`` on a free port, with FLASK_DEBUG set to show it is ignored."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    with serve(["-m", "flask_app", "--port", str(port), "--threads", "2"], f"{url}/healthz",
-               env={"FLASK_DEBUG": "1"}):
+    with serve(["-m", "flask_app", "--port", str(port), "--threads", "2"], f"{url}/healthz", env={"FLASK_DEBUG": "1"}):
         yield url
 
 
@@ -291,8 +316,7 @@ def test_production_server_predicts_over_http(server_url, make_drawing_png, pred
 
     health = requests.get(f"{server_url}/healthz", timeout=10)
     assert health.status_code == 200
-    assert health.json() == {"status": "ok", "model": predictor.path.name, "backend": predictor.backend,
-                             "debug": False}
+    assert health.json() == {"status": "ok", "model": predictor.path.name, "backend": predictor.backend, "debug": False}
 
     seven = {"image": encode_data_url(make_drawing_png(7))}
     response = requests.post(f"{server_url}/api/predict", json=seven, timeout=10)
@@ -310,8 +334,12 @@ def test_production_server_predicts_over_http(server_url, make_drawing_png, pred
 def test_production_server_errors_are_json(server_url):
     import requests
 
-    too_big = requests.post(f"{server_url}/api/predict", data=b"x" * (MAX_BODY + 1),
-                            headers={"Content-Type": "application/json"}, timeout=10)
+    too_big = requests.post(
+        f"{server_url}/api/predict",
+        data=b"x" * (MAX_BODY + 1),
+        headers={"Content-Type": "application/json"},
+        timeout=10,
+    )
     assert too_big.status_code == 413 and "error" in too_big.json()
     assert requests.get(f"{server_url}/api/predict", timeout=10).status_code == 405
     bad = requests.post(f"{server_url}/api/predict", data="{", headers={"Content-Type": "application/json"}, timeout=10)

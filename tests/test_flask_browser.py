@@ -62,8 +62,10 @@ def predicted(page) -> str:
     """Press Predict and wait for the answer to the drawing as it is now."""
     page.click("#predict")
     # A function, not an expression string: the page's CSP (rightly) forbids eval.
-    page.wait_for_function("() => { const r = document.querySelector('#result');"
-                           " return r.dataset.state !== 'idle' && !r.hasAttribute('aria-busy'); }")
+    page.wait_for_function(
+        "() => { const r = document.querySelector('#result');"
+        " return r.dataset.state !== 'idle' && !r.hasAttribute('aria-busy'); }"
+    )
     return page.locator("#digit").text_content()
 
 
@@ -112,8 +114,12 @@ def test_predict_on_a_blank_canvas_asks_for_a_drawing(page, server_url, problems
 def test_a_server_error_is_shown_in_words(page, server_url):
     open_page(page, server_url)
     page.uncheck("#live")
-    page.route("**/api/predict", lambda route: route.fulfill(
-        status=500, content_type="application/json", body='{"error": "internal server error"}'))
+    page.route(
+        "**/api/predict",
+        lambda route: route.fulfill(
+            status=500, content_type="application/json", body='{"error": "internal server error"}'
+        ),
+    )
     draw_with_mouse(page, 2)
     predicted(page)
     assert page.locator("#result").get_attribute("data-state") == "error"
@@ -134,7 +140,7 @@ def test_live_prediction_while_drawing(page, server_url, problems):
 def replay(stroke_points: list[tuple[float, float]], down, move, up) -> None:
     """One stroke as device input: down, STEPS moves per segment, up."""
     down(*stroke_points[0])
-    for (x0, y0), (x1, y1) in zip(stroke_points, stroke_points[1:]):
+    for (x0, y0), (x1, y1) in zip(stroke_points, stroke_points[1:], strict=False):
         for i in range(1, STEPS + 1):
             move(x0 + (x1 - x0) * i / STEPS, y0 + (y1 - y0) * i / STEPS)
     up(*stroke_points[-1])
@@ -144,8 +150,9 @@ def replay(stroke_points: list[tuple[float, float]], down, move, up) -> None:
 def test_finger_and_pen_draw_without_scrolling(browser, server_url, device):
     """A phone-sized touch screen. Chromium's own input pipeline (DevTools Input domain) turns
     touches and pen input into pointer events of that type, which must draw, not scroll."""
-    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True,
-                                  device_scale_factor=2)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True, device_scale_factor=2
+    )
     page = context.new_page()
     try:
         problems: list[str] = []
@@ -163,17 +170,30 @@ def test_finger_and_pen_draw_without_scrolling(browser, server_url, device):
             def send(x: float, y: float) -> None:
                 points = [] if kind == "touchEnd" else [{"x": x, "y": y, "id": 1}]
                 cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
             return send
 
         def pen(kind: str):
             def send(x: float, y: float) -> None:
-                cdp.send("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y, "button": "left",
-                                                      "buttons": 0 if kind == "mouseReleased" else 1,
-                                                      "clickCount": 1, "pointerType": "pen"})
+                cdp.send(
+                    "Input.dispatchMouseEvent",
+                    {
+                        "type": kind,
+                        "x": x,
+                        "y": y,
+                        "button": "left",
+                        "buttons": 0 if kind == "mouseReleased" else 1,
+                        "clickCount": 1,
+                        "pointerType": "pen",
+                    },
+                )
+
             return send
 
-        events = {"touch": (touch("touchStart"), touch("touchMove"), touch("touchEnd")),
-                  "pen": (pen("mousePressed"), pen("mouseMoved"), pen("mouseReleased"))}[device]
+        events = {
+            "touch": (touch("touchStart"), touch("touchMove"), touch("touchEnd")),
+            "pen": (pen("mousePressed"), pen("mouseMoved"), pen("mouseReleased")),
+        }[device]
         scroll = page.evaluate("() => window.scrollY")
         for stroke in strokes_on_screen(page, 4):
             replay(stroke, *events)

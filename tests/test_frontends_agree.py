@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 import pygame
 import pytest
@@ -44,4 +43,6 @@ def test_the_same_drawing_gets_the_same_answer_everywhere(predictor, digit):
     np.testing.assert_allclose(from_pygame.probabilities, reference.probabilities, atol=1e-6)
     np.testing.assert_allclose(from_flask["probabilities"], reference.probabilities, atol=1e-5)
     top3 = reference.top(3)
-    assert [(int(d), pytest.approx(p, abs=1e-6)) for d, p in label.items()] == [(d, pytest.approx(p, abs=1e-6)) for d, p in top3]
+    assert [(int(d), pytest.approx(p, abs=1e-6)) for d, p in label.items()] == [
+        (d, pytest.approx(p, abs=1e-6)) for d, p in top3
+    ]

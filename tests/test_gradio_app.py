@@ -44,12 +44,19 @@ def top_digit(answer: dict | str) -> int | None:
 # --- the predict function, called directly --------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", [
-    None,
-    {"background": None, "layers": [], "composite": None},
-    {"background": np.full((CANVAS, CANVAS, 4), 255, np.uint8),  # an untouched canvas
-     "layers": [np.zeros((CANVAS, CANVAS, 4), np.uint8)], "composite": np.full((CANVAS, CANVAS, 4), 255, np.uint8)},
-], ids=["none", "empty-layers", "untouched"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        {"background": None, "layers": [], "composite": None},
+        {
+            "background": np.full((CANVAS, CANVAS, 4), 255, np.uint8),  # an untouched canvas
+            "layers": [np.zeros((CANVAS, CANVAS, 4), np.uint8)],
+            "composite": np.full((CANVAS, CANVAS, 4), 255, np.uint8),
+        },
+    ],
+    ids=["none", "empty-layers", "untouched"],
+)
 def test_blank_canvas_asks_for_a_digit(value):
     assert predict(value) == (BLANK, None)
 
@@ -89,8 +96,9 @@ def test_layers_of_other_sizes_and_pil_images_are_painted_too():
     assert top_digit(predict(value)[0]) == 7
 
 
-@pytest.mark.parametrize("composite", [np.zeros((0, 0, 4), np.uint8), np.zeros((3, 3, 2), np.uint8),
-                                       "not an image", 12])
+@pytest.mark.parametrize(
+    "composite", [np.zeros((0, 0, 4), np.uint8), np.zeros((3, 3, 2), np.uint8), "not an image", 12]
+)
 def test_bad_images_are_a_clear_gradio_error(composite):
     with pytest.raises(gr.Error, match="image|drawing|array"):
         predict({"background": None, "layers": [], "composite": composite})
@@ -172,8 +180,13 @@ def test_script_start_up_names_the_share_flag_not_gradios_launch_argument(tmp_pa
     url = f"http://127.0.0.1:{port}/"
     log = tmp_path / "out.txt"
     with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "gradio_app.py", "--port", str(port)], cwd=ROOT,
-                                stdout=out, stderr=subprocess.STDOUT, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "gradio_app.py", "--port", str(port)],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         try:
             wait_for_http(url, 90)
             deadline = time.monotonic() + 30  # the server answers a moment before main() prints
@@ -190,8 +203,14 @@ def test_script_start_up_names_the_share_flag_not_gradios_launch_argument(tmp_pa
 @pytest.mark.slow
 def test_script_without_a_model_exits_with_the_reason(tmp_path):
     env = {"DIGITREC_MODEL": str(tmp_path / "missing.keras")}
-    proc = subprocess.run([sys.executable, "gradio_app.py"], cwd=ROOT, env={**os.environ, **env},
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "gradio_app.py"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode != 0
     assert "python -m digitrec train" in proc.stderr and "Traceback" not in proc.stderr
 

@@ -19,8 +19,7 @@ from digitrec.preprocess import preprocess
 
 def test_every_writer_is_in_exactly_one_group_fixed_by_rule(handwriting):
     seen = {g: {s.writer for s in handwriting[g]} for g in GROUPS}
-    assert not (seen["train"] & seen["validation"] or seen["train"] & seen["test"]
-                or seen["validation"] & seen["test"])
+    assert not (seen["train"] & seen["validation"] or seen["train"] & seen["test"] or seen["validation"] & seen["test"])
     assert sum(len(v) for v in seen.values()) == 136
     assert sum(len(handwriting[g]) for g in GROUPS) == 18_939  # every digit, the test group uncleaned
     pen = {g: {w for w in seen[g] if w.startswith("tra:")} for g in GROUPS}
@@ -62,8 +61,13 @@ def test_the_real_files_load_and_flip_tablet_y(tmp_path):
 
 def seven() -> Sample:
     """A crossed 7: a top bar and down-stroke, then a separate crossbar (pen lifted between)."""
-    return Sample(7, (np.array([[0, 0], [60, 0], [25, 100]], np.float32), np.array([[15, 50], [55, 50]], np.float32)),
-                  "t:1", "test", "XX")
+    return Sample(
+        7,
+        (np.array([[0, 0], [60, 0], [25, 100]], np.float32), np.array([[15, 50], [55, 50]], np.float32)),
+        "t:1",
+        "test",
+        "XX",
+    )
 
 
 def test_render_fits_the_box_with_the_pen_in_every_look():

@@ -38,7 +38,7 @@ def outcome(fn, value) -> str:
         return "blank"
     if isinstance(result, np.ndarray):
         assert result.shape == (28, 28) and result.dtype == np.float32
-        assert 0.0 <= result.min() and result.max() <= 1.0
+        assert result.min() >= 0.0 and result.max() <= 1.0
         return "framed"
     return f"digit:{result.digit}"
 
@@ -73,8 +73,9 @@ def test_corpus_file_through_every_door(entry, predictor, client):
     assert matches(outcome(predictor.predict, content), expect)
     assert matches(outcome(preprocess, Path(CORPUS / "files" / entry["file"])), expect)
 
-    upload = client.post("/api/predict", data={"image": (io.BytesIO(content), entry["file"])},
-                         content_type="multipart/form-data")
+    upload = client.post(
+        "/api/predict", data={"image": (io.BytesIO(content), entry["file"])}, content_type="multipart/form-data"
+    )
     as_url = client.post("/api/predict", json={"image": encode_data_url(content)})
     for response in (upload, as_url):
         assert response.is_json, response.data[:200]
@@ -124,8 +125,12 @@ def test_corpus_requests(spec, client):
     if "json" in spec:
         response = client.open("/api/predict", method=method, json=spec["json"])
     elif "upload" in spec:
-        response = client.open("/api/predict", method=method, content_type="multipart/form-data",
-                               data={"image": (io.BytesIO(spec["upload"]), "x.png")})
+        response = client.open(
+            "/api/predict",
+            method=method,
+            content_type="multipart/form-data",
+            data={"image": (io.BytesIO(spec["upload"]), "x.png")},
+        )
     elif "form" in spec:
         response = client.open("/api/predict", method=method, data=spec["form"], content_type="multipart/form-data")
     else:
@@ -141,9 +146,11 @@ FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCh
 
 any_array = hnp.arrays(
     dtype=st.one_of(hnp.integer_dtypes(), hnp.unsigned_integer_dtypes(), hnp.floating_dtypes(), hnp.boolean_dtypes()),
-    shape=st.one_of(hnp.array_shapes(min_dims=2, max_dims=2, min_side=0, max_side=64),
-                    st.tuples(st.integers(0, 40), st.integers(0, 40), st.sampled_from([1, 2, 3, 4])),
-                    hnp.array_shapes(min_dims=1, max_dims=4, min_side=0, max_side=8)),
+    shape=st.one_of(
+        hnp.array_shapes(min_dims=2, max_dims=2, min_side=0, max_side=64),
+        st.tuples(st.integers(0, 40), st.integers(0, 40), st.sampled_from([1, 2, 3, 4])),
+        hnp.array_shapes(min_dims=1, max_dims=4, min_side=0, max_side=8),
+    ),
 )
 
 
@@ -154,7 +161,7 @@ def check_preprocess(value) -> None:
         return
     if out is not None:
         assert out.shape == (28, 28) and out.dtype == np.float32
-        assert np.isfinite(out).all() and 0.0 <= out.min() and out.max() <= 1.0
+        assert np.isfinite(out).all() and out.min() >= 0.0 and out.max() <= 1.0
 
 
 @FUZZ
@@ -181,7 +188,8 @@ def png_prefix_mutations():
 
     png = to_png(pen_digit(5, np.random.default_rng(0), "dark_on_light"))
     return st.lists(st.tuples(st.integers(0, len(png) - 1), st.integers(0, 255)), max_size=8).map(
-        lambda edits: _apply(png, edits))
+        lambda edits: _apply(png, edits)
+    )
 
 
 def _apply(data: bytes, edits) -> bytes:
@@ -204,9 +212,16 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(body=st.one_of(json_values, st.fixed_dictionaries({"image": json_values}),
-                      st.fixed_dictionaries({"image": st.text(max_size=200).map(lambda s: "data:image/png;base64," + s)})))
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(
+    body=st.one_of(
+        json_values,
+        st.fixed_dictionaries({"image": json_values}),
+        st.fixed_dictionaries({"image": st.text(max_size=200).map(lambda s: "data:image/png;base64," + s)}),
+    )
+)
 def test_fuzz_api_json(client, body):
     response = client.post("/api/predict", json=body)
     assert response.status_code in (200, 400, 413, 415), response.data[:300]
@@ -217,9 +232,15 @@ def test_fuzz_api_json(client, body):
         assert answer["error"]
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(payload=st.binary(max_size=4096), content_type=st.sampled_from(
-    ["application/json", "text/plain", "application/octet-stream", "image/png", "multipart/form-data", ""]))
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(
+    payload=st.binary(max_size=4096),
+    content_type=st.sampled_from(
+        ["application/json", "text/plain", "application/octet-stream", "image/png", "multipart/form-data", ""]
+    ),
+)
 def test_fuzz_api_raw_bodies(client, payload, content_type):
     headers = {"Content-Type": content_type} if content_type else {}
     response = client.post("/api/predict", data=payload, headers=headers)
@@ -227,11 +248,14 @@ def test_fuzz_api_raw_bodies(client, payload, content_type):
     assert response.is_json
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(payload=st.binary(max_size=4096))
 def test_fuzz_api_uploads(client, payload):
-    response = client.post("/api/predict", data={"image": (io.BytesIO(payload), "f.png")},
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/api/predict", data={"image": (io.BytesIO(payload), "f.png")}, content_type="multipart/form-data"
+    )
     assert response.status_code in (200, 400, 413, 415), response.data[:300]
     if response.status_code == 200:
         assert math.isclose(sum(response.get_json()["probabilities"]), 1.0, abs_tol=1e-4)

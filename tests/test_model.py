@@ -7,11 +7,11 @@ import pytest
 
 pytest.importorskip("keras")
 
-from digitrec import build_model  # noqa: E402
+from digitrec import build_model
 
 
 def layer_summary(model):
-    return [(type(l).__name__, tuple(l.output.shape[1:])) for l in model.layers]
+    return [(type(layer).__name__, tuple(layer.output.shape[1:])) for layer in model.layers]
 
 
 def test_seed_is_the_original_design():
@@ -30,9 +30,13 @@ def test_seed_is_the_original_design():
         ("Dense", (128,)),
         ("Dense", (10,)),
     ]
-    convs = [l for l in model.layers if type(l).__name__ == "Conv2D"]
+    convs = [layer for layer in model.layers if type(layer).__name__ == "Conv2D"]
     assert [(c.filters, c.kernel_size, c.padding) for c in convs] == [
-        (64, (3, 3), "valid"), (32, (3, 3), "same"), (16, (3, 3), "same"), (64, (3, 3), "same")]
+        (64, (3, 3), "valid"),
+        (32, (3, 3), "same"),
+        (16, (3, 3), "same"),
+        (64, (3, 3), "same"),
+    ]
     assert model.layers[-2].activation.__name__ == "relu"
     assert model.layers[-1].activation.__name__ == "sigmoid"
     assert type(model.optimizer).__name__ == "Adam"
@@ -41,7 +45,7 @@ def test_seed_is_the_original_design():
 
 def test_default_keeps_the_stack_and_outputs_probabilities():
     model = build_model("default")
-    convs = [l for l in model.layers if type(l).__name__ == "Conv2D"]
+    convs = [layer for layer in model.layers if type(layer).__name__ == "Conv2D"]
     assert [(c.filters, c.padding) for c in convs] == [(64, "valid"), (32, "same"), (16, "same"), (64, "same")]
     assert model.output_shape == (None, 10)
     p = model.predict(np.random.default_rng(0).random((4, 28, 28, 1), dtype=np.float32), verbose=0)

@@ -78,7 +78,7 @@ def test_mnist_digits_pasted_on_canvases_lose_nothing(predictor, mnist):
 def test_predict_batch_equals_predict(predictor, make_drawing_png):
     images = [make_drawing_png(d, seed=7) for d in range(10)] + [np.zeros((50, 50))]
     batch = predictor.predict_batch(images)
-    for image, b in zip(images, batch):
+    for image, b in zip(images, batch, strict=False):
         one = predictor.predict(image)
         assert one.digit == b.digit
         np.testing.assert_allclose(one.probabilities, b.probabilities, atol=1e-6)
@@ -187,7 +187,9 @@ def test_without_the_litert_package_the_numpy_engine_runs(monkeypatch):
 
 def test_wrong_input_shape_is_refused(tmp_path):
     keras = pytest.importorskip("keras")
-    model = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+    model = keras.Sequential(
+        [keras.Input((32, 32, 3)), keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")]
+    )
     path = tmp_path / "cifar.keras"
     model.save(path)
     with pytest.raises(ModelError, match=r"expects input \(32, 32, 3\).*not a digit model"):

@@ -22,7 +22,9 @@ def ink_seven(canvas: int = 280, pen: int = 18) -> np.ndarray:
     img = Image.new("L", (canvas, canvas), 0)
     d = ImageDraw.Draw(img)
     s = canvas / 280
-    d.line([(80 * s, 60 * s), (200 * s, 60 * s), (120 * s, 230 * s)], fill=255, width=max(1, int(pen * s)), joint="curve")
+    d.line(
+        [(80 * s, 60 * s), (200 * s, 60 * s), (120 * s, 230 * s)], fill=255, width=max(1, int(pen * s)), joint="curve"
+    )
     return np.asarray(img)
 
 
@@ -30,7 +32,7 @@ def assert_framed(out: np.ndarray | None) -> np.ndarray:
     """MNIST framing: 28x28 float32 in [0, 1], ink inside a 20x20 box, centre of mass in the middle."""
     assert out is not None
     assert out.shape == (SIZE, SIZE) and out.dtype == np.float32
-    assert 0.0 <= out.min() and out.max() == pytest.approx(1.0, abs=1e-6)
+    assert out.min() >= 0.0 and out.max() == pytest.approx(1.0, abs=1e-6)
     rows = np.flatnonzero(out.max(axis=1) > 0)
     cols = np.flatnonzero(out.max(axis=0) > 0)
     assert max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1) <= BOX + 1
@@ -100,7 +102,7 @@ def test_palette_png_with_transparency_keyword():
 def test_pil_modes(mode):
     img = Image.fromarray(look_of(ink_seven(), "dark_on_light"))
     if mode == "I;16":
-        img = Image.fromarray((np.asarray(img.convert("L"), np.uint16) * 257))
+        img = Image.fromarray(np.asarray(img.convert("L"), np.uint16) * 257)
     elif mode in ("I", "F"):
         img = img.convert("L").convert(mode)
     else:
@@ -123,8 +125,9 @@ def test_array_dtypes(dtype):
 @pytest.mark.parametrize("shape", ["HW", "HW1", "HW3", "HW4"])
 def test_array_shapes(shape):
     ink = ink_seven()
-    arr = {"HW": ink, "HW1": ink[..., None], "HW3": look_of(ink, "light_on_dark"),
-           "HW4": look_of(ink, "transparent")}[shape]
+    arr = {"HW": ink, "HW1": ink[..., None], "HW3": look_of(ink, "light_on_dark"), "HW4": look_of(ink, "transparent")}[
+        shape
+    ]
     assert similar(assert_framed(preprocess(arr)), reference())
 
 
@@ -214,13 +217,16 @@ def test_jpeg_noise_and_grey_paper_are_not_ink():
     assert similar(assert_framed(preprocess(buf.getvalue())), reference(), tol=0.12)
 
 
-@pytest.mark.parametrize("blank", [
-    np.zeros((280, 280), np.uint8),
-    np.full((280, 280, 3), 255, np.uint8),
-    np.full((280, 280, 3), 45, np.uint8),  # the dark theme's empty canvas
-    np.zeros((280, 280, 4), np.uint8),  # a fully transparent layer
-    np.full((64, 64), 0.5, np.float32),
-])
+@pytest.mark.parametrize(
+    "blank",
+    [
+        np.zeros((280, 280), np.uint8),
+        np.full((280, 280, 3), 255, np.uint8),
+        np.full((280, 280, 3), 45, np.uint8),  # the dark theme's empty canvas
+        np.zeros((280, 280, 4), np.uint8),  # a fully transparent layer
+        np.full((64, 64), 0.5, np.float32),
+    ],
+)
 def test_blank_canvases_return_none(blank):
     assert preprocess(blank) is None
     assert preprocess(to_png(blank) if blank.dtype == np.uint8 else blank) is None
@@ -234,22 +240,25 @@ def test_near_blank_noise_is_blank():
 # --- bad input ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("bad, message", [
-    (b"", "empty"),
-    (b"definitely not an image", "not a readable image"),
-    (to_png(np.zeros((10, 10), np.uint8))[:40], "not a readable image"),
-    ("data:image/png;base64,@@@@", "base64"),
-    ("data:text/plain;base64,aGVsbG8=", "MIME"),
-    ("hello", "data URL"),
-    (np.zeros((0, 10)), "empty"),
-    (np.zeros((10, 10, 2)), "shape"),
-    (np.zeros((2, 10, 10, 3)), "shape"),
-    (np.array([[np.nan, 1.0], [0.0, 1.0]]), "NaN"),
-    (np.array([["a", "b"]]), "dtype"),
-    (np.zeros((100_000, 1), np.uint8), "limit"),
-    (12345, "cannot read"),
-    (None, "cannot read"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (b"", "empty"),
+        (b"definitely not an image", "not a readable image"),
+        (to_png(np.zeros((10, 10), np.uint8))[:40], "not a readable image"),
+        ("data:image/png;base64,@@@@", "base64"),
+        ("data:text/plain;base64,aGVsbG8=", "MIME"),
+        ("hello", "data URL"),
+        (np.zeros((0, 10)), "empty"),
+        (np.zeros((10, 10, 2)), "shape"),
+        (np.zeros((2, 10, 10, 3)), "shape"),
+        (np.array([[np.nan, 1.0], [0.0, 1.0]]), "NaN"),
+        (np.array([["a", "b"]]), "dtype"),
+        (np.zeros((100_000, 1), np.uint8), "limit"),
+        (12345, "cannot read"),
+        (None, "cannot read"),
+    ],
+)
 def test_bad_input_raises_invalid_image(bad, message):
     with pytest.raises(InvalidImage, match=message):
         preprocess(bad)
@@ -275,11 +284,18 @@ def test_declared_bombs_get_the_projects_limit_not_pillows(width, height):
     assert str(info.value) == f"image is too large ({width}x{height}); {limit}"
 
 
-@pytest.mark.parametrize("bad, kind", [
-    (b"", "malformed"), ("hello", "malformed"), ("data:image/png;base64,@@@@", "malformed"),
-    (b"GIF89a-not-really", "unsupported"), ("data:text/plain;base64,aGVsbG8=", "unsupported"),
-    (np.zeros((100_000, 1), np.uint8), "too_large"), (np.zeros((0, 5)), "malformed"),
-])
+@pytest.mark.parametrize(
+    "bad, kind",
+    [
+        (b"", "malformed"),
+        ("hello", "malformed"),
+        ("data:image/png;base64,@@@@", "malformed"),
+        (b"GIF89a-not-really", "unsupported"),
+        ("data:text/plain;base64,aGVsbG8=", "unsupported"),
+        (np.zeros((100_000, 1), np.uint8), "too_large"),
+        (np.zeros((0, 5)), "malformed"),
+    ],
+)
 def test_invalid_image_kinds(bad, kind):
     with pytest.raises(InvalidImage) as info:
         preprocess(bad)

@@ -10,8 +10,10 @@ import pytest
 from digitrec.present import format_percent, to_dict, top_labels
 
 
-@pytest.mark.parametrize("p, text", [(1.0, ">99.9%"), (0.99951, ">99.9%"), (0.9994, "99.9%"), (0.5, "50.0%"),
-                                     (0.0004, "<0.1%"), (0.0, "<0.1%")])
+@pytest.mark.parametrize(
+    "p, text",
+    [(1.0, ">99.9%"), (0.99951, ">99.9%"), (0.9994, "99.9%"), (0.5, "50.0%"), (0.0004, "<0.1%"), (0.0, "<0.1%")],
+)
 def test_percentages_never_claim_certainty(p, text):
     assert format_percent(p) == text
 

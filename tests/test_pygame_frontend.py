@@ -62,8 +62,9 @@ def test_drawn_digit_is_recognized_and_shown(app, digit):
     # On screen: ink on the canvas, the big digit in the answer box, the top bar highlighted.
     assert painted(app, app.layout.canvas, front.INK) > 1000
     assert painted(app, app.layout.answer, front.TEXT) > 300
-    top_bar = pygame.Rect(app.layout.bars.left, app.layout.bars.top + digit * front.BAR_ROW,
-                          app.layout.bars.width, front.BAR_ROW)
+    top_bar = pygame.Rect(
+        app.layout.bars.left, app.layout.bars.top + digit * front.BAR_ROW, app.layout.bars.width, front.BAR_ROW
+    )
     assert painted(app, top_bar, front.ACCENT) > 0.5 * app.prediction.confidence * top_bar.width * 4
 
 
@@ -157,10 +158,14 @@ def test_other_buttons_and_clicks_outside_the_canvas_do_not_draw(app):
     assert app.canvas.empty and app.prediction is None
 
 
-@pytest.mark.parametrize("event", [
-    pygame.event.Event(pygame.KEYDOWN, key=pygame.K_ESCAPE),
-    pygame.event.Event(pygame.QUIT),
-], ids=["escape", "close-window"])
+@pytest.mark.parametrize(
+    "event",
+    [
+        pygame.event.Event(pygame.KEYDOWN, key=pygame.K_ESCAPE),
+        pygame.event.Event(pygame.QUIT),
+    ],
+    ids=["escape", "close-window"],
+)
 def test_escape_or_closing_the_window_stops(app, event):
     assert app.step()
     pygame.event.post(event)
@@ -200,8 +205,14 @@ def test_main_opens_the_window_and_quits(predictor):
 
 def test_missing_model_exits_with_the_message_and_no_traceback(tmp_path):
     missing = tmp_path / "nothing.keras"
-    done = subprocess.run([sys.executable, "pygame_frontend.py", "--model", str(missing)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120, env={**os.environ})
+    done = subprocess.run(
+        [sys.executable, "pygame_frontend.py", "--model", str(missing)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ},
+    )
     assert done.returncode == 1
     assert str(missing) in done.stderr and "python -m digitrec train" in done.stderr
     assert "Traceback" not in done.stderr and done.stdout == ""
@@ -259,8 +270,10 @@ def test_screenshot_shows_the_window_with_the_drawing_and_the_answer(app, tmp_pa
     np.testing.assert_array_equal(canvas, app.canvas.as_array())
     assert painted(app, app.layout.canvas, front.INK, on=shot) > 1000
     assert painted(app, app.layout.answer, front.TEXT, on=shot) > 300
-    rows = [pygame.Rect(app.layout.bars.left, app.layout.bars.top + d * front.BAR_ROW, app.layout.bars.width,
-                        front.BAR_ROW) for d in range(10)]
+    rows = [
+        pygame.Rect(app.layout.bars.left, app.layout.bars.top + d * front.BAR_ROW, app.layout.bars.width, front.BAR_ROW)
+        for d in range(10)
+    ]
     assert [painted(app, row, front.ACCENT, on=shot) > 0 for row in rows] == [d == 3 for d in range(10)]
     # The committed screenshot (scripts/pygame_screenshot.py) shows the current default layout.
     assert pygame.image.load(str(ROOT / "docs" / "pygame.png")).get_size() == app.layout.window

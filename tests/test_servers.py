@@ -30,16 +30,22 @@ def test_serve_yields_an_answering_server_and_stops_it_with_its_log():
 
 
 def test_serve_reports_a_server_that_exits_with_its_output():
-    with pytest.raises(RuntimeError, match=r"exited before it was ready:\s+no model here"):
-        with serve(["-c", "import sys; print('no model here'); sys.exit(3)"], f"http://127.0.0.1:{free_port()}/",
-                   timeout=60):
-            pass
+    with (
+        pytest.raises(RuntimeError, match=r"exited before it was ready:\s+no model here"),
+        serve(
+            ["-c", "import sys; print('no model here'); sys.exit(3)"], f"http://127.0.0.1:{free_port()}/", timeout=60
+        ),
+    ):
+        pass
 
 
 def test_serve_gives_up_after_its_timeout_and_stops_the_server():
-    with pytest.raises(TimeoutError, match="not ready within 1 s"):
-        with serve(["-c", "import time; time.sleep(60)"], f"http://127.0.0.1:{free_port()}/", timeout=1):
-            pass
+    url = f"http://127.0.0.1:{free_port()}/"
+    with (
+        pytest.raises(TimeoutError, match="not ready within 1 s"),
+        serve(["-c", "import time; time.sleep(60)"], url, timeout=1),
+    ):
+        pass
 
 
 def test_wait_for_http_gives_up_when_nothing_answers():

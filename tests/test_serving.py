@@ -31,8 +31,19 @@ def gunicorn_two_workers(tmp_path_factory):
     access, errors = logs / "access.log", logs / "error.log"
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    args = ["-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--access-logfile", str(access),
-            "--error-logfile", str(errors), "flask_app:create_app()"]
+    args = [
+        "-m",
+        "gunicorn",
+        "-w",
+        "2",
+        "-b",
+        f"127.0.0.1:{port}",
+        "--access-logfile",
+        str(access),
+        "--error-logfile",
+        str(errors),
+        "flask_app:create_app()",
+    ]
     with serve(args, f"{url}/healthz", timeout=180) as proc:
         yield {"url": url, "proc": proc, "access": access, "errors": errors}
 
@@ -49,8 +60,12 @@ def test_gunicorn_workers_each_load_the_model_once_and_all_answer(gunicorn_two_w
 
     # Both workers must have booted (and loaded the model) before both can answer.
     def booted() -> set[int]:
-        return {int(pid) for pid in re.findall(r"worker pid=(\d+) loaded model digit_recognizer\.keras \(litert engine\)",
-                                               server["errors"].read_text())}
+        return {
+            int(pid)
+            for pid in re.findall(
+                r"worker pid=(\d+) loaded model digit_recognizer\.keras \(litert engine\)", server["errors"].read_text()
+            )
+        }
 
     while booted() != workers and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -60,7 +75,9 @@ def test_gunicorn_workers_each_load_the_model_once_and_all_answer(gunicorn_two_w
 
     def ask(i: int) -> tuple[int, int]:
         digit = (1, 4, 7)[i % 3]
-        response = requests.post(f"{server['url']}/api/predict", json={"image": encode_data_url(pngs[digit])}, timeout=30)
+        response = requests.post(
+            f"{server['url']}/api/predict", json={"image": encode_data_url(pngs[digit])}, timeout=30
+        )
         assert response.status_code == 200, response.text
         return digit, response.json()["digit"]
 
@@ -91,10 +108,12 @@ def test_gunicorn_health_check_and_errors_match_waitress(gunicorn_two_workers):
 
 
 def test_gunicorn_conf_runs_one_worker_per_core_unless_told():
-    code = ("import os, runpy, json; os.environ.pop('WEB_CONCURRENCY', None); os.environ.pop('GUNICORN_BIND', None);"
-            "c = runpy.run_path('gunicorn.conf.py'); os.environ['WEB_CONCURRENCY'] = '3';"
-            "print(json.dumps([c['workers'], len(os.sched_getaffinity(0)), runpy.run_path('gunicorn.conf.py')['workers'],"
-            " c['bind'], callable(c['post_worker_init'])]))")
+    code = (
+        "import os, runpy, json; os.environ.pop('WEB_CONCURRENCY', None); os.environ.pop('GUNICORN_BIND', None);"
+        "c = runpy.run_path('gunicorn.conf.py'); os.environ['WEB_CONCURRENCY'] = '3';"
+        "print(json.dumps([c['workers'], len(os.sched_getaffinity(0)), runpy.run_path('gunicorn.conf.py')['workers'],"
+        " c['bind'], callable(c['post_worker_init'])]))"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     workers, cores, told, bind, hook = json.loads(out.stdout)
     assert workers == cores and told == 3 and bind == "127.0.0.1:8000" and hook
@@ -123,8 +142,9 @@ def test_loadgen_counts_every_request_and_checks_the_answer(waitress_port, make_
 def test_loadgen_reports_http_errors_and_stops_on_time(waitress_port):
     bad = loadgen.run(waitress_port, b"{", concurrency=2, requests=10, seconds=60)
     assert bad["errors"] == 10 and bad["ok"] == 0 and "HTTP 400" in bad["error_examples"][0]
-    timed = loadgen.run(waitress_port, b'{"image": "data:image/png;base64,"}', concurrency=1, requests=10**6,
-                        seconds=1.0)
+    timed = loadgen.run(
+        waitress_port, b'{"image": "data:image/png;base64,"}', concurrency=1, requests=10**6, seconds=1.0
+    )
     assert timed["stopped_by"] == "time" and timed["requests"] < 10**6
 
 
@@ -139,9 +159,27 @@ def test_loadgen_reconnects_when_the_server_closes_each_connection(gunicorn_two_
 def test_loadgen_command_prints_json(waitress_port, tmp_path, make_drawing_png):
     body_file = tmp_path / "body.json"
     body_file.write_bytes(predict_request(make_drawing_png(6))[0])
-    out = subprocess.run([sys.executable, "-m", "benchmarks.loadgen", "--port", str(waitress_port), "--body",
-                          str(body_file), "--concurrency", "2", "--requests", "6", "--digit", "6"],
-                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.loadgen",
+            "--port",
+            str(waitress_port),
+            "--body",
+            str(body_file),
+            "--concurrency",
+            "2",
+            "--requests",
+            "6",
+            "--digit",
+            "6",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     result = json.loads(out.stdout)
     assert out.returncode == 0 and result["ok"] == 6 and result["errors"] == 0
     wait_for_http(f"http://127.0.0.1:{waitress_port}/healthz")  # the server is still fine

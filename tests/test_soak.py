@@ -32,8 +32,14 @@ CORPUS = Path(__file__).resolve().parent / "corpus"
 
 def multipart(field: str, filename: str, content: bytes) -> tuple[bytes, str]:
     boundary = uuid.uuid4().hex
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\n"
-            f"Content-Type: application/octet-stream\r\n\r\n").encode() + content + f"\r\n--{boundary}--\r\n".encode()
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
+            f"Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + content
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     return body, f"multipart/form-data; boundary={boundary}"
 
 
@@ -86,8 +92,9 @@ def blast(port: int, mix: list, count: int, deadline: float) -> dict:
                 break
             method, body, ctype, expect, digit = mix[i % len(mix)]
             try:
-                conn.request(method, "/api/predict", body=body or None,
-                             headers={"Content-Type": ctype} if ctype else {})
+                conn.request(
+                    method, "/api/predict", body=body or None, headers={"Content-Type": ctype} if ctype else {}
+                )
                 response = conn.getresponse()
                 data = response.read()
                 if response.getheader("Connection", "").lower() == "close":
@@ -108,7 +115,9 @@ def blast(port: int, mix: list, count: int, deadline: float) -> dict:
                 results["good" if digit is not None else "bad"] += 1
                 if not ok:
                     results["unexpected"] += 1
-                    wrong.append(f"{method} {ctype[:30]} -> {response.status} {data[:120]!r} (wanted {expect}, {digit})")
+                    wrong.append(
+                        f"{method} {ctype[:30]} -> {response.status} {data[:120]!r} (wanted {expect}, {digit})"
+                    )
         conn.close()
 
     threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
@@ -125,8 +134,7 @@ def test_load_and_soak():
     psutil = pytest.importorskip("psutil")
     port = free_port()
     mix = build_mix()
-    with serve(["-m", "flask_app", "--port", str(port), "--threads", "8"],
-               f"http://127.0.0.1:{port}/healthz") as proc:
+    with serve(["-m", "flask_app", "--port", str(port), "--threads", "8"], f"http://127.0.0.1:{port}/healthz") as proc:
         server = psutil.Process(proc.pid)
         deadline = time.monotonic() + DEADLINE_S
         warm = blast(port, mix, 800, deadline)
@@ -135,8 +143,11 @@ def test_load_and_soak():
         run = blast(port, mix, REQUESTS, deadline)
         rss_after = server.memory_info().rss
         counts = run["counts"]
-        report = {**counts, "rss_after_warmup_mb": round(rss_warm / 2**20, 1),
-                  "rss_after_run_mb": round(rss_after / 2**20, 1)}
+        report = {
+            **counts,
+            "rss_after_warmup_mb": round(rss_warm / 2**20, 1),
+            "rss_after_run_mb": round(rss_after / 2**20, 1),
+        }
         print("\nsoak:", json.dumps(report))
         assert counts.get("good", 0) + counts.get("bad", 0) == REQUESTS, run
         assert counts.get("5xx", 0) == 0 and counts.get("connection_error", 0) == 0, run

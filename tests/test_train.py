@@ -9,8 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from digitrec import Predictor
-from digitrec import handwriting
+from digitrec import Predictor, handwriting
 from digitrec.data import MD5
 from digitrec.handwriting import load_handwriting, writer_groups
 from tests.support import ROOT
@@ -24,8 +23,13 @@ PARAMETERS = {"seed": 108_154, "default": 108_682}
 @pytest.mark.parametrize("name", ["default", "seed"])
 def test_quick_training_writes_model_and_card(tmp_path, name):
     out = tmp_path / f"{name}.keras"
-    result = subprocess.run([sys.executable, "-m", "digitrec", "train", "--quick", "--arch", name, "--out", str(out)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "digitrec", "train", "--quick", "--arch", name, "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "MNIST test accuracy" in result.stdout
     card = json.loads(out.with_suffix(".json").read_text())
@@ -63,8 +67,11 @@ def test_train_model_is_the_deprecated_name_of_arch(monkeypatch):
 
     def fake_train(cfg, **kwargs):
         seen["cfg"] = cfg
-        return {"mnist_test": {"accuracy": 1.0, "errors": 0, "images": 1}, "parameters": 1,
-                "training": {"epochs": 1, "seconds": 1.0}}
+        return {
+            "mnist_test": {"accuracy": 1.0, "errors": 0, "images": 1},
+            "parameters": 1,
+            "training": {"epochs": 1, "seconds": 1.0},
+        }
 
     monkeypatch.setattr(train_module, "train", fake_train)
     with pytest.warns(FutureWarning, match="use `train --arch`"):

@@ -66,9 +66,17 @@ def real_drawings(samples: list[Sample], copies: int, seed: int) -> tuple[np.nda
     return np.concatenate(parts), np.concatenate(labels).astype(np.uint8)
 
 
-def extras(mnist_images: np.ndarray, mnist_labels: np.ndarray, *, synthetic: int, scans: int,
-           load_digits_share: int, load_digits_repeat: int, seed: int,
-           tablet: float = 0.0) -> tuple[np.ndarray, np.ndarray, dict]:
+def extras(
+    mnist_images: np.ndarray,
+    mnist_labels: np.ndarray,
+    *,
+    synthetic: int,
+    scans: int,
+    load_digits_share: int,
+    load_digits_repeat: int,
+    seed: int,
+    tablet: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray, dict]:
     """Synthetic pen drawings in other styles, MNIST digits as low-resolution scans, and the first
     ``load_digits_share`` of scikit-learn's digits (by writer order; the rest stay held out)."""
     from sklearn.datasets import load_digits
@@ -82,8 +90,12 @@ def extras(mnist_images: np.ndarray, mnist_labels: np.ndarray, *, synthetic: int
     keep = [i for i, f in enumerate(framed) if f is not None]
     dx = np.tile(np.stack([framed[i] for i in keep]), (load_digits_repeat, 1, 1)) if keep else px[:0]
     dy = np.tile(digits.target[:load_digits_share][keep].astype(np.uint8), load_digits_repeat)
-    info = {"synthetic_drawings": len(px), "mnist_scans": len(sx), "load_digits_train": len(keep),
-            "load_digits_repeat": load_digits_repeat}
+    info = {
+        "synthetic_drawings": len(px),
+        "mnist_scans": len(sx),
+        "load_digits_train": len(keep),
+        "load_digits_repeat": load_digits_repeat,
+    }
     if tablet:
         info["synthetic_tablet_share"] = tablet
     return np.concatenate([px, sx, dx]), np.concatenate([py, sy, dy]), info

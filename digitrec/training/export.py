@@ -13,7 +13,8 @@ from pathlib import Path
 
 
 def export_saved_model(model_file: str | os.PathLike, out_dir: str | os.PathLike) -> Path:
-    """Write ``out_dir`` with signature ``serving_default``: ``digit`` (N,28,28,1) float32 -> ``probabilities`` (N,10)."""
+    """Write ``out_dir`` with signature ``serving_default``: ``digit`` (N,28,28,1) float32 ->
+    ``probabilities`` (N,10)."""
     import keras
     import tensorflow as tf
 
@@ -57,8 +58,11 @@ def export_tflite(model_file: str | os.PathLike, out: str | os.PathLike | None =
     path.write_bytes(_quietly(converter.convert))
     card = model_card.read(model_file)
     if card is not None and out is None:
-        card["tflite"] = {"file": path.name, "sha256": model_card.sha256(path),
-                          "source_sha256": model_card.sha256(model_file)}
+        card["tflite"] = {
+            "file": path.name,
+            "sha256": model_card.sha256(path),
+            "source_sha256": model_card.sha256(model_file),
+        }
         model_card.write(model_file, card)
     return path
 

@@ -1,8 +1,8 @@
 """Train a model by name and write it with its model card. Reads top to bottom:
 
-    MNIST + real handwriting by the training writers (+ extras) -> tf.data with in-graph
-    augmentation -> fit, checkpointed each epoch -> temperature fitted on validation writers
-    -> models/<name>.keras + models/<name>.json (card) + models/<name>.tflite
+MNIST + real handwriting by the training writers (+ extras) -> tf.data with in-graph
+augmentation -> fit, checkpointed each epoch -> temperature fitted on validation writers
+-> models/<name>.keras + models/<name>.json (card) + models/<name>.tflite
 """
 
 from __future__ import annotations
@@ -86,8 +86,11 @@ def handwriting_data(cfg: TrainConfig, handwriting_dir: str | None):
     from digitrec.handwriting import load_handwriting, resolve_dir, split
 
     if resolve_dir(handwriting_dir) is None:
-        warnings.warn("no real handwriting (set DIGITREC_HANDWRITING_DIR or --handwriting-dir): training on "
-                      "MNIST and the extras alone; the model card says so", stacklevel=2)
+        warnings.warn(
+            "no real handwriting (set DIGITREC_HANDWRITING_DIR or --handwriting-dir): training on "
+            "MNIST and the extras alone; the model card says so",
+            stacklevel=2,
+        )
         return None
     groups = split(load_handwriting(handwriting_dir))
     if cfg.quick:
@@ -100,8 +103,14 @@ def handwriting_data(cfg: TrainConfig, handwriting_dir: str | None):
     return groups
 
 
-def train(cfg: TrainConfig, data_dir: str | None = None, out: str | os.PathLike = DEFAULT_MODEL,
-          verbose: int | str = "auto", handwriting_dir: str | None = None, resume: bool = False) -> dict:
+def train(
+    cfg: TrainConfig,
+    data_dir: str | None = None,
+    out: str | os.PathLike = DEFAULT_MODEL,
+    verbose: int | str = "auto",
+    handwriting_dir: str | None = None,
+    resume: bool = False,
+) -> dict:
     """Train ``cfg.arch``, save it to ``out`` with its card next to it, return the card.
 
     Each epoch is checkpointed beside ``out``; ``resume=True`` continues an interrupted run of the
@@ -130,7 +139,9 @@ def train(cfg: TrainConfig, data_dir: str | None = None, out: str | os.PathLike 
         parts_x.append(rx)
         parts_y.append(ry)
         data_info["real_handwriting"] = {
-            "drawings": int(len(rx)), "copies": cfg.real_copies, "digits": len(writers["train"]),
+            "drawings": int(len(rx)),
+            "copies": cfg.real_copies,
+            "digits": len(writers["train"]),
             "writers": sorted({s.writer for s in writers["train"]}),
             "held_out_writers": {g: len({s.writer for s in writers[g]}) for g in ("validation", "test")},
         }
@@ -140,9 +151,15 @@ def train(cfg: TrainConfig, data_dir: str | None = None, out: str | os.PathLike 
     if improved and (cfg.synthetic or cfg.scans or cfg.load_digits_share):
         shrink = (lambda n: min(n, 300)) if cfg.quick else (lambda n: n)
         ex, ey, info = datasets.extras(
-            mnist.train.images[: len(x_train)], y_train, synthetic=shrink(cfg.synthetic), scans=shrink(cfg.scans),
-            load_digits_share=shrink(cfg.load_digits_share), load_digits_repeat=cfg.load_digits_repeat,
-            seed=cfg.seed, tablet=cfg.tablet)
+            mnist.train.images[: len(x_train)],
+            y_train,
+            synthetic=shrink(cfg.synthetic),
+            scans=shrink(cfg.scans),
+            load_digits_share=shrink(cfg.load_digits_share),
+            load_digits_repeat=cfg.load_digits_repeat,
+            seed=cfg.seed,
+            tablet=cfg.tablet,
+        )
         parts_x.append(ex)
         parts_y.append(ey)
         data_info.update(info)
@@ -160,8 +177,11 @@ def train(cfg: TrainConfig, data_dir: str | None = None, out: str | os.PathLike 
     if improved:  # cosine decay to zero: the last epochs fine-tune instead of bouncing around
         warmup = min(steps, 500) if epochs > 1 else 0
         lr = keras.optimizers.schedules.CosineDecay(
-            initial_learning_rate=cfg.learning_rate / 10, decay_steps=max(1, epochs * steps - warmup),
-            warmup_steps=warmup, warmup_target=cfg.learning_rate)
+            initial_learning_rate=cfg.learning_rate / 10,
+            decay_steps=max(1, epochs * steps - warmup),
+            warmup_steps=warmup,
+            warmup_target=cfg.learning_rate,
+        )
         model = build_model(cfg.arch, learning_rate=lr)
     else:
         model = build_model(cfg.arch, learning_rate=1e-3)  # the seed's own Adam defaults
@@ -173,9 +193,15 @@ def train(cfg: TrainConfig, data_dir: str | None = None, out: str | os.PathLike 
     if verbose == "auto":
         verbose = 1 if sys.stdout.isatty() else 2
     start = time.perf_counter()
-    history = model.fit(train_ds, epochs=epochs, steps_per_epoch=steps,
-                        validation_data=(x_val[..., None], y_val), shuffle=False, verbose=verbose,
-                        callbacks=[keras.callbacks.BackupAndRestore(str(backup))])
+    history = model.fit(
+        train_ds,
+        epochs=epochs,
+        steps_per_epoch=steps,
+        validation_data=(x_val[..., None], y_val),
+        shuffle=False,
+        verbose=verbose,
+        callbacks=[keras.callbacks.BackupAndRestore(str(backup))],
+    )
     seconds = time.perf_counter() - start
     calibration = fit_calibration(model, x_val, y_val, writers, cfg) if improved else None
 
@@ -224,8 +250,12 @@ def _load_init(model, path: str) -> dict:
     except (OSError, ValueError) as exc:
         raise ModelError(f"cannot start from {path}: {exc}") from None
     card = model_card.read(path) or {}
-    return {"file": str(path), "sha256": model_card.sha256(path), "card_created": card.get("created"),
-            "card_training": card.get("training")}
+    return {
+        "file": str(path),
+        "sha256": model_card.sha256(path),
+        "card_created": card.get("created"),
+        "card_training": card.get("training"),
+    }
 
 
 def _with_tflite(out: Path, card: dict) -> dict:
@@ -235,8 +265,11 @@ def _with_tflite(out: Path, card: dict) -> dict:
     try:
         export_tflite(out)
     except Exception as exc:  # the converter's failures come in many types; the .keras file is what counts
-        print(f"warning: no {out.with_suffix('.tflite').name} ({type(exc).__name__}: {exc}); "
-              "the predictor will use its NumPy engine", file=sys.stderr)
+        print(
+            f"warning: no {out.with_suffix('.tflite').name} ({type(exc).__name__}: {exc}); "
+            "the predictor will use its NumPy engine",
+            file=sys.stderr,
+        )
         return card
     return model_card.read(out) or card
 
@@ -264,9 +297,13 @@ def fit_calibration(model, x_val: np.ndarray, y_val: np.ndarray, writers: dict |
     probs = model.predict(x[..., None], batch_size=1000, verbose=0)
     temperature = fit_temperature(probs, y)
     fold_temperature(model, temperature)
-    return {"temperature": round(temperature, 4), "images": int(len(y)), "fitted_on": source,
-            "ece_before": round(expected_calibration_error(probs, y), 5),
-            "ece_after": round(expected_calibration_error(rescale(probs, temperature), y), 5)}
+    return {
+        "temperature": round(temperature, 4),
+        "images": int(len(y)),
+        "fitted_on": source,
+        "ece_before": round(expected_calibration_error(probs, y), 5),
+        "ece_after": round(expected_calibration_error(rescale(probs, temperature), y), 5),
+    }
 
 
 def _augment_info(on: bool) -> dict | None:

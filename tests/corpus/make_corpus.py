@@ -49,7 +49,12 @@ def png_chunk(kind: bytes, data: bytes) -> bytes:
 def png_with_header(width: int, height: int, idat: bytes = b"") -> bytes:
     """A PNG whose IHDR claims any size, with whatever (tiny) pixel data follows."""
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", zlib.compress(idat)) + png_chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", ihdr)
+        + png_chunk(b"IDAT", zlib.compress(idat))
+        + png_chunk(b"IEND", b"")
+    )
 
 
 def jpeg_with_size(width: int, height: int) -> bytes:
@@ -69,8 +74,12 @@ def files() -> list[tuple[str, bytes, str, str]]:
     grey = np.asarray(small.convert("L"))
     out = [
         ("not_an_image.txt", b"hello, this is text pretending to be a drawing\n", "unsupported", "plain text"),
-        ("random_bytes.bin", np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8).tobytes(), "unsupported",
-         "random bytes"),
+        (
+            "random_bytes.bin",
+            np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8).tobytes(),
+            "unsupported",
+            "random bytes",
+        ),
         ("zero_bytes.png", b"", "malformed", "a zero-byte upload"),
         ("truncated_half.png", png[: len(png) // 2], "unsupported", "a PNG cut in half"),
         ("truncated_header.png", png[:30], "unsupported", "only the PNG signature and part of IHDR"),
@@ -82,13 +91,25 @@ def files() -> list[tuple[str, bytes, str, str]]:
         ("strip_100000x1.png", encode(Image.new("L", (100_000, 1), 255), "PNG"), "too_large", "a 100000x1 strip"),
         ("strip_1x20000.png", encode(Image.new("L", (1, 20_000), 0), "PNG"), "too_large", "a 1x20000 strip"),
         ("strip_4000x3.png", encode(Image.new("L", (4000, 3), 255), "PNG"), "blank", "a long thin empty strip"),
-        ("bomb_30000x30000.png", encode(Image.new("1", (30_000, 30_000), 0), "PNG", optimize=True), "too_large",
-         "decompression bomb: 900 megapixels of zeros in a small file"),
-        ("bomb_declared.png", png_with_header(100_000, 100_000, b"\x00" * 64), "too_large",
-         "IHDR declares 10 gigapixels, almost no data"),
+        (
+            "bomb_30000x30000.png",
+            encode(Image.new("1", (30_000, 30_000), 0), "PNG", optimize=True),
+            "too_large",
+            "decompression bomb: 900 megapixels of zeros in a small file",
+        ),
+        (
+            "bomb_declared.png",
+            png_with_header(100_000, 100_000, b"\x00" * 64),
+            "too_large",
+            "IHDR declares 10 gigapixels, almost no data",
+        ),
         ("bomb_declared.jpg", jpeg_with_size(60_000, 60_000), "too_large", "JPEG frame header declares 60000x60000"),
-        ("bomb_declared_30000.png", png_with_header(30_000, 30_000, b"\x00" * 64), "too_large",
-         "IHDR declares 30000x30000: refused with our limit, not Pillow's 89-megapixel one"),
+        (
+            "bomb_declared_30000.png",
+            png_with_header(30_000, 30_000, b"\x00" * 64),
+            "too_large",
+            "IHDR declares 30000x30000: refused with our limit, not Pillow's 89-megapixel one",
+        ),
         ("depth16.png", encode(Image.fromarray(grey.astype(np.uint16) * 257), "PNG"), "digit:3", "16-bit greyscale"),
         ("palette.png", encode(three.convert("P"), "PNG"), "digit:3", "palette (P mode)"),
         ("cmyk.jpg", encode(three.convert("CMYK"), "JPEG", quality=90), "digit:3", "CMYK JPEG"),
@@ -96,13 +117,25 @@ def files() -> list[tuple[str, bytes, str, str]]:
         ("one_bit.png", encode(three.convert("1"), "PNG"), "digit:3", "1-bit black and white"),
         ("animated.gif", _animated(three, seven), "digit:3", "animated GIF: the first frame is a 3"),
         ("exif_rotated.jpg", _exif_rotated(seven), "digit:7", "stored sideways, EXIF orientation 6 says rotate"),
-        ("transparent_empty.png", encode(Image.new("RGBA", (280, 280), (0, 0, 0, 0)), "PNG"), "blank",
-         "a fully transparent canvas"),
-        ("single_colour_red.png", encode(Image.new("RGB", (280, 280), (200, 30, 30)), "PNG"), "blank",
-         "one colour, nothing drawn"),
+        (
+            "transparent_empty.png",
+            encode(Image.new("RGBA", (280, 280), (0, 0, 0, 0)), "PNG"),
+            "blank",
+            "a fully transparent canvas",
+        ),
+        (
+            "single_colour_red.png",
+            encode(Image.new("RGB", (280, 280), (200, 30, 30)), "PNG"),
+            "blank",
+            "one colour, nothing drawn",
+        ),
         ("single_colour_white.jpg", encode(Image.new("RGB", (280, 280), "white"), "JPEG"), "blank", "a white JPEG"),
-        ("dark_theme_empty.png", encode(Image.new("RGB", (280, 280), (45, 45, 45)), "PNG"), "blank",
-         "the dark theme's empty canvas"),
+        (
+            "dark_theme_empty.png",
+            encode(Image.new("RGB", (280, 280), (45, 45, 45)), "PNG"),
+            "blank",
+            "the dark theme's empty canvas",
+        ),
         ("alpha_only_ink.png", encode(_alpha_only(three), "PNG"), "digit:3", "ink only in the alpha channel"),
         ("tiff.tif", encode(small, "TIFF"), "digit:3", "TIFF"),
         ("bmp.bmp", encode(small, "BMP"), "digit:3", "BMP"),
@@ -115,8 +148,12 @@ def files() -> list[tuple[str, bytes, str, str]]:
         ("archive.zip", _zip(png), "unsupported", "a zip holding a PNG"),
         ("page.html", b"<!doctype html><script>alert(1)</script>", "unsupported", "HTML with a script"),
         ("gif_header_only.gif", b"GIF89a", "unsupported", "a GIF signature and nothing else"),
-        ("noise.png", encode(Image.fromarray(np.random.default_rng(1).integers(0, 256, (280, 280), np.uint8)), "PNG"),
-         "any", "random noise: some answer, no error"),
+        (
+            "noise.png",
+            encode(Image.fromarray(np.random.default_rng(1).integers(0, 256, (280, 280), np.uint8)), "PNG"),
+            "any",
+            "random noise: some answer, no error",
+        ),
         ("tiny_8x8.png", encode(three.resize((8, 8), Image.BOX), "PNG"), "any", "an 8x8 thumbnail"),
         ("huge_canvas_4000.png", encode(_big_canvas(three), "PNG"), "digit:3", "a 4000x4000 canvas, digit in a corner"),
     ]
@@ -185,12 +222,20 @@ def requests() -> list[dict]:
         {"name": "data_url_svg", "json": {"image": encode_data_url(b"<svg/>", "image/svg+xml")}, "status": 415},
         {"name": "data_url_empty", "json": {"image": "data:image/png;base64,"}, "status": 400},
         {"name": "oversized_json_body", "json": {"image": big}, "status": 413},
-        {"name": "deeply_nested_json", "content_type": "application/json",
-         "body": '{"image": ' + "[" * 100_000 + "]" * 100_000 + "}", "status": 400},
+        {
+            "name": "deeply_nested_json",
+            "content_type": "application/json",
+            "body": '{"image": ' + "[" * 100_000 + "]" * 100_000 + "}",
+            "status": 400,
+        },
         {"name": "oversized_upload", "upload": b"\x89PNG" + bytes(3 * 1024 * 1024), "status": 413},
         {"name": "content_type_text", "content_type": "text/plain", "body": good, "status": 415},
-        {"name": "content_type_form", "content_type": "application/x-www-form-urlencoded", "body": "image=x",
-         "status": 415},
+        {
+            "name": "content_type_form",
+            "content_type": "application/x-www-form-urlencoded",
+            "body": "image=x",
+            "status": 415,
+        },
         {"name": "content_type_xml", "content_type": "application/xml", "body": "<image/>", "status": 415},
         {"name": "no_body", "content_type": None, "body": "", "status": 415},
         {"name": "multipart_without_image", "form": {"picture": "x"}, "status": 400},
