@@ -66,7 +66,7 @@ class WriterLeak(ValueError):
 
 def draw_sample(sample: Sample, rendering: str, rng: np.random.Generator) -> np.ndarray:
     """A real digit drawn as ``rendering`` says: the image an app (or a scanner) would deliver."""
-    from digitrec.synth import scan_like
+    from digitrec.scans import scan_like
 
     opts = RENDERINGS[rendering]
     if opts.get("scan"):
@@ -260,8 +260,8 @@ def pen_drawings(predictor: Predictor, n: int = 1000, frame: Framer = preprocess
 def mnist_scans(
     predictor: Predictor, images: np.ndarray, labels: np.ndarray, n: int | None = None, frame: Framer = preprocess
 ) -> dict:
-    """MNIST test digits through ``synth.scan_like`` (16x16 / 8x8, stretched or not), then ``Predictor``."""
-    from digitrec.synth import scan_like
+    """MNIST test digits through ``scans.scan_like`` (16x16 / 8x8, stretched or not), then ``Predictor``."""
+    from digitrec.scans import scan_like
 
     n = len(images) if n is None else min(n, len(images))
     return _accuracy(predictor, lambda i, rng: (scan_like(images[i], rng), int(labels[i])), n, PROXY_SEED + 2, frame)

@@ -26,7 +26,7 @@ PEN_PX = (3.0, 32.0)  # log-uniform pen width on a 280-pixel canvas
 
 def draw_for_training(sample: Sample, rng: np.random.Generator) -> np.ndarray:
     """One varied rendering of a real digit, as a canvas (or a small scan) the apps might receive."""
-    from digitrec.synth import scan_like
+    from digitrec.scans import scan_like
 
     strokes = augment(sample.strokes, rng, strength=rng.uniform(0.2, 1.0))
     if rng.random() < SCAN_SHARE:  # a scanner sees a written line, never a hairline
@@ -81,10 +81,10 @@ def extras(
     ``load_digits_share`` of scikit-learn's digits (by writer order; the rest stay held out)."""
     from sklearn.datasets import load_digits
 
-    from digitrec import synth
+    from digitrec import scans, synth
 
     px, py = synth.make_drawings(synthetic, seed=seed, tablet=tablet)
-    sx, sy = synth.make_scans(mnist_images, mnist_labels, min(scans, len(mnist_images)), seed=seed)
+    sx, sy = scans.make_scans(mnist_images, mnist_labels, min(scans, len(mnist_images)), seed=seed)
     digits = load_digits()
     framed = [preprocess(img) for img in digits.images[:load_digits_share]]
     keep = [i for i, f in enumerate(framed) if f is not None]

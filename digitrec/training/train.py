@@ -278,7 +278,7 @@ def fit_calibration(model, x_val: np.ndarray, y_val: np.ndarray, writers: dict |
     """Fit a softmax temperature on the validation writers' drawings (as the apps receive them) and
     held-out MNIST, then fold it into the last layer. Without real writers: MNIST, synthetic
     drawings and scans of other seeds than training's."""
-    from digitrec import synth
+    from digitrec import scans, synth
     from digitrec.calibrate import expected_calibration_error, fit_temperature, fold_temperature, rescale
     from digitrec.evaluate import framed_renderings
 
@@ -290,7 +290,7 @@ def fit_calibration(model, x_val: np.ndarray, y_val: np.ndarray, writers: dict |
         source = "validation writers' drawings (every rendering) + held-out MNIST"
     else:
         px, py = synth.make_drawings(n, seed=cfg.seed + 1, tablet=cfg.tablet)  # other seeds than training's
-        sx, sy = synth.make_scans((x_val * 255).astype(np.uint8), y_val, min(n, len(x_val)), seed=cfg.seed + 1)
+        sx, sy = scans.make_scans((x_val * 255).astype(np.uint8), y_val, min(n, len(x_val)), seed=cfg.seed + 1)
         x = np.concatenate([x_val, px, sx])
         y = np.concatenate([y_val, py, sy]).astype(int)
         source = "held-out MNIST + synthetic drawings and scans"
