@@ -124,3 +124,16 @@ def test_draw_sample_gives_what_an_app_receives():
     assert draw_sample(seven(), "centred", rng).shape == (280, 280, 3)
     assert draw_sample(seven(), "transparent", rng).shape == (280, 280, 4)
     assert draw_sample(seven(), "low_resolution_scan", rng).shape in ((16, 16), (8, 8))
+
+
+def test_the_mistakes_gallery_script_draws_the_misread_digits(tmp_path, handwriting, capsys):
+    from PIL import Image
+
+    from scripts import mistakes_gallery
+
+    out = tmp_path / "mistakes.png"
+    assert mistakes_gallery.main(["--limit", "120", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    wrong = int(printed.split(": ")[1].split(" mistakes")[0])
+    assert f"{wrong} mistakes in 120 digits" in printed and wrong < 12
+    assert Image.open(out).size[0] > 600  # ten columns of drawings
