@@ -137,3 +137,19 @@ def test_the_mistakes_gallery_script_draws_the_misread_digits(tmp_path, handwrit
     wrong = int(printed.split(": ")[1].split(" mistakes")[0])
     assert f"{wrong} mistakes in 120 digits" in printed and wrong < 12
     assert Image.open(out).size[0] > 600  # ten columns of drawings
+
+
+def test_training_without_real_handwriting_warns_and_goes_on(monkeypatch):
+    from digitrec.training.train import TrainConfig, handwriting_data
+
+    monkeypatch.delenv("DIGITREC_HANDWRITING_DIR", raising=False)
+    with pytest.warns(UserWarning, match="no real handwriting"):
+        assert handwriting_data(TrainConfig(), None) is None
+
+
+def test_quick_training_takes_a_few_hundred_digits_of_each_group(handwriting):
+    from digitrec.training.train import QUICK_WRITERS, TrainConfig, handwriting_data
+
+    groups = handwriting_data(TrainConfig(quick=True), None)
+    assert all(0 < len(groups[g]) <= QUICK_WRITERS for g in GROUPS)
+    assert {s.writer for s in groups["train"]} <= {s.writer for s in handwriting["train"]}
