@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import ndimage
@@ -25,6 +26,10 @@ from scipy import ndimage
 from digitrec.drawings import look_of
 from digitrec.handwriting import Sample
 from digitrec.strokes import Strokes, bounds, ink_map, place
+
+if TYPE_CHECKING:
+    from digitrec.predict import Predictor
+    from digitrec.reading import NumberReading
 
 HEIGHT = 64  # a digit's height in canvas pixels: a number on an 840x280 canvas, written at a third of its height
 PEN_PX = 5.0  # the pen: 7% of a digit's height, as on the single-digit canvases (12 px for a 168 px digit)
@@ -226,3 +231,49 @@ def judge(pieces: np.ndarray, truth: ComposedNumber, tolerance: float = 0.01) ->
     owner = truth.owner
     # Every digit's ink in its own piece means, too, that no piece holds more than a trace of another's.
     return all(np.mean(pieces[owner == d] == d) >= 1 - tolerance for d in range(1, n + 1) if (owner == d).any())
+
+
+# --- measuring: numbers read by a predictor ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One composed number, what was read, and whether it was cut right."""
+
+    number: ComposedNumber
+    reading: NumberReading
+    segmented: bool  # ``judge`` says the pieces are the digits
+    seconds: float  # how long ``read_number`` took
+
+    @property
+    def exact(self) -> bool:
+        return self.reading.text == self.number.text
+
+
+def measure(
+    predictor: Predictor, samples: Sequence[Sample], length: int, count: int, seed: int = 0, **options
+) -> list[Outcome]:
+    """``count`` numbers of ``length`` digits (``numbers``) read by ``predictor.read_number`` from
+    their PNG, as a front end sends them, each judged (``judge``) and timed."""
+    import time
+
+    from digitrec.drawings import to_png
+
+    out = []
+    for number in numbers(samples, length, count, seed, **options):
+        png = to_png(number.image)
+        start = time.perf_counter()
+        reading = predictor.read_number(png)
+        seconds = time.perf_counter() - start
+        out.append(Outcome(number, reading, judge(reading.segmentation.label_map(), number), seconds))
+    return out
+
+
+def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The 95% Wilson interval of a rate: what ``successes`` in ``n`` says about the true rate."""
+    if n == 0:
+        return (0.0, 1.0)
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return (max(0.0, centre - half), min(1.0, centre + half))

@@ -15,7 +15,7 @@ show them: ``to_dict`` (the web API's JSON), ``annotations`` (boxes for ``gr.Ann
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -24,7 +24,7 @@ from PIL import Image
 from digitrec import present
 from digitrec.imageio import ImageLike, load
 from digitrec.predict import Prediction, Predictor
-from digitrec.segment import Box, segment
+from digitrec.segment import Box, Segmentation, segment
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,7 @@ class NumberReading:
     """The digits of a drawn number, left to right. ``text`` is "" and ``digits`` empty when blank."""
 
     digits: tuple[DigitReading, ...]
+    segmentation: Segmentation | None = field(default=None, repr=False, compare=False)  # how it was cut
 
     @property
     def text(self) -> str:
@@ -70,15 +71,15 @@ def read_number(predictor: Predictor, image: ImageLike) -> NumberReading:
     whole drawing, framed as ``predict`` frames it.
     """
     seg = segment(image, predictor.probabilities)
-    if len(seg.pieces) == 1:
-        return NumberReading((DigitReading(seg.pieces[0].box, predictor.predict(image)),))
+    if len(seg.pieces) == 1:  # exactly predict's answer
+        return NumberReading((DigitReading(seg.pieces[0].box, predictor.predict(image)),), seg)
     digits = []
     for piece in seg.pieces:
         p = piece.probabilities
         digit = int(np.argmax(p))
         prediction = Prediction(digit, tuple(float(v) for v in p), float(p[digit]), piece.framed)
         digits.append(DigitReading(piece.box, prediction))
-    return NumberReading(tuple(digits))
+    return NumberReading(tuple(digits), seg)
 
 
 # --- how the front ends show a reading ---------------------------------------------------------------
@@ -118,3 +119,30 @@ def picture(image: ImageLike) -> np.ndarray:
     rgba = img.convert("RGBA")
     white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
     return np.asarray(Image.alpha_composite(white, rgba).convert("RGB"))
+
+
+# Distinct colours for neighbouring pieces (Okabe-Ito, readable by colour-blind people).
+COLOURS = ((0, 114, 178), (213, 94, 0), (0, 158, 115), (204, 121, 167), (230, 159, 0), (86, 180, 233))
+
+
+def overlay(image: ImageLike, reading: NumberReading, scale: int = 1) -> np.ndarray:
+    """The drawing with each digit's ink in its own colour, its box around it and its reading
+    above: how the number was cut. RGB uint8, ``scale`` times the drawing's size."""
+    from PIL import ImageDraw
+
+    base = picture(image)
+    out = base.copy()
+    if reading.segmentation is not None and reading.digits:
+        pieces = reading.segmentation.label_map()  # the ink each piece took, whatever the canvas's colours
+        for k in range(1, len(reading.digits) + 1):
+            out[pieces == k] = COLOURS[(k - 1) % len(COLOURS)]
+    img = Image.fromarray(out)
+    if scale > 1:
+        img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
+    draw = ImageDraw.Draw(img)
+    for k, d in enumerate(reading.digits):
+        colour = COLOURS[k % len(COLOURS)]
+        x0, y0, x1, y1 = (v * scale for v in d.box)
+        draw.rectangle((x0 - 2, y0 - 2, x1 + 1, y1 + 1), outline=colour, width=max(1, scale))
+        draw.text((x0, max(y0 - 14, 0)), str(d.digit), fill=colour)
+    return np.asarray(img)
