@@ -48,12 +48,13 @@ SPECK = 0.2  # a mark whose longer side is shorter than this is a speck, never a
 PART = 0.75  # a mark shorter than this is part of a digit (digits vary by +-10%: 0.82 of the tallest at worst)
 MAX_WIDTH = 1.5  # no digit is wider than this (the widest 5% of real 0s, 2s and 5s reach 1.3-1.4)
 MAX_GAP = 0.25  # parts of one digit are at most this far apart in x
-TALL_GAP = 0.1  # two tall marks are one digit only if they nearly meet in x (a 4 or a 0 in two strokes)
+TALL_GAP = 0.1  # two tall marks are one digit only if their ink nearly meets (a 4 or a 0 in two strokes)
 SPLIT_WIDTH = 1.0  # a mark this wide, read with less than WIDE_CONFIDENCE, may be touching digits: it is tried cut
 WIDE_CONFIDENCE = 0.99
 SPLIT_CONFIDENCE = 0.9  # ...and so is one at least half a line wide that the network reads with less confidence
 MIN_PIECE = 0.15  # cuts are at least this far from a mark's ends and from each other
 CUTS = 12  # at most this many cuts are tried in one mark
+NEAR = 0.2  # 90% of real parts lie closer than this to the rest of their digit (a soft limit: _spread)
 MAX_GROUP = 3  # a digit is at most this many separate marks
 MERGE_PRIOR = 0.05  # two tall marks read as one digit must be this much likelier than apart (they usually are two)
 WIDE_SCALE = 0.2  # a digit wider than the line is this much less likely per 0.2 line heights more (Gaussian)
@@ -189,9 +190,11 @@ def _marks(ink: np.ndarray) -> tuple[np.ndarray, list[_Group], float, int]:
     return labels, marks, line, count - len(keep)
 
 
-def _join_parts(marks: list[_Group], line: float) -> list[_Group]:
-    """Each part whose x-extent lies mostly within one other mark's, and overlaps no other, joins
-    that mark (a 5's flag over its body, a 7's crossbar over its stem, the two loops of a broken 8)."""
+def _join_parts(marks: list[_Group], line: float, labels: np.ndarray) -> list[_Group]:
+    """Each part whose x-extent lies mostly within one other mark's, overlapping no other and
+    nearer no other, joins that mark (a 5's flag over its body, a 7's crossbar over its stem, the
+    two loops of a broken 8). The rest is left to the network (step 6): a 1's flag tucked under a
+    7's bar overlaps the 7 but ends at its own stem."""
     n = len(marks)
     if n < 2:
         return marks
@@ -212,13 +215,31 @@ def _join_parts(marks: list[_Group], line: float) -> list[_Group]:
             continue
         order = np.argsort(overlap[p])[::-1]
         best, second = overlap[p, order[0]], overlap[p, order[1]] if n > 2 else 0
-        if best >= 0.5 * marks[p].width and second == 0:  # over two marks: the network chooses (step 6)
-            parent[root(p)] = root(int(order[0]))
+        if best < 0.5 * marks[p].width or second > 0:
+            continue
+        q = int(order[0])
+        near = [r for r in range(n) if r not in (p, q) and _x_gap(marks[p], marks[r]) <= MAX_GAP * line]
+        if near and min(_distance(marks[p], marks[r], labels) for r in near) <= _distance(marks[p], marks[q], labels):
+            continue
+        parent[root(p)] = root(q)
     groups: dict[int, _Group] = {}
     for i in range(n):
         r = root(i)
         groups[r] = groups[r] + marks[i] if r in groups else marks[i]
     return list(groups.values())
+
+
+def _x_gap(a: _Group, b: _Group) -> int:
+    """How far apart two marks are in x (negative when their x-extents overlap)."""
+    return max(a.x0, b.x0) - min(a.x1, b.x1)
+
+
+def _distance(a: _Group, b: _Group, labels: np.ndarray) -> float:
+    """The shortest distance between two marks' ink, in pixels."""
+    x0, y0, x1, y1 = min(a.x0, b.x0), min(a.y0, b.y0), max(a.x1, b.x1), max(a.y1, b.y1)
+    region = labels[y0:y1, x0:x1]
+    in_b = np.isin(region, b.ids)
+    return float(ndimage.distance_transform_edt(~np.isin(region, a.ids))[in_b].min())
 
 
 # --- framing one piece ----------------------------------------------------------------------------
@@ -253,20 +274,22 @@ def _frame(ink: np.ndarray, owners: np.ndarray, g: _Group) -> np.ndarray | None:
 # --- 6. grouping marks into digits ------------------------------------------------------------------
 
 
-def _could_be_one(marks: Sequence[_Group], line: float) -> bool:
-    """Whether neighbouring marks could be one digit: close in x, no wider than a digit."""
+def _could_be_one(marks: Sequence[_Group], line: float, labels: np.ndarray) -> bool:
+    """Whether neighbouring marks could be one digit: no wider than a digit, parts close to it in x,
+    and tall marks (two strokes of a 4, the halves of a broken 0) nearly meeting."""
     if len(marks) == 1:
         return True
     if max(m.x1 for m in marks) - min(m.x0 for m in marks) > MAX_WIDTH * line:
         return False
-    tall = sum(m.height >= PART * line for m in marks)
-    allowed = (TALL_GAP if tall > 1 else MAX_GAP) * line
     reach = None
     for m in sorted(marks, key=lambda m: m.x0):
-        if reach is not None and m.x0 - reach > allowed:
+        if reach is not None and m.x0 - reach > MAX_GAP * line:
             return False
         reach = m.x1 if reach is None else max(reach, m.x1)
-    return True
+    tall = [m for m in marks if m.height >= PART * line]
+    return all(
+        any(m is not o and _distance(m, o, labels) <= TALL_GAP * line for o in tall) for m in tall if len(tall) > 1
+    )
 
 
 def _best_grouping(candidates: dict[tuple[int, int], float], n: int, longest: int = MAX_GROUP) -> list[tuple[int, int]]:
@@ -333,7 +356,7 @@ def _group(marks: list[_Group], line: float, reader: _Reader) -> list[_Group]:
     """Marks (in x order) -> digits: the grouping of neighbours the network is surest of."""
     n = len(marks)
     runs = [(i, j) for i in range(n) for j in range(i + 1, min(n, i + MAX_GROUP) + 1)]
-    runs = [(i, j) for i, j in runs if j - i == 1 or _could_be_one(marks[i:j], line)]
+    runs = [(i, j) for i, j in runs if j - i == 1 or _could_be_one(marks[i:j], line, reader.labels)]
     if all(j - i == 1 for i, j in runs):  # nothing to choose: every mark is a digit
         return marks
     merged = {(i, j): sum(marks[i:j][1:], marks[i]) for i, j in runs}
@@ -341,8 +364,25 @@ def _group(marks: list[_Group], line: float, reader: _Reader) -> list[_Group]:
     scores = {}
     for (i, j), p in zip(merged, answers, strict=True):
         tall = sum(m.height >= PART * line for m in marks[i:j])
-        scores[(i, j)] = _score(merged[(i, j)], p, line) + max(tall - 1, 0) * math.log(MERGE_PRIOR)
+        scores[(i, j)] = (
+            _score(merged[(i, j)], p, line)
+            + max(tall - 1, 0) * math.log(MERGE_PRIOR)
+            - _spread(marks[i:j], line, reader.labels)
+        )
     return [merged[run] for run in _best_grouping(scores, n)]
+
+
+def _spread(marks: Sequence[_Group], line: float, labels: np.ndarray) -> float:
+    """How far a group's marks lie from each other, as a penalty: the parts of one digit nearly meet
+    (a 5's flag starts where its body does), so each mark's distance to the nearest other counts,
+    in units of NEAR line heights, squared. A 1's flag under a 7's bar goes with the 1's stem."""
+    if len(marks) == 1:
+        return 0.0
+    total = 0.0
+    for m in marks:
+        nearest = min(_distance(m, o, labels) for o in marks if o is not m)
+        total += (nearest / (NEAR * line)) ** 2
+    return total
 
 
 # --- 7. cutting touching digits ---------------------------------------------------------------------
@@ -445,7 +485,7 @@ def segment(image: Any, probabilities: Probabilities) -> Segmentation:
     labels, marks, line, specks = _marks(ink)
     if not marks:
         return Segmentation([], size, f, line, specks)
-    marks = sorted(_join_parts(marks, line), key=lambda m: m.centre)
+    marks = sorted(_join_parts(marks, line, labels), key=lambda m: m.centre)
     reader = _Reader(ink, labels, probabilities)
     digits = _split(_group(marks, line, reader), line, reader)
     answers = reader(digits)
