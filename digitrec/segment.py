@@ -59,7 +59,7 @@ MAX_GROUP = 3  # a digit is at most this many separate marks
 MERGE_PRIOR = 0.05  # two tall marks read as one digit must be this much likelier than apart (they usually are two)
 WIDE_SCALE = 0.2  # a digit wider than the line is this much less likely per 0.2 line heights more (Gaussian)
 SHORT_PRIOR = 0.01  # a part standing alone as a digit must be read this much surer than joined (it seldom is one)
-SPLIT_PRIOR = 0.5  # the two halves of a cut must be read this much surer than the whole (most marks are one digit)
+SPLIT_PRIOR = 0.5  # the pieces of a cut must be read this much surer than the whole (most marks are one digit)
 MAX_MARKS = 256  # more marks than this (a page of noise) is refused: it is no number
 
 
@@ -398,12 +398,12 @@ def _cut_columns(own: np.ndarray, x0: int, g: _Group, line: float) -> list[int]:
         return []
     inner = profile[lo - 1 : hi + 1]
     minima = np.flatnonzero((inner[1:-1] <= inner[:-2]) & (inner[1:-1] <= inner[2:])) + lo
-    wanted = 2 * math.ceil(g.width / (0.7 * line)) + 1
+    wanted = min(2 * math.ceil(g.width / (0.7 * line)) + 1, CUTS)
     chosen: list[int] = []
     for c in minima[np.argsort(profile[minima], kind="stable")]:
         if all(abs(c - d) >= margin for d in chosen):
             chosen.append(int(c))
-        if len(chosen) == min(wanted, CUTS):
+        if len(chosen) == wanted:
             break
     return sorted(c + x0 for c in chosen)
 
