@@ -137,18 +137,20 @@ def compose(
     height: float = HEIGHT,
     pen_px: float = PEN_PX,
     touching: bool = False,
+    slope: float | None = None,
     look: str = "dark_on_light",
     writer: str = "",
 ) -> ComposedNumber:
     """Digits (each a list of strokes) written left to right with a person's jitter (module docstring).
 
-    ``touching`` pushes each digit into the one before until their ink overlaps.
+    ``touching`` pushes each digit into the one before until their ink overlaps; ``slope`` fixes the
+    baseline's rise per pixel (negative: uphill, as y grows downwards) instead of a random one.
     """
     heights = height * rng.uniform(1 - HEIGHT_JITTER, 1 + HEIGHT_JITTER, len(digits))
     shapes = [_shape(s, h, pen_px) for s, h in zip(digits, heights, strict=True)]
     columns = [_ink_columns(ink) for _, ink in shapes]
     mean_width = float(np.mean([right - left for left, right in columns]))
-    slope = rng.uniform(-SLOPE, SLOPE)
+    slope = rng.uniform(-SLOPE, SLOPE) if slope is None else slope
     margin = int(height * 0.5)
     # Room for every gap, the slope and the drift; the canvas is cropped to the ink plus the margin at the end.
     width = int(sum(ink.shape[1] for _, ink in shapes) + mean_width * len(digits)) + 2 * margin

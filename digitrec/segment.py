@@ -35,7 +35,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from digitrec.imageio import WIDE_MODES, WORKING_SIDE, InvalidImage, decode, levels, load, planes
+from digitrec.imageio import WIDE_MODES, WORKING_SIDE, InvalidImage, check_size, decode, levels, load, planes
 from digitrec.preprocess import frame, to_ink
 
 Probabilities = Callable[[np.ndarray], np.ndarray]  # (N, 28, 28) framed images -> (N, 10)
@@ -112,7 +112,12 @@ def working_ink(image: Any) -> tuple[np.ndarray | None, int, tuple[int, int]]:
     ``decode``, which reduces on its own. Raises ``InvalidImage`` as ``preprocess`` does.
     """
     img = load(image)
-    if isinstance(img, np.ndarray) and img.dtype == np.uint8 and (img.ndim == 2 or img.shape[-1] in (3, 4)):
+    if (
+        isinstance(img, np.ndarray)
+        and img.dtype == np.uint8
+        and (img.ndim == 2 or (img.ndim == 3 and img.shape[2] in (3, 4)))
+    ):
+        check_size(img.shape[1], img.shape[0])  # as decode checks arrays
         img = Image.fromarray(img)  # (H, W), (H, W, 3) or (H, W, 4) uint8: Pygame's surface, a Gradio array
     if isinstance(img, Image.Image) and img.mode not in WIDE_MODES:
         size = img.size
@@ -126,8 +131,8 @@ def working_ink(image: Any) -> tuple[np.ndarray | None, int, tuple[int, int]]:
         if alpha is not None and alpha.min() > 0.99:
             alpha = None  # an opaque alpha channel says nothing (as in decode)
     else:
+        grey, alpha = decode(img)  # refuses what is no image before its shape is trusted
         size = img.size if isinstance(img, Image.Image) else (img.shape[1], img.shape[0])
-        grey, alpha = decode(img)
         f = 1 if grey.shape == (size[1], size[0]) else math.ceil(max(size) / WORKING_SIDE)
     return to_ink(grey, alpha), f, size
 
@@ -177,8 +182,8 @@ def _marks(ink: np.ndarray) -> tuple[np.ndarray, list[_Group], float, int]:
     boxes = np.array([(s[1].start, s[0].start, s[1].stop, s[0].stop) for s in slices])
     widths, heights = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
     areas = np.bincount(labels.ravel(), minlength=count + 1)[1:]
-    big = areas >= 0.1 * areas.max()  # strokes, not dots: the line is as tall as the tallest of them
-    line = float(heights[big].max())
+    big = np.flatnonzero(areas >= 0.1 * areas.max())  # strokes, not dots
+    line = _line_height(boxes[big])
     keep = np.flatnonzero(np.maximum(widths, heights) >= SPECK * line)
     if len(keep) > MAX_MARKS:
         raise InvalidImage(
@@ -188,6 +193,23 @@ def _marks(ink: np.ndarray) -> tuple[np.ndarray, list[_Group], float, int]:
         )
     marks = [_Group((int(i) + 1,), *map(int, boxes[i])) for i in keep]
     return labels, marks, line, count - len(keep)
+
+
+def _line_height(boxes: np.ndarray) -> float:
+    """How tall the writing is: the tallest stroke, or, when taller, the middle height of the columns
+    of strokes that meet in x (a 9 whose loop stands apart from its stem is as tall as both
+    together), at most twice the tallest stroke (two halves of a broken 8; not a column of dust)."""
+    tallest = float((boxes[:, 3] - boxes[:, 1]).max())
+    heights, top, bottom, reach = [], 0, 0, None
+    for x0, y0, x1, y1 in boxes[np.argsort(boxes[:, 0])]:
+        if reach is not None and x0 <= reach + 0.1 * tallest:
+            top, bottom, reach = min(top, y0), max(bottom, y1), max(reach, x1)
+            continue
+        if reach is not None:
+            heights.append(bottom - top)
+        top, bottom, reach = y0, y1, x1
+    heights.append(bottom - top)
+    return min(max(tallest, float(np.median(heights))), 2 * tallest)
 
 
 def _join_parts(marks: list[_Group], line: float, labels: np.ndarray) -> list[_Group]:
