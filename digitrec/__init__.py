@@ -9,6 +9,7 @@ Two sides, by what they import:
 
     from digitrec import Predictor, preprocess
     Predictor.load().predict(image).digit
+    Predictor.load().read_number(image).text   # a whole number: "2026"
 """
 
 from __future__ import annotations
@@ -19,11 +20,14 @@ from digitrec.data import DataError, load_mnist
 from digitrec.imageio import InvalidImage
 from digitrec.predict import ModelError, Prediction, Predictor
 from digitrec.preprocess import preprocess
+from digitrec.reading import DigitReading, NumberReading
 
 __all__ = [
     "DataError",
+    "DigitReading",
     "InvalidImage",
     "ModelError",
+    "NumberReading",
     "Prediction",
     "Predictor",
     "build_model",

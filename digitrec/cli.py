@@ -92,6 +92,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", type=Path, help="PNG, JPEG, WebP, GIF or BMP files")
     p.add_argument("--top", type=int, default=1, help="show the k likeliest digits")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument("--number", action="store_true", help='read each file as a whole number ("2026"), digit by digit')
     _add_model(p)
 
     x = sub.add_parser(
@@ -216,6 +217,8 @@ def cmd_predict(args) -> int:
     from digitrec.present import format_percent, to_dict
 
     predictor = _load(args)
+    if args.number:
+        return _predict_numbers(args, predictor)
     failed = 0
     for path in args.files:
         try:
@@ -231,6 +234,30 @@ def cmd_predict(args) -> int:
         else:
             top = ", ".join(f"{d} ({format_percent(p)})" for d, p in result.top(max(1, args.top)))
             print(f"{path}: {top}")
+    return 1 if failed else 0
+
+
+def _predict_numbers(args, predictor) -> int:
+    """``predict --number``: the number in each file, its confidence, and with ``--top K`` each digit's box
+    and K likeliest readings."""
+    from digitrec import reading as numbers
+    from digitrec.imageio import InvalidImage
+
+    failed = 0
+    for path in args.files:
+        try:
+            result = predictor.read_number(path)
+        except InvalidImage as exc:
+            print(f"{path}: error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        if args.json:
+            print(json.dumps({"file": str(path), **numbers.to_dict(result)}))
+            continue
+        print(f"{path}: {numbers.summary(result)}")
+        if args.top > 1:
+            for d in result.digits:
+                print(f"  {d.digit} at {d.box}: {numbers.digit_label(d, args.top)}")
     return 1 if failed else 0
 
 

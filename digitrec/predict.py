@@ -3,6 +3,7 @@
     predictor = Predictor.load()            # once, at start-up: models/digit_recognizer.keras
     prediction = predictor.predict(image)   # any drawing preprocess() accepts
     prediction.digit, prediction.confidence, prediction.probabilities, prediction.model_input
+    reading = predictor.read_number(image)  # a whole number: reading.text, reading.digits (box, prediction)
 
 A ``Predictor`` holds only read-only weights, so one instance is safe to share between threads.
 """
@@ -13,7 +14,7 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,6 +23,9 @@ from digitrec.backends import AUTO, LOADERS, TRAIN_HINT, Backend, ModelError, Un
 from digitrec.engine import limit_blas_threads
 from digitrec.paths import MODEL_ENV, model_path
 from digitrec.preprocess import SIZE, preprocess
+
+if TYPE_CHECKING:
+    from digitrec.reading import NumberReading
 
 VERIFY_ENV = "DIGITREC_VERIFY_MODEL"
 BACKENDS = ("auto", *LOADERS)
@@ -131,6 +135,16 @@ class Predictor:
         """Many drawings at once: preprocessing per image, one network pass for all of them."""
         framed = [preprocess(image) for image in images]
         return self.predict_framed(framed)
+
+    def read_number(self, image: Any) -> NumberReading:
+        """A drawing of a whole number ("2026", a phone number) -> ``NumberReading``: its ``text``,
+        each digit's ``box`` and ``Prediction`` left to right, and ``confidence``, the product of
+        the digits' confidences. One digit reads exactly as ``predict`` reads it; a blank canvas
+        gives ``text == ""``. Raises ``digitrec.InvalidImage`` as ``predict`` does (``digitrec.segment``).
+        """
+        from digitrec.reading import read_number
+
+        return read_number(self, image)
 
     def predict_framed(self, framed: Sequence[np.ndarray | None]) -> list[Prediction]:
         """Predictions for images already through ``preprocess`` (None for blank)."""

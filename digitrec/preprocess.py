@@ -285,6 +285,12 @@ def preprocess(image: ImageLike, *, normalize_strokes: bool = True) -> np.ndarra
     image = load(image)
     # inked_box(image) = crop(to_ink(*decode(image))) for canvas PNGs: cropping early changes nothing below
     ink = inked_box(image) if takes_fast_path(image) else to_ink(*decode(image))
+    return frame(ink, normalize_strokes=normalize_strokes)
+
+
+def frame(ink: np.ndarray | None, *, normalize_strokes: bool = True) -> np.ndarray | None:
+    """An ink map (``to_ink``'s output) -> the 28x28 MNIST frame; None if blank: the steps after
+    ``to_ink``. ``preprocess`` ends here, and so does each digit ``digitrec.segment`` cuts from a number."""
     if ink is not None:
         ink = drop_specks(ink)
     if ink is not None:
