@@ -1,0 +1,268 @@
+"""Fine-tune a model on the drawings users saved, without forgetting everyone else's hand.
+
+Reads top to bottom:
+
+saved drawings (digitrec.store) -> preprocess -> augmented copies ─┐
+MNIST training digits, as training reads them (replay) ─────────────┴─> a few hundred steps from the
+shipped weights -> the new weights pulled part of the way back towards the old ones -> PATH.keras +
+card + .tflite, figures before and after: the saved drawings (cross-validated when few), MNIST test,
+and the validation writers of ``digitrec.handwriting.split``.
+
+The recipe (``FinetuneConfig``), and why, measured by ``benchmarks/finetune.py`` on the test writers
+the shipped model reads worst (docs/finetune.md):
+
+- every layer learns, but batch norm stays frozen (its statistics describe the training data, and
+  a batch of a few saved drawings would overwrite them);
+- each batch is a quarter saved drawings, each a fresh random warp (``augment.warp``: slant,
+  rotation, proportions, wobble, pen width), and three quarters MNIST replay, on which the new
+  weights are also held to the old model's answers (distillation), so MNIST stays as it was;
+- afterwards the weights are interpolated between the old and the new (``keep``): most of the gain
+  on the user's hand stays, most of the drift on everyone else's goes.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from digitrec import card as model_card
+from digitrec.paths import DEFAULT_MODEL, model_path
+from digitrec.predict import ModelError
+
+CV_BELOW = 300  # fewer saved drawings than this: their "after" figure is cross-validated
+VALIDATION_DIGITS = 1_000  # of the validation writers' digits, evenly spread (rendering all takes long)
+MNIST_VALIDATION = 5_000  # the last MNIST training digits, held out by training: replay never sees them
+
+
+@dataclass
+class FinetuneConfig:
+    steps: int = 200
+    saved_batch: int = 32  # saved drawings per step (with replacement, each freshly warped)
+    replay_batch: int = 96  # MNIST training digits per step
+    learning_rate: float = 1e-4
+    distill: bool = True  # replay targets: the old model's probabilities, not just the labels
+    keep: float = 0.0  # share of the old weights in the result (0: the fine-tuned weights as they are)
+    trainable_from: int = 0  # index of the first layer that learns (batch norm never does)
+    seed: int = 0
+
+
+def saved_drawings(db: str | os.PathLike | None, user: str | None) -> tuple[np.ndarray, np.ndarray, dict]:
+    """The saved drawings as the network sees them: (N, 28, 28) float32, labels, and what was read."""
+    from digitrec.preprocess import preprocess
+    from digitrec.store import Store
+
+    with Store.open(db) as store:
+        drawings = list(store.drawings(user))
+        where = store.describe()
+    framed, labels = [], []
+    for d in drawings:
+        x = preprocess(d.png)
+        if x is not None:
+            framed.append(x)
+            labels.append(d.label)
+    if not framed:
+        who = f" by {user}" if user else ""
+        raise ModelError(f"no saved drawings{who} in {where}: save some in an app first, or `drawings import DIR`")
+    info = {
+        "store": where,
+        "user": user,
+        "drawings": len(framed),
+        "per_digit": np.bincount(labels, minlength=10).tolist(),
+        "users": sorted({d.user for d in drawings}),
+    }
+    return np.stack(framed).astype(np.float32), np.array(labels, np.int32), info
+
+
+def mnist_replay(data_dir: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """MNIST as training reads it: training digits (less the last 5,000) to replay, and the test set."""
+    from digitrec.data import load_mnist
+
+    mnist = load_mnist(data_dir)
+    x = mnist.train.images[:-MNIST_VALIDATION].astype(np.float32) / 255.0
+    y = mnist.train.labels[:-MNIST_VALIDATION].astype(np.int32)
+    return x, y, mnist.test.images.astype(np.float32) / 255.0, mnist.test.labels.astype(np.int32)
+
+
+def tune(base, x_saved: np.ndarray, y_saved: np.ndarray, x_replay: np.ndarray, y_replay: np.ndarray, cfg):
+    """A copy of the Keras model ``base`` fine-tuned on the saved drawings with replay; ``base`` is untouched."""
+    import keras
+    import tensorflow as tf
+
+    from digitrec.training.augment import warp
+
+    model = keras.models.clone_model(base)
+    model.set_weights(base.get_weights())
+    for i, layer in enumerate(model.layers):
+        layer.trainable = i >= cfg.trainable_from and not isinstance(layer, keras.layers.BatchNormalization)
+    optimizer = keras.optimizers.Adam(cfg.learning_rate)
+    saved = tf.constant(x_saved[..., None])
+    saved_y = tf.constant(y_saved.astype(np.int32))
+    seed = tf.constant(cfg.seed, tf.int64)
+    n_saved = cfg.saved_batch
+
+    @tf.function
+    def step(i, picked, replay, replay_y):
+        drawings = warp(tf.gather(saved, picked), tf.stack([seed, tf.cast(i, tf.int64)]))
+        labels = tf.gather(saved_y, picked)
+        teacher = base(replay, training=False) if cfg.distill else tf.one_hot(replay_y, 10)
+        with tf.GradientTape() as tape:
+            p = model(tf.concat([drawings, replay], 0), training=True)
+            own = keras.losses.sparse_categorical_crossentropy(labels, p[:n_saved])
+            kept = keras.losses.categorical_crossentropy(teacher, p[n_saved:])
+            loss = tf.reduce_mean(own) + tf.reduce_mean(kept)
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
+        return loss
+
+    rng = np.random.default_rng(cfg.seed)
+    for i in range(cfg.steps):
+        picked = rng.integers(0, len(x_saved), n_saved)
+        r = rng.integers(0, len(x_replay), cfg.replay_batch)
+        step(tf.constant(i), tf.constant(picked), tf.constant(x_replay[r][..., None]), tf.constant(y_replay[r]))
+    if cfg.keep:
+        model.set_weights(
+            [
+                old + (1 - cfg.keep) * (new - old)
+                for old, new in zip(base.get_weights(), model.get_weights(), strict=True)
+            ]
+        )
+    return model
+
+
+def accuracy(model, x: np.ndarray, y: np.ndarray) -> float:
+    return float((model.predict(x[..., None], batch_size=1000, verbose=0).argmax(axis=1) == y).mean())
+
+
+def cross_validated(base, x: np.ndarray, y: np.ndarray, x_replay, y_replay, cfg, folds: int) -> tuple[float, int]:
+    """Accuracy on each saved drawing of a model fine-tuned without it (``folds``-fold, stratified)."""
+    rng = np.random.default_rng(cfg.seed + 1)
+    fold = np.empty(len(y), int)
+    for digit in range(10):  # each fold gets its share of every digit
+        idx = rng.permutation(np.flatnonzero(y == digit))
+        fold[idx] = np.arange(len(idx)) % folds
+    right = 0
+    for k in range(folds):
+        train, held = fold != k, fold == k
+        if not held.any() or not train.any():
+            continue
+        model = tune(base, x[train], y[train], x_replay, y_replay, cfg)
+        right += int((model.predict(x[held][..., None], verbose=0).argmax(axis=1) == y[held]).sum())
+    return right / len(y), folds
+
+
+def validation_writers(handwriting_dir: str | None, seed: int = 0) -> tuple[np.ndarray, np.ndarray, dict] | None:
+    """Up to ``VALIDATION_DIGITS`` of the validation writers' digits, drawn as an app's canvas; None without data."""
+    from digitrec.evaluate import framed_renderings
+    from digitrec.handwriting import load_handwriting, resolve_dir, split
+
+    if resolve_dir(handwriting_dir) is None:
+        return None
+    samples = split(load_handwriting(handwriting_dir))["validation"]
+    every = max(1, int(np.ceil(len(samples) / VALIDATION_DIGITS)))
+    picked = samples[::every]
+    x, y = framed_renderings(picked, seed=seed, renderings=["centred"])
+    info = {"writers": len({s.writer for s in picked}), "digits": len(picked), "of": len(samples)}
+    return x, y.astype(np.int32), info
+
+
+def check_out(out: Path, base: Path) -> None:
+    """Refuse to write over the model fine-tuning starts from, or the shipped one."""
+    if out.suffix != ".keras":
+        raise ModelError(f"--out must name a .keras file, not {out.name}")
+    protected = {base.resolve().with_suffix(""), DEFAULT_MODEL.resolve().with_suffix("")}
+    if out.resolve().with_suffix("") in protected:
+        raise ModelError(f"{out} would overwrite the model fine-tuning starts from: choose another --out")
+
+
+def finetune(
+    cfg: FinetuneConfig,
+    out: str | os.PathLike,
+    db: str | os.PathLike | None = None,
+    user: str | None = None,
+    base: str | os.PathLike | None = None,
+    data_dir: str | None = None,
+    handwriting_dir: str | None = None,
+    folds: int | None = None,
+) -> dict:
+    """Fine-tune ``base`` (default: the shipped model) on the saved drawings, write ``out`` (+ card and
+    .tflite) and return the report: accuracy before and after on the saved drawings, MNIST test and
+    the validation writers, and the seconds it took."""
+    start = time.perf_counter()
+    base_path, out = model_path(base), Path(out)
+    check_out(out, base_path)
+    x_saved, y_saved, saved_info = saved_drawings(db, user)
+    x_replay, y_replay, x_test, y_test = mnist_replay(data_dir)
+    writers = validation_writers(handwriting_dir)
+
+    import keras
+
+    keras.utils.set_random_seed(cfg.seed)
+    try:
+        old = keras.models.load_model(base_path, compile=False)
+    except Exception as exc:  # Keras raises many types for broken files
+        raise ModelError(f"cannot fine-tune {base_path}: not a loadable Keras model ({type(exc).__name__})") from None
+    report: dict = {"base": str(base_path), "out": str(out), "saved": saved_info, "config": asdict(cfg)}
+    before = {"saved": accuracy(old, x_saved, y_saved), "mnist_test": accuracy(old, x_test, y_test)}
+    if writers:
+        before["validation_writers"] = accuracy(old, writers[0], writers[1])
+        report["validation_writers"] = writers[2]
+
+    n = len(y_saved)
+    k = folds if folds is not None else (min(5, int(np.bincount(y_saved).max())) if n < CV_BELOW else 0)
+    cv = cross_validated(old, x_saved, y_saved, x_replay, y_replay, cfg, k) if k >= 2 else None
+
+    new = tune(old, x_saved, y_saved, x_replay, y_replay, cfg)
+    after = {"saved": cv[0] if cv else accuracy(new, x_saved, y_saved), "mnist_test": accuracy(new, x_test, y_test)}
+    if writers:
+        after["validation_writers"] = accuracy(new, writers[0], writers[1])
+    report["saved_figure"] = f"{cv[1]}-fold cross-validation" if cv else "on the drawings it trained on"
+    report["before"], report["after"] = before, after
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    new.save(out)
+    old_card = model_card.read(base_path) or {}
+    card = model_card.build(
+        model_path=out,
+        model=new,
+        x_test=x_test,
+        y_test=y_test,
+        training={
+            "data": (old_card.get("training") or {}).get("data"),  # the writers it ever trained on
+            "finetuned_from": {"file": base_path.name, "sha256": model_card.sha256(base_path)},
+            "finetune": {**asdict(cfg), "saved_drawings": saved_info, "before": before, "after": after},
+        },
+        data_dir=data_dir,
+    )
+    for key in ("architecture", "output"):  # the network is the base's
+        card[key] = old_card.get(key, card[key])
+    model_card.write(out, card)
+    from digitrec.training.train import _with_tflite
+
+    _with_tflite(out, card)
+    report["seconds"] = round(time.perf_counter() - start, 1)
+    return report
+
+
+def format_report(report: dict) -> str:
+    """The report as a few lines: before -> after for each figure."""
+    saved = report["saved"]
+    lines = [
+        f"fine-tuned {Path(report['base']).name} on {saved['drawings']} saved drawings "
+        f"({'by ' + saved['user'] if saved['user'] else 'everyone'}; {saved['store']})",
+        f"wrote {report['out']} with its card and LiteRT file, in {report['seconds']:.0f} s",
+        f"  {'accuracy':<44} {'before':>8} {'after':>8}",
+    ]
+    names = {
+        "saved": f"saved drawings ({report['saved_figure']})",
+        "mnist_test": "MNIST test",
+        "validation_writers": "validation writers ({digits} of {of} digits, {writers} writers)",
+    }
+    for key, label in names.items():
+        if key in report["before"]:
+            label = label.format(**report.get("validation_writers", {}))
+            lines.append(f"  {label:<44} {100 * report['before'][key]:>7.2f}% {100 * report['after'][key]:>7.2f}%")
+    return "\n".join(lines)
