@@ -259,7 +259,7 @@ class Store:
             out["wrong"] = conn.execute(
                 sa.select(sa.func.count())
                 .select_from(DRAWINGS)
-                .where(DRAWINGS.c.predicted.is_distinct_from(DRAWINGS.c.label))
+                .where(DRAWINGS.c.predicted != DRAWINGS.c.label)  # NULL (no answer recorded) is not counted
                 .where(sa.true() if user is None else DRAWINGS.c.user_name == user)
             ).scalar()
             return out
