@@ -91,6 +91,13 @@ with gr.Blocks(title="digitrec: draw a digit", analytics_enabled=False, delete_c
                 buttons=[],
                 format="png",
             )  # lossless: crisp pixels
+            with gr.Row(elem_id="feedback", equal_height=True):  # saving corrections: digitrec.feedback
+                right = gr.Button("Right", size="sm", min_width=60, elem_id="right", scale=0)
+                gr.Markdown("Wrong, it was:")
+            with gr.Row():
+                wrong = [gr.Button(str(d), size="sm", min_width=30, elem_id=f"it-was-{d}") for d in range(10)]
+            user = gr.Textbox(default_user(), label="Your name", max_length=64, elem_id="user")
+            saved = gr.Markdown(elem_id="saved")
     pad.change(
         predict_upload,
         pad,
@@ -108,13 +115,6 @@ with gr.Blocks(title="digitrec: draw a digit", analytics_enabled=False, delete_c
         run_on_click=True,
         label="Or start from an example",
     )  # setting a value is no "change": run it
-    with gr.Row(elem_id="feedback"):  # saving corrections: digitrec.feedback
-        right = gr.Button("Right", size="sm", min_width=60, elem_id="right")
-        gr.Markdown("Wrong, it was:")
-        wrong = [gr.Button(str(d), size="sm", min_width=36, elem_id=f"it-was-{d}") for d in range(10)]
-    with gr.Row():
-        user = gr.Textbox(default_user(), label="Your name", max_length=64, elem_id="user", scale=1)
-        saved = gr.Markdown(elem_id="saved")
     right.click(save, [pad, user], saved, preprocess=False, api_name="save_right")
     for d, button in enumerate(wrong):
         button.click(functools.partial(save, label=d), [pad, user], saved, preprocess=False, api_name=f"save_{d}")

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -38,15 +38,28 @@ VALIDATION_DIGITS = 1_000  # of the validation writers' digits, evenly spread (r
 MNIST_VALIDATION = 5_000  # the last MNIST training digits, held out by training: replay never sees them
 
 
+# Augmentation of the saved drawings: half the strength training uses. A user's digits differ from
+# MNIST's in small details (where a 3's top bends, how long a 1's flag is); stronger warps blur
+# exactly those, and the network then claims more of MNIST's own digits for the user's style.
+GENTLE = dict(
+    rotation_deg=6.0, shear=0.12, aspect=0.08, zoom=0.04, shift_px=0.75, elastic_px=0.65, thicken=0.35, thin=0.18
+)
+
+
 @dataclass
 class FinetuneConfig:
-    steps: int = 200
+    steps: int = 150
     saved_batch: int = 32  # saved drawings per step (with replacement, each freshly warped)
     replay_batch: int = 96  # MNIST training digits per step
-    learning_rate: float = 1e-4
+    learning_rate: float = 1e-4  # Adam
+    saved_weight: float = 1.0  # the saved drawings' loss, relative to the replay's
     distill: bool = True  # replay targets: the old model's probabilities, not just the labels
+    hard_replay: int = 30  # per saved drawing, its nearest MNIST digits of other classes (0: none)
+    hard_share: float = 0.5  # of each replay batch drawn from those neighbours
+    hard_pool: int = 20_000  # MNIST training digits searched for neighbours (all of them is slower, no better)
     keep: float = 0.0  # share of the old weights in the result (0: the fine-tuned weights as they are)
     trainable_from: int = 0  # index of the first layer that learns (batch norm never does)
+    augment: dict = field(default_factory=lambda: dict(GENTLE))  # digitrec.training.augment.AugmentConfig
     seed: int = 0
 
 
@@ -92,8 +105,11 @@ def tune(base, x_saved: np.ndarray, y_saved: np.ndarray, x_replay: np.ndarray, y
     import keras
     import tensorflow as tf
 
-    from digitrec.training.augment import warp
+    from digitrec.training.augment import AugmentConfig, warp
 
+    hard = hard_neighbours(base, x_saved, y_saved, x_replay, y_replay, cfg) if cfg.hard_replay else None
+    n_hard = int(cfg.hard_share * cfg.replay_batch) if hard is not None and len(hard) else 0
+    aug = AugmentConfig(**cfg.augment)
     model = keras.models.clone_model(base)
     model.set_weights(base.get_weights())
     for i, layer in enumerate(model.layers):
@@ -106,14 +122,14 @@ def tune(base, x_saved: np.ndarray, y_saved: np.ndarray, x_replay: np.ndarray, y
 
     @tf.function
     def step(i, picked, replay, replay_y):
-        drawings = warp(tf.gather(saved, picked), tf.stack([seed, tf.cast(i, tf.int64)]))
+        drawings = warp(tf.gather(saved, picked), tf.stack([seed, tf.cast(i, tf.int64)]), aug)
         labels = tf.gather(saved_y, picked)
         teacher = base(replay, training=False) if cfg.distill else tf.one_hot(replay_y, 10)
         with tf.GradientTape() as tape:
             p = model(tf.concat([drawings, replay], 0), training=True)
             own = keras.losses.sparse_categorical_crossentropy(labels, p[:n_saved])
             kept = keras.losses.categorical_crossentropy(teacher, p[n_saved:])
-            loss = tf.reduce_mean(own) + tf.reduce_mean(kept)
+            loss = cfg.saved_weight * tf.reduce_mean(own) + tf.reduce_mean(kept)
         grads = tape.gradient(loss, model.trainable_variables)
         optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
         return loss
@@ -122,6 +138,8 @@ def tune(base, x_saved: np.ndarray, y_saved: np.ndarray, x_replay: np.ndarray, y
     for i in range(cfg.steps):
         picked = rng.integers(0, len(x_saved), n_saved)
         r = rng.integers(0, len(x_replay), cfg.replay_batch)
+        if n_hard:
+            r[:n_hard] = hard[rng.integers(0, len(hard), n_hard)]
         step(tf.constant(i), tf.constant(picked), tf.constant(x_replay[r][..., None]), tf.constant(y_replay[r]))
     if cfg.keep:
         model.set_weights(
@@ -131,6 +149,30 @@ def tune(base, x_saved: np.ndarray, y_saved: np.ndarray, x_replay: np.ndarray, y
             ]
         )
     return model
+
+
+def hard_neighbours(base, x_saved, y_saved, x_replay, y_replay, cfg) -> np.ndarray:
+    """Indices into the replay set of the MNIST digits most like each saved drawing but of another class.
+
+    Where a user's style meets MNIST's (their 3 is MNIST's 7), replaying exactly those digits
+    teaches the network the border between the two instead of moving it over MNIST's side.
+    Likeness: cosine similarity of the old network's last hidden layer.
+    """
+    import keras
+
+    hidden = keras.Model(base.inputs, base.layers[-2].output)  # the last hidden layer (or the dropout after it)
+    pool = np.random.default_rng(cfg.seed).permutation(len(x_replay))[: cfg.hard_pool]
+
+    def unit(x):
+        f = hidden.predict(x[..., None], batch_size=1000, verbose=0).reshape(len(x), -1)
+        return f / np.maximum(np.linalg.norm(f, axis=1, keepdims=True), 1e-6)
+
+    similar = unit(x_saved) @ unit(x_replay[pool]).T
+    found = set()
+    for row, label in zip(similar, y_saved, strict=True):
+        order = np.argsort(-row)
+        found.update(pool[order[y_replay[pool][order] != label][: cfg.hard_replay]].tolist())
+    return np.array(sorted(found), dtype=np.int64)
 
 
 def accuracy(model, x: np.ndarray, y: np.ndarray) -> float:
