@@ -131,6 +131,7 @@ def one_run(writer: str, pool: list, unseen: tuple, size: int, repeat: int, base
         "mnist_after": report["after"]["mnist_test"],
         "validation_writers_before": report["before"].get("validation_writers"),
         "validation_writers_after": report["after"].get("validation_writers"),
+        "kept_old_weights": report.get("kept_old_weights"),
         "finetune_seconds": report["seconds"],
         "command_seconds": round(wall, 1),
     }

@@ -16,8 +16,10 @@ the shipped model reads worst (docs/finetune.md):
 - each batch is a quarter saved drawings, each a fresh random warp (``augment.warp``: slant,
   rotation, proportions, wobble, pen width), and three quarters MNIST replay, on which the new
   weights are also held to the old model's answers (distillation), so MNIST stays as it was;
-- afterwards the weights are interpolated between the old and the new (``keep``): most of the gain
-  on the user's hand stays, most of the drift on everyone else's goes.
+- MNIST digits like each saved drawing but of another class are replayed more often (half of each
+  replay batch), so the border between the user's style and MNIST's moves as little as it can;
+- a forgetting budget: when MNIST's held-out digits lose more than 0.15 points, the weights are
+  pulled back towards the old ones until they do not.
 """
 
 from __future__ import annotations
@@ -57,7 +59,10 @@ class FinetuneConfig:
     hard_replay: int = 30  # per saved drawing, its nearest MNIST digits of other classes (0: none)
     hard_share: float = 0.5  # of each replay batch drawn from those neighbours
     hard_pool: int = 20_000  # a random share of MNIST's training digits searched for them (all: 3x slower)
-    keep: float = 0.0  # share of the old weights in the result (0: the fine-tuned weights as they are)
+    # The forgetting budget: when MNIST's held-out digits (the 5,000 training never saw) lose more
+    # than this, the weights are pulled back towards the old ones (a quarter, half, three quarters
+    # of the way) until they do not. None: no check.
+    forget_budget: float | None = 0.0015
     trainable_from: int = 0  # index of the first layer that learns (batch norm never does)
     augment: dict = field(default_factory=lambda: dict(GENTLE))  # digitrec.training.augment.AugmentConfig
     seed: int = 0
@@ -90,18 +95,47 @@ def saved_drawings(db: str | os.PathLike | None, user: str | None) -> tuple[np.n
     return np.stack(framed).astype(np.float32), np.array(labels, np.int32), info
 
 
-def mnist_replay(data_dir: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """MNIST as training reads it: training digits (less the last 5,000) to replay, and the test set."""
+@dataclass
+class Replay:
+    """MNIST as training reads it: digits to replay, and the held-out ones the forgetting budget checks."""
+
+    x: np.ndarray
+    y: np.ndarray
+    x_check: np.ndarray
+    y_check: np.ndarray
+
+
+def mnist_replay(data_dir: str | None) -> tuple[Replay, np.ndarray, np.ndarray]:
+    """The replay set (training digits less the last 5,000, which are held out) and MNIST test."""
     from digitrec.data import load_mnist
 
     mnist = load_mnist(data_dir)
-    x = mnist.train.images[:-MNIST_VALIDATION].astype(np.float32) / 255.0
-    y = mnist.train.labels[:-MNIST_VALIDATION].astype(np.int32)
-    return x, y, mnist.test.images.astype(np.float32) / 255.0, mnist.test.labels.astype(np.int32)
+    x = mnist.train.images.astype(np.float32) / 255.0
+    y = mnist.train.labels.astype(np.int32)
+    cut = len(x) - MNIST_VALIDATION
+    replay = Replay(x[:cut], y[:cut], x[cut:], y[cut:])
+    return replay, mnist.test.images.astype(np.float32) / 255.0, mnist.test.labels.astype(np.int32)
 
 
-def tune(base, x_saved: np.ndarray, y_saved: np.ndarray, x_replay: np.ndarray, y_replay: np.ndarray, cfg):
-    """A copy of the Keras model ``base`` fine-tuned on the saved drawings with replay; ``base`` is untouched."""
+def tune(base, x_saved: np.ndarray, y_saved: np.ndarray, replay: Replay, cfg):
+    """A copy of the Keras model ``base`` fine-tuned on the saved drawings with replay, within the
+    forgetting budget; ``base`` is untouched. Its ``kept`` attribute: the share of old weights kept."""
+    model = _tune(base, x_saved, y_saved, replay.x, replay.y, cfg)
+    model.kept = 0.0
+    if cfg.forget_budget is None:
+        return model
+    before = accuracy(base, replay.x_check, replay.y_check)
+    old, new = base.get_weights(), model.get_weights()
+    for keep in (0.0, 0.25, 0.5, 0.75, 1.0):
+        if keep:
+            model.set_weights([o + (1 - keep) * (n - o) for o, n in zip(old, new, strict=True)])
+        model.kept = keep
+        if before - accuracy(model, replay.x_check, replay.y_check) <= cfg.forget_budget:
+            break
+    return model
+
+
+def _tune(base, x_saved: np.ndarray, y_saved: np.ndarray, x_replay: np.ndarray, y_replay: np.ndarray, cfg):
     import keras
     import tensorflow as tf
 
@@ -141,13 +175,6 @@ def tune(base, x_saved: np.ndarray, y_saved: np.ndarray, x_replay: np.ndarray, y
         if n_hard:
             r[:n_hard] = hard[rng.integers(0, len(hard), n_hard)]
         step(tf.constant(i), tf.constant(picked), tf.constant(x_replay[r][..., None]), tf.constant(y_replay[r]))
-    if cfg.keep:
-        model.set_weights(
-            [
-                old + (1 - cfg.keep) * (new - old)
-                for old, new in zip(base.get_weights(), model.get_weights(), strict=True)
-            ]
-        )
     return model
 
 
@@ -179,7 +206,7 @@ def accuracy(model, x: np.ndarray, y: np.ndarray) -> float:
     return float((model.predict(x[..., None], batch_size=1000, verbose=0).argmax(axis=1) == y).mean())
 
 
-def cross_validated(base, x: np.ndarray, y: np.ndarray, x_replay, y_replay, cfg, folds: int) -> tuple[float, int]:
+def cross_validated(base, x: np.ndarray, y: np.ndarray, replay: Replay, cfg, folds: int) -> tuple[float, int]:
     """Accuracy on each saved drawing of a model fine-tuned without it (``folds``-fold, stratified)."""
     rng = np.random.default_rng(cfg.seed + 1)
     fold = np.empty(len(y), int)
@@ -191,7 +218,7 @@ def cross_validated(base, x: np.ndarray, y: np.ndarray, x_replay, y_replay, cfg,
         train, held = fold != k, fold == k
         if not held.any() or not train.any():
             continue
-        model = tune(base, x[train], y[train], x_replay, y_replay, cfg)
+        model = tune(base, x[train], y[train], replay, cfg)
         right += int((model.predict(x[held][..., None], verbose=0).argmax(axis=1) == y[held]).sum())
     return right / len(y), folds
 
@@ -237,7 +264,7 @@ def finetune(
     base_path, out = model_path(base), Path(out)
     check_out(out, base_path)
     x_saved, y_saved, saved_info = saved_drawings(db, user)
-    x_replay, y_replay, x_test, y_test = mnist_replay(data_dir)
+    replay, x_test, y_test = mnist_replay(data_dir)
     writers = validation_writers(handwriting_dir)
 
     import keras
@@ -255,9 +282,10 @@ def finetune(
 
     n = len(y_saved)
     k = folds if folds is not None else (min(5, max(2, n // 10)) if n < CV_BELOW else 0)
-    cv = cross_validated(old, x_saved, y_saved, x_replay, y_replay, cfg, k) if k >= 2 else None
+    cv = cross_validated(old, x_saved, y_saved, replay, cfg, k) if k >= 2 else None
 
-    new = tune(old, x_saved, y_saved, x_replay, y_replay, cfg)
+    new = tune(old, x_saved, y_saved, replay, cfg)
+    report["kept_old_weights"] = new.kept
     mnist_pred = new.predict(x_test[..., None], batch_size=1000, verbose=0).argmax(axis=1)  # the figure and the card's
     after = {
         "saved": cv[0] if cv else accuracy(new, x_saved, y_saved),
@@ -320,6 +348,10 @@ def format_report(report: dict) -> str:
         f"wrote {report['out']} with its card and LiteRT file, in {report['seconds']:.0f} s",
         f"  {'accuracy':<44} {'before':>8} {'after':>8}",
     ]
+    if report.get("kept_old_weights"):
+        lines.insert(
+            2, f"pulled {report['kept_old_weights']:.0%} of the way back to the old weights: the forgetting budget"
+        )
     names = {
         "saved": f"saved drawings ({report['saved_figure']})",
         "mnist_test": "MNIST test",
