@@ -224,18 +224,54 @@ def cross_validated(base, x: np.ndarray, y: np.ndarray, replay: Replay, cfg, fol
 
 
 def validation_writers(handwriting_dir: str | None, seed: int = 0) -> tuple[np.ndarray, np.ndarray, dict] | None:
-    """Up to ``VALIDATION_DIGITS`` of the validation writers' digits, drawn as an app's canvas; None without data."""
-    from digitrec.evaluate import framed_renderings
-    from digitrec.handwriting import load_handwriting, resolve_dir, split
+    """Up to ``VALIDATION_DIGITS`` of the validation writers' digits, drawn as an app's canvas and
+    framed; None without the data. Drawing them takes ~10 s, so they are cached (``cache_dir()``),
+    keyed by the data files and the code that draws and frames them."""
+    import hashlib
+    import importlib
+    import json
+
+    from digitrec.handwriting import data_md5s, load_handwriting, resolve_dir, split
 
     if resolve_dir(handwriting_dir) is None:
         return None
+    key = json.dumps(
+        [data_md5s(handwriting_dir), VALIDATION_DIGITS, seed]
+        + [
+            hashlib.md5(Path(importlib.import_module(f"digitrec.{m}").__file__).read_bytes()).hexdigest()
+            for m in ("preprocess", "strokes")
+        ]
+    )
+    cached = cache_dir() / f"validation-writers-{hashlib.md5(key.encode()).hexdigest()[:16]}.npz"
+    try:
+        with np.load(cached) as f:
+            return f["x"], f["y"], json.loads(str(f["info"]))
+    except (OSError, ValueError, KeyError):
+        pass  # not there yet, or unreadable: draw them again
+    from digitrec.evaluate import framed_renderings
+
     samples = split(load_handwriting(handwriting_dir))["validation"]
     every = max(1, int(np.ceil(len(samples) / VALIDATION_DIGITS)))
     picked = samples[::every]
     x, y = framed_renderings(picked, seed=seed, renderings=["centred"])
     info = {"writers": len({s.writer for s in picked}), "digits": len(picked), "of": len(samples)}
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(f".{os.getpid()}.npz")
+        np.savez_compressed(partial, x=x, y=y.astype(np.int32), info=json.dumps(info))
+        partial.replace(cached)  # whole or not at all, even with two runs at once
+    except OSError:
+        pass  # a cache we cannot write only costs time
     return x, y.astype(np.int32), info
+
+
+def cache_dir() -> Path:
+    """``$DIGITREC_CACHE``, else the user's cache directory (``~/.cache/digitrec`` on Linux)."""
+    if os.environ.get("DIGITREC_CACHE"):
+        return Path(os.environ["DIGITREC_CACHE"]).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("digitrec", appauthor=False))
 
 
 def check_out(out: Path, base: Path) -> None:
@@ -275,7 +311,9 @@ def finetune(
     except Exception as exc:  # Keras raises many types for broken files
         raise ModelError(f"cannot fine-tune {base_path}: not a loadable Keras model ({type(exc).__name__})") from None
     report: dict = {"base": str(base_path), "out": str(out), "saved": saved_info, "config": asdict(cfg)}
-    before = {"saved": accuracy(old, x_saved, y_saved), "mnist_test": accuracy(old, x_test, y_test)}
+    before = {"saved": accuracy(old, x_saved, y_saved), "mnist_test": _card_mnist(base_path, len(y_test), data_dir)}
+    if before["mnist_test"] is None:
+        before["mnist_test"] = accuracy(old, x_test, y_test)
     if writers:
         before["validation_writers"] = accuracy(old, writers[0], writers[1])
         report["validation_writers"] = writers[2]
@@ -305,6 +343,17 @@ def finetune(
     _with_tflite(out, card)
     report["seconds"] = round(time.perf_counter() - start, 1)
     return report
+
+
+def _card_mnist(path: Path, images: int, data_dir: str | None) -> float | None:
+    """The MNIST test accuracy in ``path``'s card, when the card is this file's and measured on these
+    very test images (predicting them again costs seconds); None otherwise."""
+    from digitrec.data import data_md5s
+
+    found = model_card.read(path) or {}
+    figure = found.get("mnist_test") or {}
+    same = found.get("sha256") == model_card.sha256(path) and found.get("data_md5") == data_md5s(data_dir)
+    return figure.get("accuracy") if same and figure.get("images") == images else None
 
 
 def _card(out: Path, new, base_path: Path, mnist_pred, y_test, cfg, report: dict, data_dir) -> dict:
