@@ -45,6 +45,7 @@ MAX_DRAWINGS = 100_000  # a person corrects a few hundred; 100,000 is a large sh
 MAX_PNG_BYTES = 512 * 1024  # one drawing, re-encoded as PNG (a 280x280 canvas is 3-10 KiB)
 SOURCES = ("gradio", "flask", "pygame", "cli")
 MAX_USER = 64
+PAGE = 500  # drawings read at a time
 LOCK_TIMEOUT_S = 30  # how long a write waits for another writer before saying the store is locked
 # What a remote user is told: the server's paths and the database's address are not theirs to know.
 ON_THE_SERVER = "on the server"
@@ -272,23 +273,16 @@ class Store:
         """Every saved drawing (by ``user``, or by everyone), oldest first."""
         import sqlalchemy as sa
 
-        query = sa.select(DRAWINGS).order_by(DRAWINGS.c.id)
-        if user is not None:
-            query = query.where(DRAWINGS.c.user_name == user)
-        rows = self._read(lambda conn: conn.execute(query).all(), [])
-        for r in rows:
-            probs = tuple(json.loads(r.probabilities)) if r.probabilities else None
-            yield Drawing(
-                r.id,
-                bytes(r.png),
-                r.label,
-                r.predicted,
-                probs,
-                r.model_sha256,
-                r.source,
-                r.user_name,
-                r.created if r.created.tzinfo else r.created.replace(tzinfo=UTC),  # SQLite keeps no zone
-            )
+        last = 0
+        while True:  # a page at a time, by id: a large store never sits in memory whole
+            query = sa.select(DRAWINGS).where(DRAWINGS.c.id > last).order_by(DRAWINGS.c.id).limit(PAGE)
+            if user is not None:
+                query = query.where(DRAWINGS.c.user_name == user)
+            rows = self._read(lambda conn, q=query: conn.execute(q).all(), [])
+            if not rows:
+                return
+            last = rows[-1].id
+            yield from map(_drawing, rows)
 
     # writing
 
@@ -397,6 +391,20 @@ class Store:
 
     def _errors(self) -> contextlib.AbstractContextManager[None]:
         return _translate_errors(self)
+
+
+def _drawing(r) -> Drawing:
+    return Drawing(
+        r.id,
+        bytes(r.png),
+        r.label,
+        r.predicted,
+        tuple(json.loads(r.probabilities)) if r.probabilities else None,
+        r.model_sha256,
+        r.source,
+        r.user_name,
+        r.created if r.created.tzinfo else r.created.replace(tzinfo=UTC),  # SQLite keeps no zone
+    )
 
 
 def _probabilities(prediction: Prediction | None) -> str | None:

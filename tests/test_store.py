@@ -281,3 +281,11 @@ def test_stats_as_json_never_hold_a_password(postgres):
         s.save(png(8), 8)
         text = json.dumps({"store": s.describe(), **s.stats()}, default=str)
     assert postgres.password not in text and "***" in text
+
+
+def test_drawings_are_read_a_page_at_a_time(opened, monkeypatch):
+    monkeypatch.setattr(store, "PAGE", 2)
+    for i in range(5):
+        opened.save(png(i % 10, seed=i), i % 10, user="pager" if i % 2 else "other")
+    assert [d.label for d in opened.drawings()] == [0, 1, 2, 3, 4]
+    assert [d.label for d in opened.drawings("pager")] == [1, 3]
