@@ -18,7 +18,7 @@ the shipped model reads worst (docs/finetune.md):
   weights are also held to the old model's answers (distillation), so MNIST stays as it was;
 - MNIST digits like each saved drawing but of another class are replayed more often (half of each
   replay batch), so the border between the user's style and MNIST's moves as little as it can;
-- a forgetting budget: when MNIST's held-out digits lose more than 0.15 points, the weights are
+- a forgetting budget: when MNIST's held-out digits lose more than 0.1 points, the weights are
   pulled back towards the old ones until they do not.
 """
 
@@ -62,7 +62,7 @@ class FinetuneConfig:
     # The forgetting budget: when MNIST's held-out digits (the 5,000 training never saw) lose more
     # than this, the weights are pulled back towards the old ones (a quarter, half, three quarters
     # of the way) until they do not. None: no check.
-    forget_budget: float | None = 0.0015
+    forget_budget: float | None = 0.001
     trainable_from: int = 0  # index of the first layer that learns (batch norm never does)
     augment: dict = field(default_factory=lambda: dict(GENTLE))  # digitrec.training.augment.AugmentConfig
     seed: int = 0
