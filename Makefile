@@ -34,9 +34,11 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-# Chromium for the browser tests comes from Debian (Playwright's own download is not used).
+# Chromium for the browser tests and PostgreSQL for the drawing store's come from Debian
+# (Playwright's own browser download is not used).
 test: lint
 	scripts/install-chromium.sh
+	scripts/install-postgresql.sh
 	$(PY) -m pytest
 
 test-fast: install

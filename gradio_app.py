@@ -1,4 +1,7 @@
-"""Draw a digit, see what the model reads: the digitrec Gradio demo. python gradio_app.py [--port N] [--share]"""
+"""Draw a digit, see what the model reads: the digitrec Gradio demo.
+
+python gradio_app.py [--port N] [--share] [--model PATH] [--db URL] [--allow-saving]
+"""
 
 import argparse
 import functools
@@ -7,6 +10,8 @@ import sys
 import gradio as gr
 
 from digitrec import InvalidImage, ModelError, Predictor, drawings, imageio, present
+from digitrec.feedback import Feedback, is_loopback, saving_allowed
+from digitrec.store import InvalidDrawing, StoreError, default_user
 
 CANVAS = 280  # ten pixels of canvas per pixel of the model's 28x28 input
 BLANK = "draw a digit"
@@ -28,7 +33,14 @@ pad = gr.Sketchpad(
     height=420,
     render=False,
 )  # placed on the page below
-predictor = functools.cache(Predictor.load)  # the model, loaded on first use, then shared: it is thread-safe
+# main() sets these from the command line; imported (tests), the app is local and saves.
+settings = {"model": None, "db": None, "allow_saving": True, "remote": False}
+predictor = functools.cache(lambda: Predictor.load(settings["model"]))  # loaded on first use, then shared: thread-safe
+feedback = functools.cache(
+    lambda: Feedback(
+        predictor(), "gradio", db=settings["db"], allowed=settings["allow_saving"], remote=settings["remote"]
+    )
+)
 
 
 def predict(value: dict | None) -> tuple[dict[str, float] | str, object]:
@@ -40,13 +52,29 @@ def predict(value: dict | None) -> tuple[dict[str, float] | str, object]:
     return (BLANK, None) if result is None or result.blank else (present.top_labels(result), result.model_image(8))
 
 
-def predict_upload(payload: dict | None) -> tuple[dict[str, float] | str, object]:
-    """The event handler: reads the upload itself, for a clear error where Gradio's has no message."""
+def read_upload(payload: dict | None) -> dict | None:
+    """The Sketchpad value from its raw payload, for a clear error where Gradio's has no message."""
     try:
-        value = pad.preprocess(pad.data_model.model_validate(payload)) if payload else None
+        return pad.preprocess(pad.data_model.model_validate(payload)) if payload else None
     except Exception as exc:  # PIL raises many types for files that are not images
         raise gr.Error(f"Could not read the drawing: not an image ({type(exc).__name__})") from None
-    return predict(value)
+
+
+def predict_upload(payload: dict | None) -> tuple[dict[str, float] | str, object]:
+    """The event handler: reads the upload itself."""
+    return predict(read_upload(payload))
+
+
+def save(payload: dict | None, user: str | None, label: int | None = None) -> str:
+    """ "Right" (``label`` None) or "Wrong, it was ``label``": keep the drawing; the line to show."""
+    try:
+        image = imageio.sketchpad_image(read_upload(payload))
+        if image is None:
+            return "Draw a digit first."
+        name = (user or "").strip() or None
+        return feedback().right(image, name) if label is None else feedback().save(image, label, name)
+    except (InvalidImage, InvalidDrawing, StoreError) as exc:
+        raise gr.Error(str(exc)) from None
 
 
 with gr.Blocks(title="digitrec: draw a digit", analytics_enabled=False, delete_cache=(600, 600)) as demo:
@@ -63,6 +91,13 @@ with gr.Blocks(title="digitrec: draw a digit", analytics_enabled=False, delete_c
                 buttons=[],
                 format="png",
             )  # lossless: crisp pixels
+            with gr.Row(elem_id="feedback", equal_height=True):  # saving corrections: digitrec.feedback
+                right = gr.Button("Right", size="sm", min_width=60, elem_id="right", scale=0)
+                gr.Markdown("Wrong, it was:")
+            with gr.Row():
+                wrong = [gr.Button(str(d), size="sm", min_width=30, elem_id=f"it-was-{d}") for d in range(10)]
+            user = gr.Textbox(default_user(), label="Your name", max_length=64, elem_id="user")
+            saved = gr.Markdown(elem_id="saved")
     pad.change(
         predict_upload,
         pad,
@@ -80,6 +115,10 @@ with gr.Blocks(title="digitrec: draw a digit", analytics_enabled=False, delete_c
         run_on_click=True,
         label="Or start from an example",
     )  # setting a value is no "change": run it
+    right.click(save, [pad, user], saved, preprocess=False, api_name="save_right")
+    for d, button in enumerate(wrong):
+        button.click(functools.partial(save, label=d), [pad, user], saved, preprocess=False, api_name=f"save_{d}")
+    demo.load(lambda name: feedback().status(name), user, saved, api_name=False)
     demo.load(None, js=SELECT_BRUSH)
 demo.queue(default_concurrency_limit=4, max_size=64)  # bounded, like the upload cache: a shared link faces the internet
 
@@ -90,7 +129,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: %(default)s)")
     parser.add_argument("--port", type=int, default=None, help="port (default: 7860, or the next free one)")
     parser.add_argument("--share", action="store_true", help="also serve it on a public gradio.live link")
+    parser.add_argument("--model", help="model file (default: $DIGITREC_MODEL, else models/digit_recognizer.keras)")
+    parser.add_argument("--db", help="drawing store: a database URL or SQLite file (default: $DIGITREC_DB)")
+    parser.add_argument("--allow-saving", action="store_true", help="save drawings even when served beyond 127.0.0.1")
     args = parser.parse_args(argv)
+    settings.update(
+        model=args.model,
+        db=args.db,
+        allow_saving=saving_allowed(args.host, args.share, args.allow_saving),
+        remote=args.share or not is_loopback(args.host),
+    )
     try:
         predictor()  # fail now, with the reason, rather than on the first stroke
     except ModelError as exc:

@@ -37,6 +37,12 @@ access_log_format = '%(h)s pid=%(p)s "%(r)s" %(s)s %(b)s %(M)sms'
 def post_worker_init(worker):
     """Log, once per worker, that this worker has its own model loaded and ready."""
     app = worker.wsgi
+    config = getattr(app, "config", None)
+    if config is not None and not config.get("ALLOW_SAVING"):
+        # Saving corrections is on only when every address it listens on is this machine's own.
+        from digitrec.feedback import is_loopback
+
+        config["ALLOW_SAVING"] = all(is_loopback(bind.rsplit(":", 1)[0]) for bind in worker.cfg.bind)
     predictor = getattr(app, "extensions", {}).get("digitrec")
     if predictor is not None:
         worker.log.info(

@@ -1,9 +1,11 @@
 """Draw a digit with the mouse; digitrec says which one it is, with honest probabilities.
 
-    python pygame_frontend.py [--model PATH] [--canvas PX]
+    python pygame_frontend.py [--model PATH] [--canvas PX] [--db URL] [--user NAME]
 
 Draw with the left mouse button (the answer comes when you let go), Enter to predict again,
-C or Backspace to clear, Esc or closing the window to quit.
+C or Backspace to clear, Esc or closing the window to quit. After an answer, a digit key 0-9 saves
+the drawing as that digit ("Right" when it is the answer, "Wrong, it was N" otherwise) in the
+drawing store (``digitrec.store``), for ``python -m digitrec finetune``.
 
 The layout follows pygame's own examples: constants up top, the drawing state (``Canvas``) apart
 from the window (``App``), events only change state and ``App.draw`` only reads it.
@@ -23,8 +25,10 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # no banner on stdout
 import numpy as np
 import pygame
 
-from digitrec import ModelError, Prediction, Predictor
+from digitrec import InvalidImage, ModelError, Prediction, Predictor
+from digitrec.feedback import Feedback
 from digitrec.present import format_percent
+from digitrec.store import InvalidDrawing, StoreError
 
 TITLE = "digitrec: draw a digit"
 CANVAS = 360  # default drawing area side, in pixels
@@ -52,6 +56,8 @@ ACCENT = (90, 170, 255)
 
 HELP = "draw with the mouse    Enter: predict    C / Backspace: clear    Esc: quit"
 BLANK = "draw a digit"
+SAVE_HINT = "0-9 after an answer: save the drawing as that digit."
+DIGIT_KEYS = {getattr(pygame, f"K_{d}"): d for d in range(10)} | {getattr(pygame, f"K_KP{d}"): d for d in range(10)}
 
 Point = tuple[float, float]
 
@@ -167,8 +173,18 @@ def confidence_text(prediction: Prediction | None) -> str:
 class App:
     """The window: ``handle`` turns events into state, ``draw`` renders the state."""
 
-    def __init__(self, predictor: Predictor, screen: pygame.Surface, canvas: Canvas | None = None) -> None:
+    def __init__(
+        self,
+        predictor: Predictor,
+        screen: pygame.Surface,
+        canvas: Canvas | None = None,
+        feedback: Feedback | None = None,
+        user: str | None = None,
+    ) -> None:
         self.predictor = predictor
+        self.feedback = feedback  # None: no saving (digit keys do nothing)
+        self.user = user
+        self.saved_line = f"{SAVE_HINT} {feedback.status(user)}" if feedback else ""
         self.screen = screen
         self.canvas = canvas or Canvas()
         self.layout = Layout(self.canvas.size)
@@ -188,6 +204,8 @@ class App:
             self.predict()
         elif event.type == pygame.KEYDOWN and event.key in (pygame.K_c, pygame.K_BACKSPACE):
             self.clear()
+        elif event.type == pygame.KEYDOWN and event.key in DIGIT_KEYS:
+            self.save(DIGIT_KEYS[event.key])
         elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
             if self.layout.canvas.collidepoint(event.pos):
                 self.canvas.begin(self._on_canvas(event.pos))
@@ -205,6 +223,18 @@ class App:
         self.canvas.clear()
         self.prediction = None
 
+    def save(self, label: int) -> None:
+        """Keep the drawing as ``label``: "Right" when it is the answer shown, a correction otherwise."""
+        if self.feedback is None:
+            return
+        if self.prediction is None or self.prediction.blank:
+            self.saved_line = f"Draw a digit first. {SAVE_HINT}"
+            return
+        try:
+            self.saved_line = self.feedback.save(self.canvas.as_array(), label, self.user, self.prediction)
+        except (InvalidImage, InvalidDrawing, StoreError) as exc:
+            self.saved_line = f"Not saved: {exc}"
+
     def _on_canvas(self, pos: tuple[int, int]) -> Point:
         return float(pos[0] - self.layout.canvas.left), float(pos[1] - self.layout.canvas.top)
 
@@ -218,6 +248,8 @@ class App:
         self._draw_preview()
         self._draw_bars()
         self._text(HELP, "small", MUTED, midleft=self.layout.help.midleft)
+        if self.saved_line:  # in the margin under the help line
+            self._text(self.saved_line, "small", ACCENT, midleft=(self.layout.help.left, self.layout.help.bottom + 9))
 
     def _draw_answer(self) -> None:
         box = self.layout.answer
@@ -279,7 +311,9 @@ def run(app: App, fps: int = FPS) -> None:
         clock.tick(fps)
 
 
-def open_window(predictor: Predictor, size: int = CANVAS) -> App:
+def open_window(
+    predictor: Predictor, size: int = CANVAS, feedback: Feedback | None = None, user: str | None = None
+) -> App:
     """Start Pygame's display and fonts and open the app's window for a canvas of side ``size``.
 
     Only the display and fonts: no audio device is needed. ``pygame.quit()`` closes it. Events
@@ -290,7 +324,7 @@ def open_window(predictor: Predictor, size: int = CANVAS) -> App:
     canvas = Canvas(size)
     screen = pygame.display.set_mode(Layout(size).window)
     pygame.display.set_caption(TITLE)
-    return App(predictor, screen, canvas)
+    return App(predictor, screen, canvas, feedback, user)
 
 
 def replay_stroke(points: Sequence[Point], origin: tuple[int, int], release: bool = True) -> None:
@@ -318,6 +352,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         metavar="PX",
         help=f"side of the drawing area in pixels (default {CANVAS}, at least {MIN_CANVAS})",
     )
+    ap.add_argument("--db", help="drawing store: a database URL or SQLite file (default: $DIGITREC_DB)")
+    ap.add_argument("--user", help="whose drawings these are (default: your login name)")
     args = ap.parse_args(argv)
     if args.canvas < MIN_CANVAS:
         ap.error(f"--canvas must be at least {MIN_CANVAS}")
@@ -332,7 +368,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     try:
-        run(open_window(predictor, args.canvas))
+        run(open_window(predictor, args.canvas, Feedback(predictor, "pygame", db=args.db), args.user))
     finally:
         pygame.quit()
     return 0

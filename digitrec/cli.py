@@ -1,4 +1,4 @@
-"""``python -m digitrec``: train | evaluate | predict | export.
+"""``python -m digitrec``: train | evaluate | predict | export | drawings | finetune.
 
 Each command imports what it needs when it runs, so ``predict`` answers without loading TensorFlow.
 """
@@ -12,6 +12,8 @@ import warnings
 from pathlib import Path
 
 from digitrec.paths import DEFAULT_MODEL
+
+COMMANDS: dict = {}  # commands defined in other modules, added by parser()
 
 
 def _add_data_dir(p: argparse.ArgumentParser) -> None:
@@ -105,6 +107,9 @@ def parser() -> argparse.ArgumentParser:
         "--tflite", action="store_true", help="write <model>.tflite next to the model and record it in the model card"
     )
     _add_model(x)
+    from digitrec.cli_store import add_commands
+
+    COMMANDS.update(add_commands(sub))  # drawings import|export|stats, finetune: digitrec/cli_store.py
     return ap
 
 
@@ -284,12 +289,13 @@ def cmd_export(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     from digitrec.data import DataError
     from digitrec.predict import ModelError
+    from digitrec.store import StoreError
 
     args = parser().parse_args(argv)
-    command = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "export": cmd_export}
+    command = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "export": cmd_export, **COMMANDS}
     try:
         return command[args.command](args)
-    except (ModelError, DataError) as exc:
+    except (ModelError, DataError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -1,6 +1,6 @@
 """``python -m flask_app``: the production server (waitress), debug always off.
 
-python -m flask_app [--host 127.0.0.1] [--port 5000] [--threads 1] [--model FILE]
+python -m flask_app [--host 127.0.0.1] [--port 5000] [--threads 1] [--model FILE] [--db URL] [--allow-saving]
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import sys
 from flask import Flask
 
 from digitrec import ModelError
+from digitrec.feedback import saving_allowed
 from flask_app import create_app
 
 log = logging.getLogger("flask_app")
@@ -34,12 +35,18 @@ def parser() -> argparse.ArgumentParser:
         help="worker threads (default 1; use worker processes, gunicorn -w N, for more cores)",
     )
     ap.add_argument("--model", help="model file (default: $DIGITREC_MODEL, else models/digit_recognizer.keras)")
+    ap.add_argument(
+        "--db", help="drawing store: a database URL or SQLite file (default: $DIGITREC_DB, else the user data folder)"
+    )
+    ap.add_argument(
+        "--allow-saving", action="store_true", help="let users save drawings even when served beyond 127.0.0.1"
+    )
     return ap
 
 
-def production_app(model: str | None = None) -> Flask:
+def production_app(model: str | None = None, db: str | None = None, allow_saving: bool = False) -> Flask:
     """The app as production serves it: FLASK_DEBUG and friends cannot switch debug on here."""
-    app = create_app({"MODEL": model} if model else None)
+    app = create_app({"MODEL": model, "DRAWINGS_DB": db, "ALLOW_SAVING": allow_saving})
     app.debug = False  # Flask reads FLASK_DEBUG when it builds the config; that is for `flask run` only
     app.testing = False
     return app
@@ -49,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        app = production_app(args.model)
+        app = production_app(args.model, args.db, saving_allowed(args.host, allow=args.allow_saving))
     except ModelError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -57,6 +64,12 @@ def main(argv: list[str] | None = None) -> int:
 
     p = app.extensions["digitrec"]
     log.info("model %s (%s engine), %d threads", p.path, p.backend, args.threads)  # waitress logs the URL
+    if app.config["ALLOW_SAVING"]:
+        from digitrec.store import Store
+
+        log.info("saving drawings: on, kept in %s", Store.open(args.db).describe())
+    else:
+        log.info("saving drawings: off (served beyond 127.0.0.1; --allow-saving turns it on)")
     serve(app, host=args.host, port=args.port, threads=args.threads, ident="digitrec")
     return 0
 

@@ -4,6 +4,7 @@ test client, a real browser."""
 from __future__ import annotations
 
 import os
+import subprocess
 
 import numpy as np
 import pytest
@@ -70,6 +71,43 @@ def app(predictor) -> Flask:
 def client(app: Flask) -> FlaskClient:
     """A test client for ``app``: requests without a server."""
     return app.test_client()
+
+
+@pytest.fixture(autouse=True)
+def _own_drawing_store(tmp_path_factory, monkeypatch):
+    """Every test saves into its own empty folder, never the user's real drawing store."""
+    monkeypatch.setenv("DIGITREC_DATA", str(tmp_path_factory.mktemp("data")))
+    monkeypatch.delenv("DIGITREC_DB", raising=False)
+    monkeypatch.delenv("DIGITREC_ALLOW_SAVING", raising=False)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throw-away PostgreSQL server on 127.0.0.1 (scripts/postgres.py), for the whole session.
+
+    Without one the tests that need it skip, saying why, except under CI=true, where PostgreSQL
+    must be there (scripts/install-postgresql.sh) and its absence fails the run."""
+    from scripts.postgres import PostgresUnavailable, TempPostgres
+
+    try:
+        server = TempPostgres()
+        server.__enter__()
+    except (PostgresUnavailable, OSError, subprocess.SubprocessError) as exc:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI needs PostgreSQL for the drawing store's tests: {exc}")
+        pytest.skip(f"no PostgreSQL server here: {exc}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path) -> str:
+    """Where a test's drawing store lives: an SQLite file, then an empty PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "drawings.sqlite3")
+    server = request.getfixturevalue("postgres")
+    server.reset()
+    return server.url
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,133 @@
+"""Saving corrections from a front end: "Right" and "Wrong, it was 7", the count, where they are kept.
+
+    feedback = Feedback(predictor, source="gradio", allowed=saving_allowed(host, share, allow_flag))
+    feedback.save(image, 7, user="ana")     # -> "Saved as a 7. 12 drawings saved by ana, kept in /home/..."
+    feedback.status("ana")                  # the same line without saving
+
+The front ends stay thin: they hand over the drawing they showed (the whole canvas, or in number
+mode one digit's crop) and the label the user chose. The store opens on the first save, so an app
+that nobody corrects writes nothing. A server reachable beyond this machine saves nothing unless
+it was started with ``--allow-saving``: strangers must not fill or poison the store by default.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import threading
+from typing import TYPE_CHECKING, Any
+
+from digitrec.store import Store, StoreError, check_label, clean_user
+
+if TYPE_CHECKING:
+    from digitrec.predict import Prediction, Predictor
+
+ALLOW_ENV = "DIGITREC_ALLOW_SAVING"
+SAVING_OFF = "Saving is off: this app is served beyond this machine (start it with --allow-saving to keep drawings)."
+
+
+def is_loopback(host: str | None) -> bool:
+    """Whether ``host`` (an interface or address to listen on) is this machine alone."""
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def saving_allowed(host: str | None, share: bool = False, allow: bool = False) -> bool:
+    """Saving is on for an app served on loopback only, off beyond it (or through a public share link)
+    unless ``allow`` (``--allow-saving``) or ``$DIGITREC_ALLOW_SAVING=1`` says so."""
+    return allow or env_allows() or (is_loopback(host) and not share)
+
+
+def env_allows() -> bool:
+    return os.environ.get(ALLOW_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+def count_line(count: int, where: str, user: str | None = None) -> str:
+    """ "3 drawings saved by ana, kept in /path" (or "kept on the server")."""
+    noun = "drawing" if count == 1 else "drawings"
+    by = f" by {user}" if user else ""
+    place = where if where.startswith("on ") else f"in {where}"
+    return f"{count} {noun} saved{by}, kept {place}."
+
+
+class Feedback:
+    """A front end's corrections: the saving policy, the store (opened on first use) and the words."""
+
+    def __init__(
+        self,
+        predictor: Predictor,
+        source: str,
+        *,
+        db: str | os.PathLike | None = None,
+        allowed: bool = True,
+        remote: bool = False,
+    ) -> None:
+        self.predictor = predictor
+        self.source = source
+        self.db = db
+        self.allowed = allowed
+        self.remote = remote  # its users are elsewhere: they are told "on the server", never a path
+        self._store: Store | None = None
+        self._sha256: str | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def store(self) -> Store:
+        with self._lock:
+            if self._store is None:
+                self._store = Store.open(self.db)
+            return self._store
+
+    def model_sha256(self) -> str:
+        """The SHA-256 of the model file that answered (the card's, else computed once)."""
+        if self._sha256 is None:
+            from digitrec import card
+
+            self._sha256 = (self.predictor.card or {}).get("sha256") or card.sha256(self.predictor.path)
+        return self._sha256
+
+    def save(self, image: Any, label: Any, user: str | None = None, prediction: Prediction | None = None) -> str:
+        """Keep ``image`` with its true ``label``; return the line to show.
+
+        ``prediction`` is what the model said about this image (computed here when not given).
+        Raises ``InvalidImage``/``InvalidDrawing`` for what cannot be kept and ``StoreError``
+        (``StoreFull`` at the cap) when the store refuses; nothing is saved when saving is off.
+        """
+        if not self.allowed:
+            return SAVING_OFF
+        if prediction is None:
+            prediction = self.predictor.predict(image)
+        label = check_label(label)
+        self.store.save(
+            image, label, prediction=prediction, model_sha256=self.model_sha256(), source=self.source, user=user
+        )
+        verdict = "right" if prediction.digit == label else "a correction"
+        return f"Saved as a {label} ({verdict}). " + self.status(user)
+
+    def right(self, image: Any, user: str | None = None) -> str:
+        """ "Right": keep ``image`` labelled with the model's own answer; return the line to show."""
+        if not self.allowed:
+            return SAVING_OFF
+        prediction = self.predictor.predict(image)
+        if prediction.blank:
+            return "Draw a digit first."
+        return self.save(image, prediction.digit, user, prediction)
+
+    def status(self, user: str | None = None) -> str:
+        """How many drawings are saved (by ``user``) and where; a store that cannot be read says so."""
+        if not self.allowed:
+            return SAVING_OFF
+        try:
+            name = clean_user(user) if user else None
+        except ValueError:
+            name = None
+        try:
+            return count_line(self.store.count(name), self.store.where(self.remote), name)
+        except StoreError as exc:
+            return f"The drawing store cannot be read: {exc if not self.remote else 'try again later'}."

@@ -1,0 +1,109 @@
+"""Saving corrected drawings: ``POST /api/drawings`` and ``GET /api/drawings/stats``.
+
+    POST /api/drawings  {"image": "data:image/png;base64,...", "label": 7, "user": "ana"}
+                        (or multipart: file "image", fields "label" and "user")
+        -> 201 {"id": 12, "label": 7, "digit": 1, "count": 12, "kept": "on the server"}
+    GET /api/drawings/stats[?user=ana]
+        -> {"saving": true, "count": 12, "by_label": {"0": 1, ...}, "kept": "on the server"}
+
+The image passes the same checks and limits as ``/api/predict``; the model's answer is the
+server's own, never the client's. Saving is off unless the app's ``ALLOW_SAVING`` is true
+(``python -m flask_app`` sets it for 127.0.0.1, or with ``--allow-saving``): a 403 then.
+Config: ``DRAWINGS_DB`` (a database URL or SQLite path; default ``$DIGITREC_DB``, else the file in
+the user's data directory) and ``ALLOW_SAVING`` (default ``$DIGITREC_ALLOW_SAVING``, else off).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, request
+
+from digitrec.feedback import Feedback, env_allows, is_loopback
+from digitrec.store import InvalidDrawing, StoreError, StoreFull, check_label, clean_user
+from flask_app.errors import ApiError
+from flask_app.views import drawing_from_request, predictor
+
+bp = Blueprint("drawings", __name__)
+log = logging.getLogger("flask_app")
+
+EXAMPLE = '{"image": "data:image/png;base64,...", "label": 7}'
+
+
+def init_app(app: Flask) -> None:
+    """Register the routes and the store's settings (``DRAWINGS_DB``, ``ALLOW_SAVING``)."""
+    app.config.setdefault("DRAWINGS_DB", None)
+    app.config.setdefault("ALLOW_SAVING", env_allows())
+    app.register_blueprint(bp)
+
+
+def feedback() -> Feedback:
+    """The app's one ``Feedback`` (and so one store and its connection pool), made on first use."""
+    ext = current_app.extensions
+    if "digitrec_feedback" not in ext:
+        ext["digitrec_feedback"] = Feedback(
+            predictor(),
+            "flask",
+            db=current_app.config["DRAWINGS_DB"],
+            allowed=bool(current_app.config["ALLOW_SAVING"]),
+        )
+    return ext["digitrec_feedback"]
+
+
+def kept_where() -> str:
+    """The path of the store for someone at this machine; "on the server" for anyone else."""
+    return feedback().store.where(remote=not is_loopback(request.remote_addr))
+
+
+@bp.post("/api/drawings")
+def save() -> tuple[dict[str, Any], int]:
+    fb = feedback()
+    if not fb.allowed:
+        raise ApiError(403, "saving drawings is off on this server (its operator can start it with --allow-saving)")
+    image = drawing_from_request()
+    fields = _fields()
+    try:
+        label = check_label(fields.get("label"))
+        user = clean_user(fields["user"]) if fields.get("user") not in (None, "") else None
+    except InvalidDrawing as exc:
+        raise ApiError(400, str(exc)) from None
+    prediction = predictor().predict(image)  # InvalidImage -> 400/413/415, as /api/predict
+    try:
+        drawing_id = fb.store.save(
+            image, label, prediction=prediction, model_sha256=fb.model_sha256(), source="flask", user=user
+        )
+        count = fb.store.count()
+    except InvalidDrawing as exc:
+        raise ApiError(400, str(exc)) from None
+    except StoreFull as exc:
+        raise ApiError(507, "the drawing store is full; no more drawings can be saved") from exc
+    except StoreError as exc:
+        log.error("drawing store: %s", exc)  # the details stay in the operator's log
+        raise ApiError(503, "the drawing store is unavailable; try again later") from None
+    return {"id": drawing_id, "label": label, "digit": prediction.digit, "count": count, "kept": kept_where()}, 201
+
+
+@bp.get("/api/drawings/stats")
+def stats() -> dict[str, Any]:
+    fb = feedback()
+    if not fb.allowed:
+        return {"saving": False, "count": 0, "by_label": {}, "kept": None}
+    user = request.args.get("user") or None
+    try:
+        user = clean_user(user) if user else None
+        found = fb.store.stats(user)
+    except InvalidDrawing as exc:
+        raise ApiError(400, str(exc)) from None
+    except StoreError as exc:
+        log.error("drawing store: %s", exc)
+        raise ApiError(503, "the drawing store is unavailable; try again later") from None
+    return {"saving": True, "count": found["count"], "by_label": found["by_label"], "kept": kept_where()}
+
+
+def _fields() -> dict[str, Any]:
+    """``label`` and ``user`` from the JSON body or the multipart form (the image is read already)."""
+    if request.is_json:
+        body = request.get_json(silent=True) or {}
+        return {k: body.get(k) for k in ("label", "user")}
+    return {k: request.form.get(k) for k in ("label", "user")}

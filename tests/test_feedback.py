@@ -1,0 +1,214 @@
+"""Saving corrections from the front ends: the policy (loopback, --share, --allow-saving), the
+Gradio buttons, the Pygame digit keys, the Flask page's buttons in a real browser, and --model."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pygame
+import pytest
+from PIL import Image
+
+import gradio_app
+import pygame_frontend as front
+from benchmarks.servers import free_port, serve
+from digitrec.drawings import pen_digit, pen_paths
+from digitrec.feedback import SAVING_OFF, Feedback, count_line, is_loopback, saving_allowed
+from digitrec.store import Store
+
+# --- the policy ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "host, share, allow, expected",
+    [
+        ("127.0.0.1", False, False, True),
+        ("localhost", False, False, True),
+        ("::1", False, False, True),
+        ("127.0.0.1", True, False, False),  # a public share link: strangers
+        ("0.0.0.0", False, False, False),
+        ("192.168.1.20", False, False, False),
+        ("0.0.0.0", False, True, True),
+        ("127.0.0.1", True, True, True),
+    ],
+)
+def test_saving_is_on_for_this_machine_only_unless_allowed(host, share, allow, expected):
+    assert saving_allowed(host, share, allow) is expected
+
+
+def test_the_environment_may_allow_saving(monkeypatch):
+    monkeypatch.setenv("DIGITREC_ALLOW_SAVING", "1")
+    assert saving_allowed("0.0.0.0", share=True)
+    assert not is_loopback(None) and not is_loopback("example.org")
+
+
+def test_count_line():
+    assert count_line(1, "/x/drawings.sqlite3") == "1 drawing saved, kept in /x/drawings.sqlite3."
+    assert count_line(3, "on the server", "ana") == "3 drawings saved by ana, kept on the server."
+
+
+def test_feedback_saves_rights_and_corrections(predictor, tmp_path, make_drawing_png):
+    fb = Feedback(predictor, "cli", db=tmp_path / "d.sqlite3")
+    assert fb.status() == f"0 drawings saved, kept in {tmp_path / 'd.sqlite3'}."
+    assert fb.right(make_drawing_png(3), "ana").startswith("Saved as a 3 (right). 1 drawing saved by ana")
+    assert fb.save(make_drawing_png(3), 8, "ana").startswith("Saved as a 8 (a correction). 2 drawings")
+    assert fb.right(np.full((50, 50), 255, np.uint8)) == "Draw a digit first."
+    remote = Feedback(predictor, "flask", db=tmp_path / "d.sqlite3", remote=True)
+    assert remote.status() == "2 drawings saved, kept on the server."
+    off = Feedback(predictor, "gradio", db=tmp_path / "off.sqlite3", allowed=False)
+    assert off.save(make_drawing_png(3), 3) == SAVING_OFF == off.status()
+    assert not (tmp_path / "off.sqlite3").exists()
+
+
+def test_number_mode_can_save_one_digits_crop(predictor, tmp_path):
+    """A crop of one digit out of a wider drawing is saved like a whole canvas."""
+    wide = np.full((200, 600, 3), 255, np.uint8)
+    wide[:, :200] = pen_digit(2, np.random.default_rng(0), "dark_on_light", canvas=200)
+    wide[:, 200:400] = pen_digit(7, np.random.default_rng(1), "dark_on_light", canvas=200)
+    fb = Feedback(predictor, "gradio", db=tmp_path / "d.sqlite3")
+    fb.save(wide[:, 200:400], 7, "ana")
+    (drawing,) = Store.open(tmp_path / "d.sqlite3").drawings()
+    assert drawing.label == 7 and Image.open(io.BytesIO(drawing.png)).size == (200, 200)
+
+
+# --- Gradio ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def gradio_store(tmp_path, monkeypatch):
+    monkeypatch.setitem(gradio_app.settings, "db", str(tmp_path / "g.sqlite3"))
+    gradio_app.feedback.cache_clear()
+    yield Store.open(tmp_path / "g.sqlite3")
+    gradio_app.feedback.cache_clear()
+
+
+def upload(tmp_path, digit: int) -> dict:
+    path = tmp_path / f"{digit}.png"
+    Image.fromarray(pen_digit(digit, np.random.default_rng(digit), "transparent")).save(path)
+    return {"background": None, "layers": [], "composite": {"path": str(path)}}
+
+
+def test_gradio_right_and_wrong_buttons_save(gradio_store, tmp_path):
+    assert gradio_app.save(upload(tmp_path, 6), "ana").startswith("Saved as a 6 (right).")
+    assert "2 drawings saved by ana" in gradio_app.save(upload(tmp_path, 6), " ana ", label=5)
+    assert gradio_app.save(None, "ana") == "Draw a digit first."
+    assert [(d.label, d.predicted, d.source) for d in gradio_store.drawings()] == [(6, 6, "gradio"), (5, 6, "gradio")]
+
+
+def test_gradio_bad_user_name_is_a_gradio_error(gradio_store, tmp_path):
+    import gradio as gr
+
+    with pytest.raises(gr.Error, match="user name"):
+        gradio_app.save(upload(tmp_path, 6), "x" * 65)
+
+
+def test_gradio_has_the_buttons_and_saving_endpoints():
+    config = gradio_app.demo.get_config_file()
+    ids = {c["props"].get("elem_id") for c in config["components"]}
+    assert {"right", "user", "saved", *(f"it-was-{d}" for d in range(10))} <= ids
+    names = {d.get("api_name") for d in config["dependencies"]}
+    assert {"predict", "save_right", "save_0", "save_9"} <= names
+
+
+def test_gradio_model_flag_and_saving_policy(monkeypatch, predictor):
+    launched = {}
+    monkeypatch.setattr(gradio_app.demo, "launch", lambda **kw: launched.update(kw))
+    monkeypatch.setattr(gradio_app.demo, "block_thread", lambda: None)
+    monkeypatch.setattr(gradio_app, "settings", dict(gradio_app.settings))
+    gradio_app.predictor.cache_clear()
+    try:
+        gradio_app.main(["--model", str(predictor.path), "--host", "0.0.0.0"])
+        assert gradio_app.settings["model"] == str(predictor.path)
+        assert gradio_app.settings["allow_saving"] is False and gradio_app.settings["remote"] is True
+        gradio_app.main(["--model", str(predictor.path), "--host", "0.0.0.0", "--allow-saving"])
+        assert gradio_app.settings["allow_saving"] is True
+        gradio_app.main(["--share"])
+        assert gradio_app.settings["allow_saving"] is False and launched["share"] is True
+    finally:
+        gradio_app.predictor.cache_clear()
+        gradio_app.feedback.cache_clear()
+
+
+def test_gradio_with_a_missing_model_exits_with_its_name(monkeypatch, tmp_path):
+    monkeypatch.setattr(gradio_app, "settings", dict(gradio_app.settings))
+    gradio_app.predictor.cache_clear()
+    try:
+        with pytest.raises(SystemExit, match="no model at .*missing.keras"):
+            gradio_app.main(["--model", str(tmp_path / "missing.keras")])
+    finally:
+        gradio_app.predictor.cache_clear()
+
+
+# --- Pygame ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def window(predictor, tmp_path):
+    app = front.open_window(predictor, feedback=Feedback(predictor, "pygame", db=tmp_path / "p.sqlite3"), user="kim")
+    pygame.event.clear()
+    yield app
+    pygame.quit()
+
+
+def draw(app, digit: int) -> None:
+    for stroke in pen_paths(digit, canvas=app.canvas.size):
+        front.replay_stroke(stroke, app.layout.canvas.topleft)
+    app.step()
+
+
+def test_pygame_digit_keys_save_the_drawing(window, tmp_path):
+    assert window.saved_line.startswith(front.SAVE_HINT) and "0 drawings saved by kim" in window.saved_line
+    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_3))
+    window.step()
+    assert window.saved_line.startswith("Draw a digit first")  # nothing to save yet
+    draw(window, 3)
+    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_3))  # "Right"
+    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_KP8))  # "Wrong, it was 8"
+    window.step()
+    assert window.saved_line.startswith("Saved as a 8 (a correction). 2 drawings saved by kim")
+    drawings = list(Store.open(tmp_path / "p.sqlite3").drawings())
+    assert [(d.label, d.predicted, d.source, d.user) for d in drawings] == [
+        (3, 3, "pygame", "kim"),
+        (8, 3, "pygame", "kim"),
+    ]
+
+
+def test_pygame_without_a_store_ignores_digit_keys(predictor):
+    app = front.open_window(predictor)
+    try:
+        draw(app, 3)
+        pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_3))
+        assert app.step() and app.saved_line == ""
+    finally:
+        pygame.quit()
+
+
+# --- the Flask page in a real browser ------------------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_the_page_saves_right_and_wrong(page, tmp_path):
+    from playwright.sync_api import expect
+
+    db = tmp_path / "web.sqlite3"
+    port = free_port()
+    with serve(["-m", "flask_app", "--port", str(port), "--db", str(db)], f"http://127.0.0.1:{port}/healthz"):
+        page.goto(f"http://127.0.0.1:{port}/")
+        box = page.locator("#canvas").bounding_box()
+        for stroke in pen_paths(1, canvas=int(box["width"])):
+            page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
+            page.mouse.down()
+            for x, y in stroke[1:]:
+                page.mouse.move(box["x"] + x, box["y"] + y)
+            page.mouse.up()
+        page.locator("#predict").click()
+        page.wait_for_selector("#result[data-state=done]")
+        page.wait_for_selector("#feedback:not([hidden])")
+        page.fill("#user", "lee")
+        page.locator("#feedback .it-was[data-label='7']").click()
+        expect(page.locator("#saved")).to_contain_text("Saved as a 7. 1 drawing saved, kept in")
+        assert page.locator("#right").is_disabled()  # one save per answer
+    (drawing,) = Store.open(db).drawings()
+    assert (drawing.label, drawing.user, drawing.source) == (7, "lee", "flask")

@@ -1,0 +1,291 @@
+"""The drawing store, on an SQLite file and on a real PostgreSQL server: what is kept, what is
+refused, migrations, errors a person can act on, concurrent writers, and a writer killed mid-write."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from digitrec import InvalidImage, store
+from digitrec.drawings import pen_digit, to_png
+from digitrec.preprocess import preprocess
+from digitrec.store import InvalidDrawing, Store, StoreError, StoreFull
+from tests.support import ROOT
+
+
+def png(digit: int, seed: int = 0, how: str = "dark_on_light") -> bytes:
+    return to_png(pen_digit(digit, np.random.default_rng(seed), how))
+
+
+@pytest.fixture
+def opened(store_url):
+    with Store.open(store_url) as s:
+        yield s
+
+
+def test_a_saved_drawing_comes_back_with_everything(opened, predictor):
+    image = png(7, how="transparent")  # ink in the alpha channel, as a browser canvas sends it
+    prediction = predictor.predict(image)
+    before = time.time()
+    drawing_id = opened.save(image, 7, prediction=prediction, model_sha256="ab" * 32, source="flask", user="ana")
+    (drawing,) = opened.drawings()
+    assert drawing.id == drawing_id and drawing.label == 7 and drawing.predicted == prediction.digit
+    assert drawing.probabilities == pytest.approx(prediction.probabilities, abs=1e-6)
+    assert (drawing.model_sha256, drawing.source, drawing.user) == ("ab" * 32, "flask", "ana")
+    assert abs(drawing.created.timestamp() - before) < 60 and drawing.created.tzinfo is not None
+    assert drawing.png.startswith(b"\x89PNG")
+    # The PNG kept is what the model read: the same 28x28 after preprocess.
+    np.testing.assert_allclose(preprocess(drawing.png), prediction.model_input, atol=0.02)
+
+
+def test_counts_and_stats(opened):
+    for i, (digit, user, source) in enumerate([(1, "ana", "gradio"), (1, "bo", "flask"), (4, "ana", "pygame")]):
+        opened.save(png(digit, seed=i), digit, source=source, user=user)
+    assert opened.count() == 3 and opened.count("ana") == 2 and opened.count("nobody") == 0
+    stats = opened.stats()
+    assert stats["count"] == 3 and stats["by_label"]["1"] == 2 and stats["by_label"]["4"] == 1
+    assert stats["by_user"] == {"ana": 2, "bo": 1}
+    assert stats["by_source"] == {"flask": 1, "gradio": 1, "pygame": 1}
+    assert opened.stats("bo")["count"] == 1 and "by_user" not in opened.stats("bo")
+    assert [d.user for d in opened.drawings("ana")] == ["ana", "ana"]
+
+
+def test_the_default_user_is_the_login_name(opened):
+    opened.save(png(2), 2)
+    assert next(opened.drawings()).user == store.default_user() != ""
+
+
+@pytest.mark.parametrize("label", [-1, 10, 3.0, True, None, "seven", "12", [7]])
+def test_labels_must_be_digits(opened, label):
+    with pytest.raises(InvalidDrawing, match="label must be a digit"):
+        opened.save(png(3), label)
+    assert opened.count() == 0
+
+
+def test_a_label_may_be_a_digit_string():
+    assert store.check_label("7") == 7 and store.check_label(np.int64(0)) == 0
+
+
+@pytest.mark.parametrize("user", ["", "   ", "x" * 65, "tab\there", 12])
+def test_user_names_are_checked(opened, user):
+    with pytest.raises(InvalidDrawing, match="user name"):
+        opened.save(png(3), 3, user=user)
+
+
+def test_unknown_source_is_refused(opened):
+    with pytest.raises(InvalidDrawing, match="source"):
+        opened.save(png(3), 3, source="../../etc")
+
+
+def test_images_pass_the_predictors_limits(opened):
+    with pytest.raises(InvalidImage, match="not a readable image"):
+        opened.save(b"GIF89a not really", 1)
+    with pytest.raises(InvalidImage) as exc:
+        opened.save(np.zeros((5000, 5000), np.uint8), 1)
+    assert exc.value.kind == "too_large"
+    with pytest.raises(InvalidDrawing, match="blank"):
+        opened.save(np.full((280, 280, 3), 255, np.uint8), 1)
+    with pytest.raises(InvalidImage):
+        opened.save("/etc/passwd", 1)  # a string is only ever a data URL, never a path
+    assert opened.count() == 0
+
+
+def test_the_size_cap_refuses_politely(store_url):
+    with Store.open(store_url, max_drawings=2) as capped:
+        capped.save(png(1), 1)
+        capped.save(png(2), 2)
+        with pytest.raises(StoreFull, match="full: it holds 2 drawings") as exc:
+            capped.save(png(3), 3)
+        assert "export" in str(exc.value)
+        assert capped.count() == 2
+
+
+def test_opening_counting_and_listing_write_nothing(tmp_path):
+    path = tmp_path / "sub" / "drawings.sqlite3"
+    s = Store.open(path)
+    assert s.count() == 0 and s.stats()["count"] == 0 and list(s.drawings()) == []
+    assert not path.exists() and not path.parent.exists()
+    s.save(png(5), 5)
+    assert path.is_file()
+
+
+def test_default_file_is_under_digitrec_data_and_wal(tmp_path, monkeypatch):
+    monkeypatch.setenv("DIGITREC_DATA", str(tmp_path / "data"))
+    s = Store.open()
+    assert s.path == (tmp_path / "data" / "drawings.sqlite3").resolve()
+    assert s.where() == str(s.path) and s.where(remote=True) == "on the server"
+    s.save(png(5), 5)
+    s.close()
+    with sqlite3.connect(s.path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_digitrec_db_and_urls(monkeypatch, tmp_path):
+    monkeypatch.setenv("DIGITREC_DB", str(tmp_path / "x.db"))
+    assert store.resolve() == f"sqlite:///{tmp_path / 'x.db'}"
+    assert store.resolve("postgresql://u:secret@db.example/d") == "postgresql+psycopg://u:secret@db.example/d"
+    remote = Store.open("postgresql://u:secret@db.example/d")
+    assert remote.where() == "on the server" and "secret" not in remote.describe()
+
+
+# --- migrations ----------------------------------------------------------------------------------
+
+
+def test_the_schema_version_is_recorded(opened):
+    assert opened.migrate() == len(store.MIGRATIONS)
+
+
+def test_pending_migrations_run_once_in_order(store_url, monkeypatch):
+    with Store.open(store_url) as s:
+        s.save(png(1), 1)
+    ran = []
+    import sqlalchemy as sa
+
+    def add_note(conn):
+        ran.append("v2")
+        conn.execute(sa.text("ALTER TABLE digitrec_drawings ADD COLUMN note VARCHAR(20)"))
+
+    monkeypatch.setattr(store, "MIGRATIONS", [*store.MIGRATIONS, ("a note", add_note)])
+    with Store.open(store_url) as s:
+        s.save(png(2), 2)
+        assert s.migrate() == 2 and s.count() == 2
+    with Store.open(store_url) as s:
+        s.save(png(3), 3)
+    assert ran == ["v2"]
+
+
+def test_a_store_from_a_newer_digitrec_is_refused(store_url, monkeypatch):
+    with Store.open(store_url) as s:
+        s.save(png(1), 1)
+    monkeypatch.setattr(store, "MIGRATIONS", [])
+    with Store.open(store_url) as s, pytest.raises(StoreError, match="newer than this digitrec knows"):
+        s.count()
+
+
+# --- errors a person can act on -------------------------------------------------------------------
+
+
+def test_a_corrupt_file_says_so(tmp_path):
+    path = tmp_path / "drawings.sqlite3"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError, match="is damaged or not a drawing store .*move it away"):
+        Store.open(path).count()
+    with pytest.raises(StoreError, match="is damaged"):
+        Store.open(path).save(png(1), 1)
+
+
+def test_a_locked_file_says_so(tmp_path, monkeypatch):
+    path = tmp_path / "drawings.sqlite3"
+    Store.open(path).save(png(1), 1)
+    monkeypatch.setattr(store, "LOCK_TIMEOUT_S", 0.2)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another program holds the write lock
+    try:
+        with pytest.raises(StoreError, match="is locked by another program"):
+            Store.open(path).save(png(2), 2)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert Store.open(path).count() == 1
+
+
+def test_a_wrong_password_never_shows_it(postgres):
+    url = postgres.url.replace(postgres.password, "hunter2-wrong")
+    with pytest.raises(StoreError) as exc:
+        Store.open(url).count()
+    assert "hunter2" not in str(exc.value) and postgres.password not in str(exc.value)
+    assert "cannot use the drawing store's database on 127.0.0.1" in str(exc.value)
+
+
+# --- several writers ------------------------------------------------------------------------------
+
+
+def test_threads_save_at_once_and_nothing_is_lost(opened):
+    images = [png(d, seed=d) for d in range(10)]
+    ids, errors = [], []
+
+    def writer(k):
+        try:
+            for i in range(12):
+                ids.append(opened.save(images[(k + i) % 10], (k + i) % 10, source="flask", user=f"u{k}"))
+        except Exception as exc:  # any failure is the test's failure
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors and len(set(ids)) == 96 and opened.count() == 96
+
+
+WRITER = """
+import sys
+import numpy as np
+from digitrec.drawings import pen_digit, to_png
+from digitrec.store import Store
+s = Store.open(sys.argv[1])
+image = to_png(pen_digit(4, np.random.default_rng(0), "dark_on_light"))
+for i in range(int(sys.argv[2])):
+    print(s.save(image, 4, source="cli", user=sys.argv[3]), flush=True)
+"""
+
+
+def writer(url: str, count: int, user: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", WRITER, url, str(count), user], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+
+
+def test_two_processes_write_to_one_store(store_url):
+    procs = [writer(store_url, 40, f"proc{k}") for k in range(2)]
+    outs = [p.communicate(timeout=240)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0]
+    ids = [int(line) for out in outs for line in out.split()]
+    with Store.open(store_url) as s:
+        assert len(set(ids)) == 80 and s.count() == 80
+        assert s.stats()["by_user"] == {"proc0": 40, "proc1": 40}
+
+
+def test_a_writer_killed_mid_write_leaves_a_sound_store(tmp_path):
+    path = tmp_path / "drawings.sqlite3"
+    proc = writer(str(path), 100_000, "killed")
+    acknowledged = []
+    deadline = time.monotonic() + 120
+    while len(acknowledged) < 30 and time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if line:
+            acknowledged.append(int(line))
+    proc.send_signal(signal.SIGKILL)  # in the middle of its next write
+    proc.wait(30)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    with Store.open(path) as s:
+        kept = {d.id for d in s.drawings()}
+        assert set(acknowledged) <= kept  # every save it reported is there
+        s.save(png(1), 1, user="after")  # and the store goes on
+        assert s.count() == len(kept) + 1
+
+
+def test_stats_as_json_never_hold_a_password(postgres):
+    postgres.reset()
+    with Store.open(postgres.url) as s:
+        s.save(png(8), 8)
+        text = json.dumps({"store": s.describe(), **s.stats()}, default=str)
+    assert postgres.password not in text and "***" in text
+
+
+def test_drawings_are_read_a_page_at_a_time(opened, monkeypatch):
+    monkeypatch.setattr(store, "PAGE", 2)
+    for i in range(5):
+        opened.save(png(i % 10, seed=i), i % 10, user="pager" if i % 2 else "other")
+    assert [d.label for d in opened.drawings()] == [0, 1, 2, 3, 4]
+    assert [d.label for d in opened.drawings("pager")] == [1, 3]
