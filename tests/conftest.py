@@ -55,12 +55,6 @@ def make_drawing_png():
     return make
 
 
-@pytest.fixture(scope="session")
-def drawing_png(make_drawing_png):
-    """The old name of ``make_drawing_png``, kept while tests/test_gradio_app.py (another change) uses it."""
-    return make_drawing_png
-
-
 @pytest.fixture
 def app(predictor) -> Flask:
     """The Flask app in testing mode, on the session's predictor (no model load per test)."""

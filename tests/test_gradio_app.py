@@ -112,9 +112,9 @@ def test_an_upload_that_is_not_an_image_is_a_clear_gradio_error(tmp_path):
         gradio_app.predict_upload(payload)
 
 
-def test_uploads_are_read_like_gradio_reads_them(tmp_path, drawing_png):
+def test_uploads_are_read_like_gradio_reads_them(tmp_path, make_drawing_png):
     path = tmp_path / "nine.png"
-    path.write_bytes(drawing_png(9))
+    path.write_bytes(make_drawing_png(9))
     payload = {"background": None, "layers": [], "composite": {"path": str(path)}}
     assert top_digit(gradio_app.predict_upload(payload)[0]) == 9
     assert gradio_app.predict_upload(None) == (BLANK, None)
@@ -227,33 +227,33 @@ def app_url():
 
 
 @pytest.fixture(scope="module")
-def client(app_url):
+def gradio_api(app_url):
     from gradio_client import Client
 
     return Client(app_url, verbose=False)
 
 
-def api_digit(client, value: dict | None) -> str:
-    answer, _seen = client.predict(value, api_name="/predict")
+def api_digit(gradio_api, value: dict | None) -> str:
+    answer, _seen = gradio_api.predict(value, api_name="/predict")
     return answer["label"]
 
 
 @pytest.mark.slow
-def test_api_reads_drawings(client, tmp_path, drawing_png):
+def test_api_reads_drawings(gradio_api, tmp_path, make_drawing_png):
     from gradio_client import handle_file
 
     for digit in DIGITS:
         path = tmp_path / f"{digit}.png"
-        path.write_bytes(drawing_png(digit))
-        assert api_digit(client, {"background": None, "layers": [], "composite": handle_file(path)}) == str(digit)
+        path.write_bytes(make_drawing_png(digit))
+        assert api_digit(gradio_api, {"background": None, "layers": [], "composite": handle_file(path)}) == str(digit)
     path = tmp_path / "layer.png"
     path.write_bytes(to_png(layer(6)))
-    assert api_digit(client, {"background": None, "layers": [handle_file(path)], "composite": None}) == "6"
-    assert api_digit(client, None) == BLANK
+    assert api_digit(gradio_api, {"background": None, "layers": [handle_file(path)], "composite": None}) == "6"
+    assert api_digit(gradio_api, None) == BLANK
 
 
 @pytest.mark.slow
-def test_api_bad_images_are_errors_and_the_server_keeps_serving(client, tmp_path, drawing_png):
+def test_api_bad_images_are_errors_and_the_server_keeps_serving(gradio_api, tmp_path, make_drawing_png):
     from gradio_client import handle_file
     from gradio_client.exceptions import AppError
 
@@ -262,11 +262,11 @@ def test_api_bad_images_are_errors_and_the_server_keeps_serving(client, tmp_path
     strip = tmp_path / "strip.png"  # a readable image, but 20000 pixels long: digitrec refuses it
     strip.write_bytes(to_png(np.zeros((1, 20000), np.uint8)))
     good = tmp_path / "good.png"
-    good.write_bytes(drawing_png(8))
+    good.write_bytes(make_drawing_png(8))
     for bad, message in [(broken, "Could not read the drawing"), (strip, "20000x1")]:
         with pytest.raises(AppError, match=message):
-            client.predict({"background": None, "layers": [], "composite": handle_file(bad)}, api_name="/predict")
-        assert api_digit(client, {"background": None, "layers": [], "composite": handle_file(good)}) == "8"
+            gradio_api.predict({"background": None, "layers": [], "composite": handle_file(bad)}, api_name="/predict")
+        assert api_digit(gradio_api, {"background": None, "layers": [], "composite": handle_file(good)}) == "8"
 
 
 # --- a real browser -----------------------------------------------------------------------------

@@ -36,8 +36,8 @@ def test_prediction_fields(predictor, make_drawing_png):
     assert d["digit"] == 3 and len(d["probabilities"]) == 10 and json.dumps(d)
 
 
-def test_model_image_is_the_model_input_enlarged_with_square_pixels(predictor, drawing_png):
-    result = predictor.predict(drawing_png(5))
+def test_model_image_is_the_model_input_enlarged_with_square_pixels(predictor, make_drawing_png):
+    result = predictor.predict(make_drawing_png(5))
     small = result.model_image()
     assert small.shape == (28, 28) and small.dtype == np.uint8 and small.max() == 255
     assert np.abs(small.astype(float) - result.model_input * 255).max() <= 0.5

@@ -18,8 +18,8 @@ def test_percentages_never_claim_certainty(p, text):
     assert format_percent(p) == text
 
 
-def test_the_json_shape_and_the_top_labels(predictor, drawing_png):
-    result = predictor.predict(drawing_png(4))
+def test_the_json_shape_and_the_top_labels(predictor, make_drawing_png):
+    result = predictor.predict(make_drawing_png(4))
     d = to_dict(result)
     assert set(d) == {"digit", "confidence", "probabilities"} and d["digit"] == 4 and json.dumps(d)
     assert d["confidence"] == round(result.confidence, 6) and len(d["probabilities"]) == 10

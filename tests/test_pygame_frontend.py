@@ -20,10 +20,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def app(predictor):
-    app = front.open_window(predictor)
+def pygame_app(predictor):
+    pygame_app = front.open_window(predictor)
     pygame.event.clear()  # window events from set_mode: each test starts with an empty queue
-    yield app
+    yield pygame_app
     pygame.quit()
 
 
@@ -35,15 +35,17 @@ def press(key: int) -> None:
     post(pygame.KEYDOWN, key=key)
 
 
-def draw_digit(app: front.App, digit: int, release: bool = True) -> None:
-    strokes = pen_paths(digit, canvas=app.canvas.size)
+def draw_digit(pygame_app: front.App, digit: int, release: bool = True) -> None:
+    strokes = pen_paths(digit, canvas=pygame_app.canvas.size)
     for i, stroke in enumerate(strokes):
-        front.replay_stroke(stroke, app.layout.canvas.topleft, release=release or i < len(strokes) - 1)
+        front.replay_stroke(stroke, pygame_app.layout.canvas.topleft, release=release or i < len(strokes) - 1)
 
 
-def painted(app: front.App, rect: pygame.Rect, colour: tuple[int, int, int], on: pygame.Surface | None = None) -> int:
+def painted(
+    pygame_app: front.App, rect: pygame.Rect, colour: tuple[int, int, int], on: pygame.Surface | None = None
+) -> int:
     """How many pixels of ``rect`` on screen (or ``on``) are (nearly) ``colour``: proof that something was drawn."""
-    pixels = pygame.surfarray.array3d((on or app.screen).subsurface(rect)).astype(int)
+    pixels = pygame.surfarray.array3d((on or pygame_app.screen).subsurface(rect)).astype(int)
     return int((np.abs(pixels - colour).sum(axis=2) < 60).sum())
 
 
@@ -51,111 +53,116 @@ def painted(app: front.App, rect: pygame.Rect, colour: tuple[int, int, int], on:
 
 
 @pytest.mark.parametrize("digit", range(10))
-def test_drawn_digit_is_recognized_and_shown(app, digit):
-    draw_digit(app, digit)
-    assert app.step()
+def test_drawn_digit_is_recognized_and_shown(pygame_app, digit):
+    draw_digit(pygame_app, digit)
+    assert pygame_app.step()
 
-    assert len(app.canvas.strokes) == len(pen_paths(digit)) and not app.canvas.drawing
-    assert app.prediction is not None and app.prediction.digit == digit
-    assert front.headline(app.prediction) == str(digit)
-    assert front.confidence_text(app.prediction).startswith("confidence ")
+    assert len(pygame_app.canvas.strokes) == len(pen_paths(digit)) and not pygame_app.canvas.drawing
+    assert pygame_app.prediction is not None and pygame_app.prediction.digit == digit
+    assert front.headline(pygame_app.prediction) == str(digit)
+    assert front.confidence_text(pygame_app.prediction).startswith("confidence ")
     # On screen: ink on the canvas, the big digit in the answer box, the top bar highlighted.
-    assert painted(app, app.layout.canvas, front.INK) > 1000
-    assert painted(app, app.layout.answer, front.TEXT) > 300
+    assert painted(pygame_app, pygame_app.layout.canvas, front.INK) > 1000
+    assert painted(pygame_app, pygame_app.layout.answer, front.TEXT) > 300
     top_bar = pygame.Rect(
-        app.layout.bars.left, app.layout.bars.top + digit * front.BAR_ROW, app.layout.bars.width, front.BAR_ROW
+        pygame_app.layout.bars.left,
+        pygame_app.layout.bars.top + digit * front.BAR_ROW,
+        pygame_app.layout.bars.width,
+        front.BAR_ROW,
     )
-    assert painted(app, top_bar, front.ACCENT) > 0.5 * app.prediction.confidence * top_bar.width * 4
+    assert painted(pygame_app, top_bar, front.ACCENT) > 0.5 * pygame_app.prediction.confidence * top_bar.width * 4
 
 
-def test_fast_stroke_has_no_gaps(app):
+def test_fast_stroke_has_no_gaps(pygame_app):
     """Two motion events far apart (a quick flick) still ink every pixel between them."""
-    y = app.layout.canvas.top + 180
-    post(pygame.MOUSEBUTTONDOWN, pos=(app.layout.canvas.left + 40, y), button=1)
-    post(pygame.MOUSEMOTION, pos=(app.layout.canvas.left + 320, y), rel=(280, 0), buttons=(1, 0, 0))
-    post(pygame.MOUSEBUTTONUP, pos=(app.layout.canvas.left + 320, y), button=1)
-    app.step()
+    y = pygame_app.layout.canvas.top + 180
+    post(pygame.MOUSEBUTTONDOWN, pos=(pygame_app.layout.canvas.left + 40, y), button=1)
+    post(pygame.MOUSEMOTION, pos=(pygame_app.layout.canvas.left + 320, y), rel=(280, 0), buttons=(1, 0, 0))
+    post(pygame.MOUSEBUTTONUP, pos=(pygame_app.layout.canvas.left + 320, y), button=1)
+    pygame_app.step()
 
-    row = app.canvas.as_array()[180, 40:321]
+    row = pygame_app.canvas.as_array()[180, 40:321]
     assert (row.max(axis=1) < 60).all()  # dark ink the whole way
-    band = app.canvas.as_array()[:, 180].max(axis=1) < 128
-    assert 0.8 * app.canvas.pen <= band.sum() <= 1.3 * app.canvas.pen  # as thick as the pen
+    band = pygame_app.canvas.as_array()[:, 180].max(axis=1) < 128
+    assert 0.8 * pygame_app.canvas.pen <= band.sum() <= 1.3 * pygame_app.canvas.pen  # as thick as the pen
 
 
-def test_stroke_leaving_the_canvas_keeps_drawing_when_it_returns(app):
-    left, top = app.layout.canvas.topleft
+def test_stroke_leaving_the_canvas_keeps_drawing_when_it_returns(pygame_app):
+    left, top = pygame_app.layout.canvas.topleft
     post(pygame.MOUSEBUTTONDOWN, pos=(left + 100, top + 100), button=1)
     post(pygame.MOUSEMOTION, pos=(left - 50, top + 100), rel=(-150, 0), buttons=(1, 0, 0))
     post(pygame.MOUSEMOTION, pos=(left + 100, top + 250), rel=(150, 150), buttons=(1, 0, 0))
     post(pygame.MOUSEBUTTONUP, pos=(left + 100, top + 250), button=1)
-    app.step()
-    assert app.canvas.strokes == [[(100.0, 100.0), (-50.0, 100.0), (100.0, 250.0)]]
-    assert app.canvas.as_array()[250, 100].max() < 60
+    pygame_app.step()
+    assert pygame_app.canvas.strokes == [[(100.0, 100.0), (-50.0, 100.0), (100.0, 250.0)]]
+    assert pygame_app.canvas.as_array()[250, 100].max() < 60
 
 
-def test_enter_predicts(app):
-    draw_digit(app, 7, release=False)  # the pen is still down: no answer yet
-    app.step()
-    assert app.canvas.drawing and app.prediction is None
+def test_enter_predicts(pygame_app):
+    draw_digit(pygame_app, 7, release=False)  # the pen is still down: no answer yet
+    pygame_app.step()
+    assert pygame_app.canvas.drawing and pygame_app.prediction is None
     press(pygame.K_RETURN)
-    app.step()
-    assert app.prediction.digit == 7
+    pygame_app.step()
+    assert pygame_app.prediction.digit == 7
 
-    app.prediction = None
+    pygame_app.prediction = None
     press(pygame.K_KP_ENTER)
-    app.step()
-    assert app.prediction.digit == 7
+    pygame_app.step()
+    assert pygame_app.prediction.digit == 7
 
 
 @pytest.mark.parametrize("key", [pygame.K_c, pygame.K_BACKSPACE])
-def test_clear_keys_empty_the_canvas_and_the_answer(app, key):
-    draw_digit(app, 2)
-    app.step()
-    assert app.prediction.digit == 2
+def test_clear_keys_empty_the_canvas_and_the_answer(pygame_app, key):
+    draw_digit(pygame_app, 2)
+    pygame_app.step()
+    assert pygame_app.prediction.digit == 2
 
     press(key)
-    app.step()
-    assert app.canvas.empty and app.prediction is None
-    assert front.headline(app.prediction) == "draw a digit"
-    assert (app.canvas.as_array() == front.PAPER).all()
-    assert painted(app, app.layout.canvas, front.INK) == 0
-    assert painted(app, app.layout.bars, front.ACCENT) == 0
+    pygame_app.step()
+    assert pygame_app.canvas.empty and pygame_app.prediction is None
+    assert front.headline(pygame_app.prediction) == "draw a digit"
+    assert (pygame_app.canvas.as_array() == front.PAPER).all()
+    assert painted(pygame_app, pygame_app.layout.canvas, front.INK) == 0
+    assert painted(pygame_app, pygame_app.layout.bars, front.ACCENT) == 0
 
 
-def test_blank_canvas_says_draw_a_digit(app):
-    app.step()
-    assert app.prediction is None and front.headline(app.prediction) == "draw a digit"
-    assert painted(app, app.layout.answer, front.MUTED) > 100  # the invitation is on screen
+def test_blank_canvas_says_draw_a_digit(pygame_app):
+    pygame_app.step()
+    assert pygame_app.prediction is None and front.headline(pygame_app.prediction) == "draw a digit"
+    assert painted(pygame_app, pygame_app.layout.answer, front.MUTED) > 100  # the invitation is on screen
 
     press(pygame.K_RETURN)  # asking about an empty canvas is an answer too: blank
-    app.step()
-    assert app.prediction.blank
-    assert front.headline(app.prediction) == "draw a digit" and front.confidence_text(app.prediction) == ""
-    assert painted(app, app.layout.bars, front.ACCENT) == 0
+    pygame_app.step()
+    assert pygame_app.prediction.blank
+    assert (
+        front.headline(pygame_app.prediction) == "draw a digit" and front.confidence_text(pygame_app.prediction) == ""
+    )
+    assert painted(pygame_app, pygame_app.layout.bars, front.ACCENT) == 0
 
 
-def test_click_without_moving_leaves_a_dot(app):
-    pos = (app.layout.canvas.left + 150, app.layout.canvas.top + 150)
+def test_click_without_moving_leaves_a_dot(pygame_app):
+    pos = (pygame_app.layout.canvas.left + 150, pygame_app.layout.canvas.top + 150)
     post(pygame.MOUSEBUTTONDOWN, pos=pos, button=1)
     post(pygame.MOUSEBUTTONUP, pos=pos, button=1)
-    assert app.step()
-    assert app.canvas.strokes == [[(150.0, 150.0)]] and not app.canvas.drawing
-    assert app.canvas.as_array()[150, 150].max() < 60
-    assert app.prediction is not None  # whatever a dot looks like to the model, it answers
+    assert pygame_app.step()
+    assert pygame_app.canvas.strokes == [[(150.0, 150.0)]] and not pygame_app.canvas.drawing
+    assert pygame_app.canvas.as_array()[150, 150].max() < 60
+    assert pygame_app.prediction is not None  # whatever a dot looks like to the model, it answers
 
 
-def test_other_buttons_and_clicks_outside_the_canvas_do_not_draw(app):
-    inside = (app.layout.canvas.left + 100, app.layout.canvas.top + 100)
+def test_other_buttons_and_clicks_outside_the_canvas_do_not_draw(pygame_app):
+    inside = (pygame_app.layout.canvas.left + 100, pygame_app.layout.canvas.top + 100)
     post(pygame.MOUSEBUTTONDOWN, pos=inside, button=3)
     post(pygame.MOUSEMOTION, pos=(inside[0] + 50, inside[1]), rel=(50, 0), buttons=(0, 0, 1))
     post(pygame.MOUSEBUTTONUP, pos=inside, button=3)
-    outside = app.layout.preview.center
+    outside = pygame_app.layout.preview.center
     post(pygame.MOUSEBUTTONDOWN, pos=outside, button=1)
     post(pygame.MOUSEMOTION, pos=inside, rel=(0, 0), buttons=(1, 0, 0))
     post(pygame.MOUSEBUTTONUP, pos=inside, button=1)
     post(pygame.MOUSEMOTION, pos=inside, rel=(5, 5), buttons=(0, 0, 0))  # hovering
-    app.step()
-    assert app.canvas.empty and app.prediction is None
+    pygame_app.step()
+    assert pygame_app.canvas.empty and pygame_app.prediction is None
 
 
 @pytest.mark.parametrize(
@@ -166,20 +173,20 @@ def test_other_buttons_and_clicks_outside_the_canvas_do_not_draw(app):
     ],
     ids=["escape", "close-window"],
 )
-def test_escape_or_closing_the_window_stops(app, event):
-    assert app.step()
+def test_escape_or_closing_the_window_stops(pygame_app, event):
+    assert pygame_app.step()
     pygame.event.post(event)
-    assert app.step() is False and app.running is False
+    assert pygame_app.step() is False and pygame_app.running is False
 
 
 @pytest.mark.parametrize("size", [front.MIN_CANVAS, 280, 480])
 def test_other_canvas_sizes(predictor, size):
     try:
-        app = front.open_window(predictor, size)
-        draw_digit(app, 5)
-        app.step()
-        assert app.prediction.digit == 5
-        assert app.layout.help.bottom < app.layout.window[1]
+        pygame_app = front.open_window(predictor, size)
+        draw_digit(pygame_app, 5)
+        pygame_app.step()
+        assert pygame_app.prediction.digit == 5
+        assert pygame_app.layout.help.bottom < pygame_app.layout.window[1]
     finally:
         pygame.quit()
 
@@ -187,11 +194,11 @@ def test_other_canvas_sizes(predictor, size):
 # --- the real loop and main() ------------------------------------------------------------------
 
 
-def test_run_loop_starts_draws_and_stops(app):
-    draw_digit(app, 4)
+def test_run_loop_starts_draws_and_stops(pygame_app):
+    draw_digit(pygame_app, 4)
     post(pygame.QUIT)
-    front.run(app)  # returns only because of the QUIT
-    assert app.prediction.digit == 4 and not app.running
+    front.run(pygame_app)  # returns only because of the QUIT
+    assert pygame_app.prediction.digit == 4 and not pygame_app.running
 
 
 def test_main_opens_the_window_and_quits(predictor):
@@ -256,27 +263,32 @@ def load_script(name: str):
     return module
 
 
-def test_screenshot_shows_the_window_with_the_drawing_and_the_answer(app, tmp_path):
+def test_screenshot_shows_the_window_with_the_drawing_and_the_answer(pygame_app, tmp_path):
     out = tmp_path / "pygame.png"
-    load_script("pygame_screenshot").draw_and_save(app, 3, out)
-    assert app.prediction.digit == 3
+    load_script("pygame_screenshot").draw_and_save(pygame_app, 3, out)
+    assert pygame_app.prediction.digit == 3
 
     shot = pygame.image.load(str(out))
-    assert shot.get_size() == app.layout.window
+    assert shot.get_size() == pygame_app.layout.window
     # Exactly what the window shows: PNG is lossless.
-    np.testing.assert_array_equal(pygame.surfarray.array3d(shot), pygame.surfarray.array3d(app.screen))
+    np.testing.assert_array_equal(pygame.surfarray.array3d(shot), pygame.surfarray.array3d(pygame_app.screen))
     # The stroke in the canvas area, the digit in the answer box, its bar highlighted and no other.
-    canvas = pygame.surfarray.array3d(shot.subsurface(app.layout.canvas)).transpose(1, 0, 2)
-    np.testing.assert_array_equal(canvas, app.canvas.as_array())
-    assert painted(app, app.layout.canvas, front.INK, on=shot) > 1000
-    assert painted(app, app.layout.answer, front.TEXT, on=shot) > 300
+    canvas = pygame.surfarray.array3d(shot.subsurface(pygame_app.layout.canvas)).transpose(1, 0, 2)
+    np.testing.assert_array_equal(canvas, pygame_app.canvas.as_array())
+    assert painted(pygame_app, pygame_app.layout.canvas, front.INK, on=shot) > 1000
+    assert painted(pygame_app, pygame_app.layout.answer, front.TEXT, on=shot) > 300
     rows = [
-        pygame.Rect(app.layout.bars.left, app.layout.bars.top + d * front.BAR_ROW, app.layout.bars.width, front.BAR_ROW)
+        pygame.Rect(
+            pygame_app.layout.bars.left,
+            pygame_app.layout.bars.top + d * front.BAR_ROW,
+            pygame_app.layout.bars.width,
+            front.BAR_ROW,
+        )
         for d in range(10)
     ]
-    assert [painted(app, row, front.ACCENT, on=shot) > 0 for row in rows] == [d == 3 for d in range(10)]
+    assert [painted(pygame_app, row, front.ACCENT, on=shot) > 0 for row in rows] == [d == 3 for d in range(10)]
     # The committed screenshot (scripts/pygame_screenshot.py) shows the current default layout.
-    assert pygame.image.load(str(ROOT / "docs" / "pygame.png")).get_size() == app.layout.window
+    assert pygame.image.load(str(ROOT / "docs" / "pygame.png")).get_size() == pygame_app.layout.window
 
 
 def test_screenshot_script_saves_and_says_what_it_drew(predictor, tmp_path, capsys):
