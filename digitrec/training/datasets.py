@@ -81,10 +81,11 @@ def extras(
     ``load_digits_share`` of scikit-learn's digits (by writer order; the rest stay held out)."""
     from sklearn.datasets import load_digits
 
-    from digitrec import scans, synth
+    from digitrec import synth
+    from digitrec.scans import make_scans  # not `import scans`: the argument of that name is a count
 
     px, py = synth.make_drawings(synthetic, seed=seed, tablet=tablet)
-    sx, sy = scans.make_scans(mnist_images, mnist_labels, min(scans, len(mnist_images)), seed=seed)
+    sx, sy = make_scans(mnist_images, mnist_labels, min(scans, len(mnist_images)), seed=seed)
     digits = load_digits()
     framed = [preprocess(img) for img in digits.images[:load_digits_share]]
     keep = [i for i, f in enumerate(framed) if f is not None]
