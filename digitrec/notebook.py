@@ -1,0 +1,162 @@
+"""What every teaching notebook does first, in one call, and the pictures several of them draw.
+
+A notebook in ``notebooks/`` starts with::
+
+    import os
+    import sys
+
+    sys.path.insert(0, os.path.abspath(".."))  # the kernel runs in notebooks/: import this checkout
+    import digitrec.notebook as nb
+
+    QUICK = nb.setup()  # nb.setup(tensorflow=True) in the notebooks that train or load Keras
+
+The ``sys.path`` line cannot move in here: a kernel started by JupyterLab, ``jupyter nbconvert`` or
+nbval runs in the notebook's folder with only that folder on its path (pytest puts the repository on
+the path of its own process, not on the kernel's), and the package is not installed, so nothing of
+``digitrec`` can be imported before it.
+
+``setup`` then does what the notebooks used to repeat in 25-39 lines: quiet TensorFlow's C++ log,
+find MNIST and the real handwriting (``$DIGITREC_MNIST_DIR`` and ``$DIGITREC_HANDWRITING_DIR``, else
+``../shared/data/{mnist,handwriting}`` beside the checkout, as ``make lab`` and the tests use),
+import TensorFlow with its start-up notices hidden (``digitrec.quiet``), draw figures inline with
+the same defaults everywhere, and say whether this is a quick run (``DIGITREC_QUICK=1``, the tests:
+small subsets, one epoch) or a full one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from digitrec.data import ENV_VAR as MNIST_ENV
+from digitrec.data import DataError
+from digitrec.handwriting import ENV_VAR as HANDWRITING_ENV
+from digitrec.paths import ROOT
+
+QUICK_ENV = "DIGITREC_QUICK"
+# Where `make lab`, `make notebooks` and the tests find the data when the variables are unset.
+DATA_FOLDERS = {MNIST_ENV: "mnist", HANDWRITING_ENV: "handwriting"}
+RC_PARAMS = {"figure.dpi": 80, "image.cmap": "gray"}
+
+
+def quick() -> bool:
+    """True in quick mode (``DIGITREC_QUICK=1``): small subsets and one epoch."""
+    return os.environ.get(QUICK_ENV) == "1"
+
+
+def find_data(root: Path = ROOT) -> dict[str, str | None]:
+    """Fill each unset data variable from ``<root>/../shared/data/<folder>`` when that folder
+    exists; return every variable's value (None where there is still none)."""
+    shared = Path(root).parent / "shared" / "data"
+    for var, folder in DATA_FOLDERS.items():
+        if not os.environ.get(var) and (shared / folder).is_dir():
+            os.environ[var] = str(shared / folder)
+    return {var: os.environ.get(var) or None for var in DATA_FOLDERS}
+
+
+def setup(tensorflow: bool = False, root: Path = ROOT) -> bool:
+    """Prepare a notebook: log level, data folders, TensorFlow (if asked), matplotlib. Returns QUICK.
+
+    Raises ``DataError`` when there is no MNIST folder (every notebook reads MNIST); a missing
+    handwriting folder is reported by ``digitrec.handwriting.load_handwriting`` where it is read.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads: no C++ log noise
+    folders = find_data(root)
+    if not folders[MNIST_ENV]:
+        raise DataError(f"no MNIST: set {MNIST_ENV} to the folder with the four MNIST IDX files")
+    versions = []
+    if tensorflow:
+        from digitrec.quiet import quiet_stderr
+
+        with quiet_stderr():  # TensorFlow's C++ start-up notices go straight to file descriptor 2
+            import tensorflow as tf  # keras and digitrec.training reuse this import
+        versions.append(f"TensorFlow {tf.__version__}")
+    _matplotlib()
+    mode = "quick mode" if quick() else "full mode"
+    where = [f"{folder} from {folders[var] or '(not found)'}" for var, folder in DATA_FOLDERS.items()]
+    print(" | ".join([mode, *where, *versions]))
+    return quick()
+
+
+def _matplotlib() -> None:
+    """Figures inline in the notebook (the tests set MPLBACKEND=Agg, which shows nothing), same defaults."""
+    import matplotlib.pyplot as plt
+
+    try:
+        from IPython import get_ipython
+    except ImportError:  # plain Python: keep whatever backend is set
+        shell = None
+    else:
+        shell = get_ipython()
+    if shell is not None and getattr(shell, "kernel", None) is not None:
+        shell.run_line_magic("matplotlib", "inline")
+    plt.rcParams.update(RC_PARAMS)
+
+
+# --- pictures more than one notebook draws ---------------------------------------------------------
+
+
+def text_colours(values: np.ndarray, cmap: str = "Reds", vmax: float | None = None) -> np.ndarray:
+    """For each cell coloured by ``cmap``, the text colour that stays legible on it: white on dark
+    cells, black on light ones (by the cell colour's luminance)."""
+    import matplotlib
+
+    values = np.asarray(values, dtype=float)
+    top = float(values.max()) if vmax is None else vmax
+    rgba = matplotlib.colormaps[cmap](values / top if top > 0 else values)
+    luminance = rgba[..., :3] @ np.array([0.2126, 0.7152, 0.0722])
+    return np.where(luminance < 0.5, "white", "black")
+
+
+def confusion_matrix(confusion: Sequence[Sequence[int]], ax=None, title: str = "", cmap: str = "Reds"):
+    """A 10x10 confusion matrix (rows: true digit, columns: prediction), every count written on its
+    cell. Only the mistakes are coloured, so they stand out; the diagonal (the right answers) stays
+    white with its counts in black."""
+    import matplotlib.pyplot as plt
+
+    confusion = np.asarray(confusion)
+    off = confusion.copy()
+    np.fill_diagonal(off, 0)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 5))
+    vmax = max(int(off.max()), 1)
+    ax.imshow(off, cmap=cmap, vmin=0, vmax=vmax)
+    colours = text_colours(off, cmap, vmax)
+    for t in range(confusion.shape[0]):
+        for p in range(confusion.shape[1]):
+            if confusion[t, p]:
+                ax.text(p, t, confusion[t, p], ha="center", va="center", fontsize=8, color=colours[t, p])
+    ax.set_xticks(range(confusion.shape[1]))
+    ax.set_yticks(range(confusion.shape[0]))
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true digit")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def image_grid(
+    images: Sequence[np.ndarray],
+    titles: Sequence[str] = (),
+    cols: int = 8,
+    size: float = 1.5,
+    title_colours: Sequence[str] = (),
+    fontsize: int = 9,
+):
+    """Images in rows of ``cols``, each with its title (and title colour), axes hidden; returns the figure."""
+    import matplotlib.pyplot as plt
+
+    rows = max(1, -(-len(images) // cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * size, rows * (size + 0.35)), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for i, (ax, image) in enumerate(zip(axes.flat, images, strict=False)):
+        ax.imshow(image)
+        if i < len(titles):
+            colour = title_colours[i] if i < len(title_colours) else "black"
+            ax.set_title(titles[i], fontsize=fontsize, color=colour)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,70 @@
+"""digitrec.notebook: the one set-up call every notebook makes, and the pictures they share."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import digitrec.notebook as nb
+from digitrec.data import DataError
+
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    for var in (*nb.DATA_FOLDERS, nb.QUICK_ENV, "TF_CPP_MIN_LOG_LEVEL"):
+        monkeypatch.delenv(var, raising=False)
+    return monkeypatch
+
+
+def fake_checkout(tmp_path, folders=("mnist", "handwriting")):
+    root = tmp_path / "checkout"
+    root.mkdir()
+    for folder in folders:
+        (tmp_path / "shared" / "data" / folder).mkdir(parents=True)
+    return root
+
+
+def test_setup_finds_the_shared_data_beside_the_checkout(tmp_path, clean_env, capsys):
+    root = fake_checkout(tmp_path)
+    assert nb.setup(root=root) is False
+    assert nb.os.environ["DIGITREC_MNIST_DIR"] == str(tmp_path / "shared" / "data" / "mnist")
+    assert nb.os.environ["DIGITREC_HANDWRITING_DIR"] == str(tmp_path / "shared" / "data" / "handwriting")
+    assert nb.os.environ["TF_CPP_MIN_LOG_LEVEL"] == "2"
+    assert capsys.readouterr().out.startswith("full mode | mnist from ")
+
+
+def test_setup_keeps_folders_already_set_and_reads_quick(tmp_path, clean_env):
+    root = fake_checkout(tmp_path)
+    clean_env.setenv("DIGITREC_MNIST_DIR", "/somewhere/else")
+    clean_env.setenv(nb.QUICK_ENV, "1")
+    assert nb.setup(root=root) is True
+    assert nb.os.environ["DIGITREC_MNIST_DIR"] == "/somewhere/else"
+
+
+def test_setup_without_mnist_says_what_to_set(tmp_path, clean_env):
+    root = fake_checkout(tmp_path, folders=("handwriting",))
+    with pytest.raises(DataError, match="DIGITREC_MNIST_DIR"):
+        nb.setup(root=root)
+
+
+def test_text_on_dark_cells_is_white_and_on_light_cells_black():
+    colours = nb.text_colours(np.array([[0, 1, 10], [2, 5, 9]]), "Reds")
+    assert colours[0, 0] == "black" and colours[0, 1] == "black"
+    assert colours[0, 2] == "white" and colours[1, 2] == "white"
+
+
+def test_confusion_matrix_writes_every_count_legibly():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    confusion = np.diag(np.full(10, 100))
+    confusion[4, 9], confusion[9, 4], confusion[3, 5] = 7, 1, 3
+    ax = nb.confusion_matrix(confusion)
+    texts = {(t.get_position(), t.get_text()): t.get_color() for t in ax.texts}
+    assert len(texts) == 13  # ten diagonal counts and three mistakes
+    assert texts[((9, 4), "7")] == "white"  # the darkest cell
+    assert texts[((4, 9), "1")] == "black"  # a light one
+    assert texts[((0, 0), "100")] == "black"  # the diagonal is left white
+    plt.close("all")
