@@ -65,6 +65,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, predictor: Predi
 
     app.register_blueprint(views.bp)
     errors.init_app(app)
+    from flask_app import numbers  # whole numbers: POST /api/read_number (flask_app/numbers.py)
+
+    app.register_blueprint(numbers.bp)
     app.after_request(_secure)
     return app
 
