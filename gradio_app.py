@@ -6,6 +6,7 @@ import sys
 
 import gradio as gr
 
+import gradio_numbers
 from digitrec import InvalidImage, ModelError, Predictor, drawings, imageio, present
 
 CANVAS = 280  # ten pixels of canvas per pixel of the model's 28x28 input
@@ -81,6 +82,7 @@ with gr.Blocks(title="digitrec: draw a digit", analytics_enabled=False, delete_c
         label="Or start from an example",
     )  # setting a value is no "change": run it
     demo.load(None, js=SELECT_BRUSH)
+    gradio_numbers.section(demo, predictor, SELECT_BRUSH)  # a whole number on a wide pad: gradio_numbers.py
 demo.queue(default_concurrency_limit=4, max_size=64)  # bounded, like the upload cache: a shared link faces the internet
 
 
