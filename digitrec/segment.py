@@ -83,6 +83,10 @@ class Segmentation:
     scale: int = 1  # original pixels per working pixel
     line_height: float = 0.0  # in working pixels
     specks: int = 0  # marks dropped as specks
+    # How it got there, for people (notebook 6): boxes in the original image's pixels.
+    marks: tuple[Box, ...] = ()  # step 2: every mark that is no speck, left to right
+    joined: tuple[Box, ...] = ()  # step 5: the marks once parts joined the mark they lie over
+    tried: tuple[tuple[Box, int, float], ...] = ()  # steps 6-7: every piece the network read: (box, digit, confidence)
 
     def label_map(self) -> np.ndarray:
         """(height, width) int32 of the original image: k on the ink of the k-th piece (1-based), else 0."""
@@ -372,6 +376,7 @@ class _Reader:
         self.distance = _Distances(labels)
         self.framed: dict[tuple, np.ndarray | None] = {}
         self.read: dict[tuple, np.ndarray | None] = {}
+        self.seen: dict[tuple, _Group] = {}
 
     @staticmethod
     def key(g: _Group) -> tuple:
@@ -379,6 +384,7 @@ class _Reader:
 
     def __call__(self, groups: Sequence[_Group]) -> list[np.ndarray | None]:
         todo = [g for g in groups if self.key(g) not in self.read]
+        self.seen.update((self.key(g), g) for g in todo)
         for g in todo:
             self.framed.setdefault(self.key(g), _frame(self.ink, self.owners, g))
         inked = [g for g in todo if self.framed[self.key(g)] is not None]
@@ -389,6 +395,10 @@ class _Reader:
         for g in todo:
             self.read.setdefault(self.key(g), None)
         return [self.read[self.key(g)] for g in groups]
+
+    def groups(self) -> list[tuple[_Group, np.ndarray | None]]:
+        """Every piece read so far, in the order it was first asked for, with its probabilities."""
+        return [(g, self.read[key]) for key, g in self.seen.items()]
 
 
 def _group(marks: list[_Group], line: float, reader: _Reader) -> list[_Group]:
@@ -524,17 +534,26 @@ def segment(image: Any, probabilities: Probabilities) -> Segmentation:
     labels, marks, line, specks = _marks(ink)
     if not marks:
         return Segmentation([], size, f, line, specks)
-    reader = _Reader(ink, labels, probabilities)
-    marks = sorted(_join_parts(marks, line, reader.distance), key=lambda m: m.centre)
-    digits = _split(_group(marks, line, reader), line, reader)
-    answers = reader(digits)
     w, h = size
+
+    def original(g: _Group) -> Box:
+        return (g.x0 * f, g.y0 * f, min(g.x1 * f, w), min(g.y1 * f, h))
+
+    reader = _Reader(ink, labels, probabilities)
+    joined = sorted(_join_parts(marks, line, reader.distance), key=lambda m: m.centre)
+    digits = _split(_group(joined, line, reader), line, reader)
+    answers = reader(digits)
     pieces = []
     for g, p in zip(digits, answers, strict=True):
         key = reader.key(g)
         if reader.framed.get(key) is None:
             continue  # nothing left to read (cannot happen for ink above INK; kept for safety)
         _piece, work_box, own = _piece_ink(ink, reader.owners, g)
-        box = (g.x0 * f, g.y0 * f, min(g.x1 * f, w), min(g.y1 * f, h))
-        pieces.append(Piece(box, reader.framed[key], p, work_box, own))
-    return Segmentation(pieces, size, f, line, specks)
+        pieces.append(Piece(original(g), reader.framed[key], p, work_box, own))
+    tried = tuple((original(g), int(p.argmax()), float(p.max())) for g, p in reader.groups() if p is not None)
+    trace = {
+        "marks": tuple(original(m) for m in sorted(marks, key=lambda m: m.centre)),
+        "joined": tuple(original(m) for m in joined),
+        "tried": tried,
+    }
+    return Segmentation(pieces, size, f, line, specks, **trace)
