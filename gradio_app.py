@@ -9,6 +9,7 @@ import sys
 
 import gradio as gr
 
+import gradio_numbers
 from digitrec import InvalidImage, ModelError, Predictor, drawings, imageio, present
 from digitrec.feedback import Feedback, is_loopback, saving_allowed
 from digitrec.store import InvalidDrawing, StoreError, default_user
@@ -120,6 +121,7 @@ with gr.Blocks(title="digitrec: draw a digit", analytics_enabled=False, delete_c
         button.click(functools.partial(save, label=d), [pad, user], saved, preprocess=False, api_name=f"save_{d}")
     demo.load(lambda name: feedback().status(name), user, saved, api_name=False)
     demo.load(None, js=SELECT_BRUSH)
+    gradio_numbers.section(demo, predictor, SELECT_BRUSH)  # a whole number on a wide pad: gradio_numbers.py
 demo.queue(default_concurrency_limit=4, max_size=64)  # bounded, like the upload cache: a shared link faces the internet
 
 

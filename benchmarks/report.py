@@ -15,7 +15,7 @@ from typing import Any
 
 from benchmarks.formats import fmt_load
 
-ORDER = ("single", "batch", "serving", "startup", "training", "memory")
+ORDER = ("single", "batch", "serving", "startup", "training", "memory", "numbers")
 
 
 @dataclasses.dataclass

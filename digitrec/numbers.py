@@ -15,6 +15,7 @@ overlaps, as a "00" written in one go.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -279,3 +280,27 @@ def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
     return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def on_canvas(number: ComposedNumber, size: tuple[int, int] = (840, 280)) -> ComposedNumber:
+    """The number in the middle of a canvas of ``size`` (width, height), as a front end's wide pad
+    sends it; boxes and masks move along. Raises ``ValueError`` when the ink does not fit."""
+    w, h = size
+    rows, cols = np.flatnonzero(number.masks.any(axis=(0, 2))), np.flatnonzero(number.masks.any(axis=(0, 1)))
+    ink_h, ink_w = rows[-1] + 1 - rows[0], cols[-1] + 1 - cols[0]
+    if ink_w > w or ink_h > h:
+        raise ValueError(f"a {ink_w}x{ink_h} number does not fit a {w}x{h} canvas")
+    dy, dx = int((h - ink_h) // 2 - rows[0]), int((w - ink_w) // 2 - cols[0])
+    image = np.zeros((h, w, number.image.shape[2]), np.uint8)
+    if number.image.shape[2] == 3:
+        image[:] = number.image[0, 0]  # the background of the look
+    masks = np.zeros((len(number.masks), h, w), bool)
+    src = (
+        slice(max(-dy, 0), min(number.image.shape[0], h - dy)),
+        slice(max(-dx, 0), min(number.image.shape[1], w - dx)),
+    )
+    dst = (slice(src[0].start + dy, src[0].stop + dy), slice(src[1].start + dx, src[1].stop + dx))
+    image[dst] = number.image[src]
+    masks[:, dst[0], dst[1]] = number.masks[:, src[0], src[1]]
+    boxes = tuple((x0 + dx, y0 + dy, x1 + dx, y1 + dy) for x0, y0, x1, y1 in number.boxes)
+    return dataclasses.replace(number, image=image, boxes=boxes, masks=masks)

@@ -83,6 +83,10 @@ class Segmentation:
     scale: int = 1  # original pixels per working pixel
     line_height: float = 0.0  # in working pixels
     specks: int = 0  # marks dropped as specks
+    # How it got there, for people (notebook 6): boxes in the original image's pixels.
+    marks: tuple[Box, ...] = ()  # step 2: every mark that is no speck, left to right
+    joined: tuple[Box, ...] = ()  # step 5: the marks once parts joined the mark they lie over
+    tried: tuple[tuple[Box, int, float], ...] = ()  # steps 6-7: every piece the network read: (box, digit, confidence)
 
     def label_map(self) -> np.ndarray:
         """(height, width) int32 of the original image: k on the ink of the k-th piece (1-based), else 0."""
@@ -212,7 +216,7 @@ def _line_height(boxes: np.ndarray) -> float:
     return min(max(tallest, float(np.median(heights))), 2 * tallest)
 
 
-def _join_parts(marks: list[_Group], line: float, labels: np.ndarray) -> list[_Group]:
+def _join_parts(marks: list[_Group], line: float, distance: _Distances) -> list[_Group]:
     """Each part whose x-extent lies mostly within one other mark's, overlapping no other and
     nearer no other, joins that mark (a 5's flag over its body, a 7's crossbar over its stem, the
     two loops of a broken 8). The rest is left to the network (step 6): a 1's flag tucked under a
@@ -241,7 +245,7 @@ def _join_parts(marks: list[_Group], line: float, labels: np.ndarray) -> list[_G
             continue
         q = int(order[0])
         near = [r for r in range(n) if r not in (p, q) and _x_gap(marks[p], marks[r]) <= MAX_GAP * line]
-        if near and min(_distance(marks[p], marks[r], labels) for r in near) <= _distance(marks[p], marks[q], labels):
+        if near and min(distance(marks[p], marks[r]) for r in near) <= distance(marks[p], marks[q]):
             continue
         parent[root(p)] = root(q)
     groups: dict[int, _Group] = {}
@@ -256,22 +260,37 @@ def _x_gap(a: _Group, b: _Group) -> int:
     return max(a.x0, b.x0) - min(a.x1, b.x1)
 
 
-def _distance(a: _Group, b: _Group, labels: np.ndarray) -> float:
-    """The shortest distance between two marks' ink, in pixels."""
-    x0, y0, x1, y1 = min(a.x0, b.x0), min(a.y0, b.y0), max(a.x1, b.x1), max(a.y1, b.y1)
-    region = labels[y0:y1, x0:x1]
-    in_b = np.isin(region, b.ids)
-    return float(ndimage.distance_transform_edt(~np.isin(region, a.ids))[in_b].min())
+class _Distances:
+    """The shortest distance between two marks' ink, in pixels; each pair measured once."""
 
+    def __init__(self, labels: np.ndarray):
+        self.labels = labels
+        self.known: dict[tuple, float] = {}
 
-# --- framing one piece ----------------------------------------------------------------------------
+    def __call__(self, a: _Group, b: _Group) -> float:
+        key = (a.ids, b.ids) if a.ids <= b.ids else (b.ids, a.ids)
+        if key not in self.known:
+            x0, y0, x1, y1 = min(a.x0, b.x0), min(a.y0, b.y0), max(a.x1, b.x1), max(a.y1, b.y1)
+            region = self.labels[y0:y1, x0:x1]
+            in_b = np.isin(region, b.ids)
+            self.known[key] = float(ndimage.distance_transform_edt(~np.isin(region, a.ids))[in_b].min())
+        return self.known[key]
 
 
 def _owners(ink: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """The label map with the faint edge pixels (0 < ink <= INK) given to the mark within 2 pixels
     of them, as drop_specks keeps a stroke's halo: each piece then takes its antialiased edges along."""
-    near = ndimage.maximum_filter(labels, size=5)
-    return np.where(labels > 0, labels, np.where(ink > 0, near, 0))
+    rows, cols = np.flatnonzero(labels.any(axis=1)), np.flatnonzero(labels.any(axis=0))
+    owners = labels.copy()
+    if rows.size == 0:
+        return owners
+    # Only around the marks: most of a canvas is empty.
+    y0, y1 = max(rows[0] - 2, 0), rows[-1] + 3
+    x0, x1 = max(cols[0] - 2, 0), cols[-1] + 3
+    box = labels[y0:y1, x0:x1]
+    near = ndimage.maximum_filter(box, size=5)
+    owners[y0:y1, x0:x1] = np.where(box > 0, box, np.where(ink[y0:y1, x0:x1] > 0, near, 0))
+    return owners
 
 
 def _piece_ink(ink: np.ndarray, owners: np.ndarray, g: _Group) -> tuple[np.ndarray, Box, np.ndarray]:
@@ -296,7 +315,7 @@ def _frame(ink: np.ndarray, owners: np.ndarray, g: _Group) -> np.ndarray | None:
 # --- 6. grouping marks into digits ------------------------------------------------------------------
 
 
-def _could_be_one(marks: Sequence[_Group], line: float, labels: np.ndarray) -> bool:
+def _could_be_one(marks: Sequence[_Group], line: float, distance: _Distances) -> bool:
     """Whether neighbouring marks could be one digit: no wider than a digit, parts close to it in x,
     and tall marks (two strokes of a 4, the halves of a broken 0) nearly meeting."""
     if len(marks) == 1:
@@ -309,8 +328,9 @@ def _could_be_one(marks: Sequence[_Group], line: float, labels: np.ndarray) -> b
             return False
         reach = m.x1 if reach is None else max(reach, m.x1)
     tall = [m for m in marks if m.height >= PART * line]
+    near = TALL_GAP * line  # the ink is at least as far apart as the x-extents
     return all(
-        any(m is not o and _distance(m, o, labels) <= TALL_GAP * line for o in tall) for m in tall if len(tall) > 1
+        any(m is not o and _x_gap(m, o) <= near and distance(m, o) <= near for o in tall) for m in tall if len(tall) > 1
     )
 
 
@@ -353,8 +373,10 @@ class _Reader:
     def __init__(self, ink: np.ndarray, labels: np.ndarray, probabilities: Probabilities):
         self.ink, self.labels, self.probabilities = ink, labels, probabilities
         self.owners = _owners(ink, labels)
+        self.distance = _Distances(labels)
         self.framed: dict[tuple, np.ndarray | None] = {}
         self.read: dict[tuple, np.ndarray | None] = {}
+        self.seen: dict[tuple, _Group] = {}
 
     @staticmethod
     def key(g: _Group) -> tuple:
@@ -362,6 +384,7 @@ class _Reader:
 
     def __call__(self, groups: Sequence[_Group]) -> list[np.ndarray | None]:
         todo = [g for g in groups if self.key(g) not in self.read]
+        self.seen.update((self.key(g), g) for g in todo)
         for g in todo:
             self.framed.setdefault(self.key(g), _frame(self.ink, self.owners, g))
         inked = [g for g in todo if self.framed[self.key(g)] is not None]
@@ -373,12 +396,16 @@ class _Reader:
             self.read.setdefault(self.key(g), None)
         return [self.read[self.key(g)] for g in groups]
 
+    def groups(self) -> list[tuple[_Group, np.ndarray | None]]:
+        """Every piece read so far, in the order it was first asked for, with its probabilities."""
+        return [(g, self.read[key]) for key, g in self.seen.items()]
+
 
 def _group(marks: list[_Group], line: float, reader: _Reader) -> list[_Group]:
     """Marks (in x order) -> digits: the grouping of neighbours the network is surest of."""
     n = len(marks)
     runs = [(i, j) for i in range(n) for j in range(i + 1, min(n, i + MAX_GROUP) + 1)]
-    runs = [(i, j) for i, j in runs if j - i == 1 or _could_be_one(marks[i:j], line, reader.labels)]
+    runs = [(i, j) for i, j in runs if j - i == 1 or _could_be_one(marks[i:j], line, reader.distance)]
     if all(j - i == 1 for i, j in runs):  # nothing to choose: every mark is a digit
         return marks
     merged = {(i, j): sum(marks[i:j][1:], marks[i]) for i, j in runs}
@@ -389,12 +416,12 @@ def _group(marks: list[_Group], line: float, reader: _Reader) -> list[_Group]:
         scores[(i, j)] = (
             _score(merged[(i, j)], p, line)
             + max(tall - 1, 0) * math.log(MERGE_PRIOR)
-            - _spread(marks[i:j], line, reader.labels)
+            - _spread(marks[i:j], line, reader.distance)
         )
     return [merged[run] for run in _best_grouping(scores, n)]
 
 
-def _spread(marks: Sequence[_Group], line: float, labels: np.ndarray) -> float:
+def _spread(marks: Sequence[_Group], line: float, distance: _Distances) -> float:
     """How far a group's marks lie from each other, as a penalty: the parts of one digit nearly meet
     (a 5's flag starts where its body does), so each mark's distance to the nearest other counts,
     in units of NEAR line heights, squared. A 1's flag under a 7's bar goes with the 1's stem."""
@@ -402,7 +429,7 @@ def _spread(marks: Sequence[_Group], line: float, labels: np.ndarray) -> float:
         return 0.0
     total = 0.0
     for m in marks:
-        nearest = min(_distance(m, o, labels) for o in marks if o is not m)
+        nearest = min(distance(m, o) for o in marks if o is not m)
         total += (nearest / (NEAR * line)) ** 2
     return total
 
@@ -507,17 +534,26 @@ def segment(image: Any, probabilities: Probabilities) -> Segmentation:
     labels, marks, line, specks = _marks(ink)
     if not marks:
         return Segmentation([], size, f, line, specks)
-    marks = sorted(_join_parts(marks, line, labels), key=lambda m: m.centre)
-    reader = _Reader(ink, labels, probabilities)
-    digits = _split(_group(marks, line, reader), line, reader)
-    answers = reader(digits)
     w, h = size
+
+    def original(g: _Group) -> Box:
+        return (g.x0 * f, g.y0 * f, min(g.x1 * f, w), min(g.y1 * f, h))
+
+    reader = _Reader(ink, labels, probabilities)
+    joined = sorted(_join_parts(marks, line, reader.distance), key=lambda m: m.centre)
+    digits = _split(_group(joined, line, reader), line, reader)
+    answers = reader(digits)
     pieces = []
     for g, p in zip(digits, answers, strict=True):
         key = reader.key(g)
         if reader.framed.get(key) is None:
             continue  # nothing left to read (cannot happen for ink above INK; kept for safety)
         _piece, work_box, own = _piece_ink(ink, reader.owners, g)
-        box = (g.x0 * f, g.y0 * f, min(g.x1 * f, w), min(g.y1 * f, h))
-        pieces.append(Piece(box, reader.framed[key], p, work_box, own))
-    return Segmentation(pieces, size, f, line, specks)
+        pieces.append(Piece(original(g), reader.framed[key], p, work_box, own))
+    tried = tuple((original(g), int(p.argmax()), float(p.max())) for g, p in reader.groups() if p is not None)
+    trace = {
+        "marks": tuple(original(m) for m in sorted(marks, key=lambda m: m.centre)),
+        "joined": tuple(original(m) for m in joined),
+        "tried": tried,
+    }
+    return Segmentation(pieces, size, f, line, specks, **trace)

@@ -28,6 +28,7 @@ PARTS = {
     "startup": "## 4. Start-up: process start to first prediction",
     "training": "## 5. Training throughput",
     "memory": "## 6. Memory: peak RSS after 1,000 predictions",
+    "numbers": "## 7. Whole numbers: `read_number`",
 }
 TARGETS = [
     "One drawing in process, p50",

@@ -36,7 +36,7 @@
   function pen() {
     ctx.lineCap = "round";
     ctx.lineJoin = "round";
-    ctx.lineWidth = PEN * canvas.width;
+    ctx.lineWidth = PEN * Math.min(canvas.width, canvas.height);
     ctx.strokeStyle = ctx.fillStyle = INK;
   }
 
@@ -77,11 +77,15 @@
     }
   }
 
-  // Match the canvas's pixels to its on-screen size (sharp on high-DPI screens).
+  // Match the canvas's pixels to its on-screen size (sharp on high-DPI screens); square for a digit,
+  // wide for a whole number (number.js).
   function fit() {
-    const side = Math.round(canvas.clientWidth * Math.min(window.devicePixelRatio || 1, 3));
-    if (side > 0 && side !== canvas.width) {
-      canvas.width = canvas.height = side;
+    const scale = Math.min(window.devicePixelRatio || 1, 3);
+    const width = Math.round(canvas.clientWidth * scale);
+    const height = Math.round(canvas.clientHeight * scale);
+    if (width > 0 && height > 0 && (width !== canvas.width || height !== canvas.height)) {
+      canvas.width = width;
+      canvas.height = height;
       redraw();
     }
   }
@@ -136,6 +140,9 @@
   let again = false; // ...but remember that the drawing changed meanwhile
   let timer = 0;
 
+  // Another mode may show the answer itself (number.js: whole numbers): it cancels this event.
+  const taken = (detail) => !app.dispatchEvent(new CustomEvent("digitrec:answer", { detail, cancelable: true }));
+
   function changed() {
     if (live.checked && !timer) timer = setTimeout(predict, LIVE_INTERVAL_MS);
   }
@@ -144,7 +151,7 @@
     clearTimeout(timer);
     timer = 0;
     if (!strokes.length) {
-      showBlank();
+      if (!taken({ blank: true })) showBlank();
       return;
     }
     if (inFlight) {
@@ -161,12 +168,13 @@
         body: JSON.stringify({ image: canvas.toDataURL("image/png") }),
       });
       const body = await response.json().catch(() => ({}));
-      if (sent !== drawing) return; // cleared meanwhile
+      if (sent !== drawing || taken({ status: response.status, body })) return; // cleared meanwhile, or shown
       if (!response.ok) showError(body.error || `The server answered ${response.status}.`);
       else if (body.digit === null) showBlank();
       else show(body);
     } catch {
-      if (sent === drawing) showError("Cannot reach the server. Is it still running?");
+      const error = "Cannot reach the server. Is it still running?";
+      if (sent === drawing && !taken({ error })) showError(error);
     } finally {
       inFlight = false;
       result.removeAttribute("aria-busy");

@@ -1,0 +1,126 @@
+"""Whole numbers in the Gradio demo: the read function, the server's /read_number API, a real browser."""
+
+from __future__ import annotations
+
+import math
+
+import gradio as gr
+import numpy as np
+import pytest
+from playwright.sync_api import expect
+
+import gradio_numbers
+from benchmarks.servers import free_port, serve
+from digitrec.drawings import pen_paths, to_png
+from digitrec.numbers import compose
+from digitrec.synth import digit_strokes
+from gradio_numbers import BLANK, HEADERS, HEIGHT, WIDTH, read
+from scripts.gradio_page import wait_for_brush
+
+
+def number_layer(text: str, seed: int = 0) -> np.ndarray:
+    """The pad's drawing layer after a user wrote ``text``: black RGBA, the pen's coverage in alpha."""
+    rng = np.random.default_rng(seed)
+    truth = compose([digit_strokes(int(d), rng, style=0, join=False) for d in text], rng, look="transparent")
+    canvas = np.zeros((HEIGHT, WIDTH, 4), np.uint8)
+    h, w = truth.image.shape[:2]
+    top, left = (HEIGHT - h) // 2, 40
+    canvas[top : top + h, left : left + w] = truth.image
+    return canvas
+
+
+def sketch(text: str) -> dict:
+    return {"background": np.full((HEIGHT, WIDTH, 4), 255, np.uint8), "layers": [number_layer(text)], "composite": None}
+
+
+def test_a_blank_pad_asks_for_a_number(predictor):
+    assert read(None, predictor) == (BLANK, None, [])
+    untouched = {"background": None, "layers": [np.zeros((HEIGHT, WIDTH, 4), np.uint8)], "composite": None}
+    assert read(untouched, predictor) == (BLANK, None, [])
+
+
+def test_a_number_is_read_with_its_boxes_and_a_row_per_digit(predictor):
+    summary, (picture, boxes), rows = read(sketch("2026"), predictor)
+    assert summary.startswith("2026 (") and summary.endswith("% sure)")
+    assert picture.shape == (HEIGHT, WIDTH, 3) and picture.dtype == np.uint8  # the drawing, shown on white
+    assert len(boxes) == 4 and [label[0] for _box, label in boxes] == list("2026")
+    xs = [box[0] for box, _label in boxes]
+    assert xs == sorted(xs) and all(0 <= box[0] < box[2] <= WIDTH for box, _ in boxes)
+    assert [row[:2] for row in rows] == [[1, 2], [2, 0], [3, 2], [4, 6]] and len(rows[0]) == len(HEADERS)
+    assert rows[0][2].endswith("%") and rows[0][3].count("%") == 2  # sure, then the next two likeliest
+
+
+def test_bad_values_are_clear_gradio_errors(predictor):
+    with pytest.raises(gr.Error, match="not a readable image"):
+        read({"background": None, "layers": [], "composite": b"not an image"}, predictor)
+
+
+def test_the_single_digit_pad_is_untouched():
+    import gradio_app
+
+    ids = [c.elem_id for c in gradio_app.demo.blocks.values() if getattr(c, "elem_id", None)]
+    assert "sketchpad" in ids and "number-sketchpad" in ids and ids.index("sketchpad") < ids.index("number-sketchpad")
+    assert gradio_app.pad.canvas_size == (gradio_app.CANVAS, gradio_app.CANVAS)
+    assert gradio_numbers.pad.canvas_size == (WIDTH, HEIGHT)
+
+
+# --- the server, through its API and in a browser -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    with serve(["gradio_app.py", "--port", str(port)], url):
+        yield url
+
+
+@pytest.mark.slow
+def test_api_reads_numbers(app_url, tmp_path):
+    from gradio_client import Client, handle_file
+
+    client = Client(app_url, verbose=False)
+    path = tmp_path / "number.png"
+    path.write_bytes(to_png(number_layer("47")))
+    summary, annotated, table = client.predict(
+        {"background": None, "layers": [handle_file(path)], "composite": None}, api_name="/read_number"
+    )
+    assert summary["label"].startswith("47 (")
+    assert len(annotated["annotations"]) == 2
+    assert [row[1] for row in table["data"]] == [4, 7]
+    assert client.predict(None, api_name="/read_number")[0]["label"] == BLANK
+
+
+def write(page, text: str, spacing: float = 12.0) -> None:
+    """``text`` on the number pad with the mouse, digit after digit, each 60% of the pad's height."""
+    box = page.locator("#number-sketchpad .pixi-target canvas").bounding_box()
+    zoom = float(page.inner_text("#number-sketchpad .zoom-number").strip().rstrip("%")) / 100
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    for i, digit in enumerate(text):
+        dx = (i - (len(text) - 1) / 2) * 0.62 * HEIGHT  # canvas pixels from the pad's middle
+        for stroke in pen_paths(int(digit), HEIGHT):
+            points = [(cx + (x - HEIGHT / 2 + dx) * zoom, cy + (y - HEIGHT / 2) * zoom) for x, y in stroke]
+            page.mouse.move(*points[0])
+            page.mouse.down()
+            last = points[0]
+            for point in points[1:]:
+                gap = math.dist(last, point)
+                if gap >= spacing or point is points[-1]:
+                    page.mouse.move(*point, steps=max(1, round(gap / spacing)))
+                    last = point
+            page.mouse.up()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_writing_a_number_in_the_browser(page, app_url):
+    page.set_viewport_size({"width": 1200, "height": 1400})
+    page.goto(app_url)
+    wait_for_brush(page)
+    page.locator("#number-sketchpad button.highlight[aria-label='Brush']").wait_for(timeout=60_000)
+    page.locator("#number-sketchpad").scroll_into_view_if_needed()
+    write(page, "305")
+    label = page.locator("#number [data-testid=label-output-value]")
+    expect(label).to_contain_text("305 (", timeout=30_000)
+    expect(page.locator("#number-boxes img").first).to_be_visible()
+    expect(page.locator("#number-digits [role=grid]")).to_have_attribute("aria-rowcount", "4")  # a header, 3 digits
