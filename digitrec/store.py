@@ -176,6 +176,8 @@ META, SCHEMA, DRAWINGS = _tables()
 
 
 def _create_v1(conn: Connection) -> None:
+    # The table as DRAWINGS describes it. Before DRAWINGS changes, copy today's columns into this
+    # step, so that version 1 stays version 1; the change itself is step 2.
     META.create_all(conn, tables=[DRAWINGS])
 
 

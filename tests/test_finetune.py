@@ -126,18 +126,17 @@ def test_finetune_writes_a_model_its_card_and_litert_file(folder, tmp_path):
 
 @pytest.mark.slow
 def test_saved_drawings_remove_most_errors_of_a_real_writer(handwriting):
-    """One point of benchmarks/finetune.py's curve: the worst-read test writer, 10 saved per digit.
-
-    The bar is what the recipe reaches with the committed model (60% of this writer's errors gone,
-    docs/finetune.md), below the issue's goal of 80%; MNIST test may lose at most 0.2 points."""
+    """One point of benchmarks/finetune.py's curve, through the two CLI commands: val:val01, the
+    test writer with the most digits among those the shipped model reads worst (so the figure rests
+    on ~100 errors, not a handful), 3 saved drawings per digit. The issue's goal: at least 60% of
+    the errors on the writer's unseen drawings gone, MNIST test down by at most 0.2 points."""
     from benchmarks import finetune as gain
 
-    predictor = Predictor.load()
+    writer = "val:val01"
     halves = gain.writer_halves(handwriting["test"])
-    ((writer, _),) = gain.choose_writers(predictor, halves, 1)
     unseen = gain.canvas_renderings(halves[writer]["unseen"], seed=3)
-    before = gain.errors(predictor, *unseen)
-    run_ = gain.one_run(writer, halves[writer]["pool"], unseen, 10, 0, DEFAULT_MODEL, before)
-    assert before >= 10, "too few errors to measure a gain on"
-    assert run_["errors_after"] <= 0.5 * before, json.dumps(run_)  # at least half of the errors removed
-    assert run_["mnist_before"] - run_["mnist_after"] <= 0.002, json.dumps(run_)  # at most 0.2 points lost
+    before = gain.errors(Predictor.load(), *unseen)
+    assert before >= 50, "too few errors to measure a gain on"
+    result = gain.one_run(writer, halves[writer]["pool"], unseen, 3, 0, DEFAULT_MODEL, before)
+    assert result["errors_after"] <= 0.4 * before, json.dumps(result)
+    assert result["mnist_before"] - result["mnist_after"] <= 0.002, json.dumps(result)
