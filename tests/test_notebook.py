@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 import digitrec.notebook as nb
 from digitrec.data import DataError
+from tests.support import ROOT
 
 
 @pytest.fixture
@@ -68,3 +71,10 @@ def test_confusion_matrix_writes_every_count_legibly():
     assert texts[((4, 9), "1")] == "black"  # a light one
     assert texts[((0, 0), "100")] == "black"  # the diagonal is left white
     plt.close("all")
+
+
+def test_every_notebook_sets_up_through_digitrec_notebook():
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        first_code = next(c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code")
+        source = "".join(first_code["source"])
+        assert "import digitrec.notebook as nb" in source and "nb.setup(" in source, path.name
