@@ -26,7 +26,7 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # no banner on stdout
 import numpy as np
 import pygame
 
-from digitrec import InvalidImage, ModelError, NumberReading, Prediction, Predictor
+from digitrec import InvalidImage, ModelError, Prediction, Predictor
 from digitrec.feedback import Feedback
 from digitrec.present import format_percent
 from digitrec.store import InvalidDrawing, StoreError
@@ -163,45 +163,6 @@ class Layout:
         return MARGIN + self.size + MARGIN + PANEL + MARGIN, MARGIN + max(self.size, PANEL_HEIGHT) + 50
 
 
-# Number mode (N): a canvas three digits wide, each digit's box drawn over the ink and its top readings below.
-NUMBER_WIDTH, NUMBER_HEIGHT = 840, 280
-DIGIT_COLUMN = 112  # each digit's readings below the number, one column a digit
-DIGIT_ROWS = 3  # its three likeliest readings
-NUMBER_PANEL = 250  # the number, its confidence, the columns
-BOX_COLOURS = ((0, 114, 178), (213, 94, 0), (0, 158, 115), (204, 121, 167), (230, 159, 0), (86, 180, 233))
-NUMBER_BLANK = "write a number"
-
-
-@dataclass(frozen=True)
-class NumberLayout:
-    """Where everything goes in number mode: the wide canvas on top, the answer under it."""
-
-    @property
-    def canvas(self) -> pygame.Rect:
-        return pygame.Rect(MARGIN, MARGIN, NUMBER_WIDTH, NUMBER_HEIGHT)
-
-    @property
-    def answer(self) -> pygame.Rect:
-        return pygame.Rect(MARGIN, self.canvas.bottom + MARGIN, NUMBER_WIDTH, 110)
-
-    @property
-    def digits(self) -> pygame.Rect:
-        return pygame.Rect(MARGIN, self.answer.bottom + 10, NUMBER_WIDTH, NUMBER_PANEL - 120)
-
-    @property
-    def help(self) -> pygame.Rect:
-        return pygame.Rect(MARGIN, self.canvas.bottom + MARGIN + NUMBER_PANEL + MARGIN // 2, NUMBER_WIDTH, 20)
-
-    @property
-    def window(self) -> tuple[int, int]:
-        return MARGIN + NUMBER_WIDTH + MARGIN, MARGIN + NUMBER_HEIGHT + MARGIN + NUMBER_PANEL + 50
-
-
-def number_headline(reading: NumberReading | None) -> str:
-    """The number, or an invitation when there is nothing to read."""
-    return NUMBER_BLANK if reading is None or reading.blank else reading.text
-
-
 def headline(prediction: Prediction | None) -> str:
     """The big text: the digit, or an invitation when there is nothing to judge."""
     return BLANK if prediction is None or prediction.blank else str(prediction.digit)
@@ -236,7 +197,7 @@ class App:
             for size, px in (("huge", 150), ("large", 34), ("medium", 24), ("small", 20))
         }
         self.number_mode = False  # N: a wide canvas, read as a whole number
-        self.reading: NumberReading | None = None  # the number's reading, in number mode
+        self.reading = None  # in number mode, the NumberReading of the canvas (pygame_numbers.py shows it)
         self.digit_size = self.canvas.size
 
     # --- events -> state --------------------------------------------------------------------
@@ -264,7 +225,7 @@ class App:
     def predict(self) -> None:
         # About 2 ms a drawing (2.5 ms with the NumPy engine): calling it synchronously never stalls a frame.
         if self.number_mode:
-            self.reading = self.predictor.read_number(self.canvas.as_array())  # ~5 ms for four digits
+            self.reading = self.predictor.read_number(self.canvas.as_array())  # about 2-3 ms a digit
         else:
             self.prediction = self.predictor.predict(self.canvas.as_array())
 
@@ -275,9 +236,11 @@ class App:
 
     def switch_mode(self) -> None:
         """One digit <-> a whole number: a new, empty canvas of the mode's shape, the window resized to fit."""
+        import pygame_numbers as numbers  # number mode's layout and drawing
+
         self.number_mode = not self.number_mode
-        self.canvas = Canvas(NUMBER_HEIGHT, width=NUMBER_WIDTH) if self.number_mode else Canvas(self.digit_size)
-        self.layout = NumberLayout() if self.number_mode else Layout(self.digit_size)
+        self.canvas = Canvas(numbers.HEIGHT, width=numbers.WIDTH) if self.number_mode else Canvas(self.digit_size)
+        self.layout = numbers.NumberLayout() if self.number_mode else Layout(self.digit_size)
         self.prediction = self.reading = None
         if pygame.display.get_surface() is self.screen:  # a real window (tests may draw on a plain surface)
             self.screen = pygame.display.set_mode(self.layout.window)
@@ -303,7 +266,9 @@ class App:
 
     def draw(self) -> None:
         if self.number_mode:
-            self._draw_number()
+            import pygame_numbers
+
+            pygame_numbers.draw(self, sys.modules[__name__])  # this module: its colours and sizes
             return
         self.screen.fill(BACKGROUND)
         self.screen.blit(self.canvas.surface, self.layout.canvas)
@@ -356,55 +321,6 @@ class App:
     def _text(self, text: str, font: str, colour: tuple[int, int, int], **where: tuple[int, int]) -> None:
         image = self.fonts[font].render(text, True, colour)
         self.screen.blit(image, image.get_rect(**where))
-
-    def _draw_number(self) -> None:
-        """Number mode: the canvas with a box around each digit's ink, the number, each digit's readings."""
-        self.screen.fill(BACKGROUND)
-        area = self.layout.canvas
-        self.screen.blit(self.canvas.surface, area)
-        pygame.draw.rect(self.screen, FRAME, area.inflate(4, 4), 2)
-        digits = self.reading.digits if self.reading is not None else ()
-        for k, d in enumerate(digits):
-            colour = BOX_COLOURS[k % len(BOX_COLOURS)]
-            x0, y0, x1, y1 = d.box
-            box = pygame.Rect(area.left + x0 - 3, area.top + y0 - 3, x1 - x0 + 6, y1 - y0 + 6).clip(area)
-            pygame.draw.rect(self.screen, colour, box, 2, border_radius=4)
-            self._text(str(d.digit), "medium", colour, bottomleft=(box.left, max(box.top, area.top + 18)))
-        answer = self.layout.answer
-        text = number_headline(self.reading)
-        if text == NUMBER_BLANK:
-            self._text(text, "large", MUTED, midleft=answer.midleft)
-        else:
-            shown = self.fonts["huge"].render(text, True, TEXT)
-            if shown.get_width() > answer.width:  # a long number: smaller, never off the window
-                self._text(text, "large", TEXT, midleft=answer.midleft)
-            else:
-                self.screen.blit(shown, shown.get_rect(midleft=(answer.left, answer.centery + 4)))
-            sure = f"confidence {format_percent(self.reading.confidence)}"
-            self._text(sure, "medium", ACCENT, midright=(answer.right, answer.centery))
-        self._draw_digit_columns(digits)
-        self._text(HELP, "small", MUTED, midleft=self.layout.help.midleft)
-
-    def _draw_digit_columns(self, digits: Sequence) -> None:
-        """Under the number, a column per digit (as many as fit): the digit's three likeliest readings as bars."""
-        area = self.layout.digits
-        fit = area.width // DIGIT_COLUMN
-        for k, d in enumerate(digits[:fit]):
-            colour = BOX_COLOURS[k % len(BOX_COLOURS)]
-            column = pygame.Rect(area.left + k * DIGIT_COLUMN, area.top, DIGIT_COLUMN - 12, area.height)
-            pygame.draw.rect(self.screen, colour, (column.left, column.top, column.width, 4))
-            for row, (digit, p) in enumerate(d.prediction.top(DIGIT_ROWS)):
-                line = pygame.Rect(column.left, column.top + 14 + row * (BAR_ROW + 4), column.width, BAR_ROW)
-                self._text(str(digit), "medium", TEXT if row == 0 else MUTED, midleft=(line.left, line.centery))
-                self._text(format_percent(p), "small", MUTED, midright=(line.right, line.centery))
-                track = pygame.Rect(line.left + 16, line.top + 5, line.width - 16 - 46, line.height - 10)
-                pygame.draw.rect(self.screen, TRACK, track, border_radius=3)
-                fill = round(p * track.width)
-                if fill > 0:
-                    bar = pygame.Rect(track.left, track.top, fill, track.height)
-                    pygame.draw.rect(self.screen, colour if row == 0 else BAR, bar, border_radius=3)
-        if len(digits) > fit:
-            self._text(f"+{len(digits) - fit} more", "small", MUTED, bottomright=area.bottomright)
 
     # --- the loop ---------------------------------------------------------------------------
 

@@ -4,7 +4,8 @@ The public API. Importing it is cheap: TensorFlow loads only when a model is bui
 Two sides, by what they import:
 
 - inference (never TensorFlow): ``imageio``, ``preprocess``, ``predict`` and its engines, ``card``,
-  ``data``, ``handwriting``, ``strokes``, ``evaluate``, ``cli``: what the apps load;
+  ``data``, ``handwriting``, ``strokes``, ``evaluate``, ``segment``, ``reading``, ``numbers``, ``cli``:
+  what the apps load;
 - training (TensorFlow and Keras): the ``digitrec.training`` subpackage.
 
     from digitrec import Predictor, preprocess

@@ -6,22 +6,25 @@
    working resolution: the longer side brought near ``WORKING_SIDE`` as for one digit, but a line
    never squeezed below ``MIN_LINE`` pixels tall, so long numbers keep their detail.
 2. **marks**: the connected blots of ink (above 0.3, 8-connected, as ``preprocess.drop_specks``).
-3. **line height**: the tallest of the big marks. Every size below is a share of it, never a fixed
-   number of pixels, so a number reads the same at any size and on any canvas.
+3. **line height**: the tallest of the big marks, or the strokes that meet in x together (a 9 whose
+   loop stands apart from its stem). Every size below is a share of it, never a fixed number of
+   pixels, so a number reads the same at any size and on any canvas.
 4. **specks**: marks whose longer side is under ``SPECK`` of the line: dots and stray marks, never a digit.
 5. **parts**: marks shorter than ``PART`` of the line are pieces of a digit (a 5's lifted flag, a 7's
    crossbar, a stroke of a 4, half of a broken 8). A part whose x-extent lies mostly within one other
-   mark's, and overlaps no other, joins it.
+   mark's, overlapping no other and nearer no other, joins it.
 6. **digits**: the marks, ordered by the middle of their x-extent (so a number written uphill or
    downhill still reads left to right), are grouped into digits. Every way to group neighbours that
-   could be one digit (close in x, together no wider than a digit) is framed and read by the network,
-   and the grouping whose digits it is most sure of (the largest product of confidences) wins.
-7. **touching digits**: a digit too wide for one, or read without confidence, is cut at the
-   thinnest columns of its ink; a cut stays when the network is surer of the two halves than of the whole.
+   could be one digit (close in x, together no wider than a digit, tall strokes nearly meeting) is
+   framed and read by the network, and the grouping whose digits it is most sure of wins: the
+   largest product of confidences, weighed by what is known of digits (``_score``, ``_spread``).
+7. **touching digits**: a piece too wide for one digit, or wide and read without confidence, is cut
+   at the thinnest columns of its ink; the cut whose pieces the network is surest of stays, when it
+   beats the whole by ``SPLIT_PRIOR``.
 
-Each piece goes through ``preprocess``, exactly as a drawing of one digit does. ``segment`` needs
-only a function from framed 28x28 images to probabilities (``Predictor.probabilities``);
-``Predictor.read_number`` turns its pieces into a ``NumberReading``.
+Each piece goes through ``preprocess.frame``, the very steps a drawing of one digit takes after its
+ink is found. ``segment`` needs only a function from framed 28x28 images to probabilities
+(``Predictor.probabilities``); ``Predictor.read_number`` turns its pieces into a ``NumberReading``.
 """
 
 from __future__ import annotations

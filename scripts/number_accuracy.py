@@ -116,12 +116,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"| 1 digit, each of these writers' {len(own):,} digits alone | | {single_digits(predictor, own):.1%} | |")
     if args.figures:
         clean = kept[(4, False)]
-        wrong = [o for o in clean if not (o.exact and o.segmented)]
+        wrong = sorted((o for o in clean if not (o.exact and o.segmented)), key=lambda o: o.segmented)
+        cut_wrong = sum(not o.segmented for o in clean)
         figure(
             clean[:4] + wrong[:8],
             args.figures / "numbers.png",
-            f"4-digit numbers by {args.writers} writers: the first four, then mistakes "
-            f"({len(wrong)} of {len(clean)}; red)",
+            f"4-digit numbers by {args.writers} writers: the first four, then mistakes, cut wrong first "
+            f"({len(wrong)} of {len(clean)}, {cut_wrong} cut wrong; red)",
         )
         touching = kept[(2, True)] + kept[(4, True)]
         failures = [o for o in touching if not o.exact]

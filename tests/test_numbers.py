@@ -117,3 +117,33 @@ def test_wilson_interval():
     assert lo < 0.99 < hi and hi - lo < 0.02
     assert wilson(0, 0) == (0.0, 1.0)
     assert wilson(100, 100)[1] == pytest.approx(1.0)
+
+
+@pytest.mark.slow
+def test_the_accuracy_script_prints_the_readme_table_and_draws_the_figures(handwriting, tmp_path):
+    import subprocess
+    import sys
+
+    from tests.support import ROOT
+
+    result = subprocess.run(
+        [sys.executable, "scripts/number_accuracy.py", "--count", "4", "--figures", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stdout.splitlines()
+    assert "| numbers | cut right | read exactly | `read_number` p50 |" in lines
+    rows = [line for line in lines if line.startswith("| ") and "digit" in line and "---" not in line]
+    assert [r.split(" | ")[0] for r in rows[:5]] == [
+        "| 2 digits",
+        "| 4 digits",
+        "| 8 digits",
+        "| 2 digits, every neighbour touching",
+        "| 4 digits, every neighbour touching",
+    ]
+    assert all(r.count("%") >= 6 for r in rows[:5])  # two rates, each with its interval
+    assert (tmp_path / "numbers.png").stat().st_size > 10_000
+    assert (tmp_path / "numbers_touching.png").stat().st_size > 10_000

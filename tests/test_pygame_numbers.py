@@ -7,6 +7,7 @@ import pygame
 import pytest
 
 import pygame_frontend as front
+import pygame_numbers as numbers
 from digitrec.drawings import pen_paths
 from tests.test_pygame_frontend import painted, press
 
@@ -33,9 +34,9 @@ def test_n_switches_to_a_wide_canvas_and_back(app):
     square = app.screen.get_size()
     press(pygame.K_n)
     assert app.step()
-    assert app.number_mode and app.canvas.surface.get_size() == (front.NUMBER_WIDTH, front.NUMBER_HEIGHT)
-    assert app.screen.get_size() == front.NumberLayout().window == pygame.display.get_surface().get_size()
-    assert front.number_headline(app.reading) == front.NUMBER_BLANK
+    assert app.number_mode and app.canvas.surface.get_size() == (numbers.WIDTH, numbers.HEIGHT)
+    assert app.screen.get_size() == numbers.NumberLayout().window == pygame.display.get_surface().get_size()
+    assert numbers.headline(app.reading) == numbers.BLANK
     press(pygame.K_n)
     assert app.step()
     assert not app.number_mode and app.screen.get_size() == square
@@ -48,14 +49,14 @@ def test_a_written_number_is_read_with_a_box_per_digit(app):
     write_number(app, "42")
     assert app.step()
     assert app.reading is not None and app.reading.text == "42" and app.prediction is None
-    assert front.number_headline(app.reading) == "42"
+    assert numbers.headline(app.reading) == "42"
     first, second = app.reading.digits
     assert first.box[2] <= second.box[0] + 4  # left to right
     # Each digit's box is drawn in its colour around its ink on the canvas.
     x0, y0, x1, y1 = first.box
     outline = pygame.Rect(app.layout.canvas.left + x0 - 3, app.layout.canvas.top + y0 - 3, x1 - x0 + 6, 3)
-    assert painted(app, outline, front.BOX_COLOURS[0]) > 10
-    assert painted(app, app.layout.digits, front.BOX_COLOURS[1]) > 50  # the second digit's column
+    assert painted(app, outline, numbers.COLOURS[0]) > 10
+    assert painted(app, app.layout.digits, numbers.COLOURS[1]) > 50  # the second digit's column
     press(pygame.K_RETURN)  # Enter reads again: the same answer
     app.step()
     assert app.reading.text == "42"
@@ -72,13 +73,13 @@ def test_clear_empties_the_number(app):
     assert app.reading is None and app.canvas.empty
     press(pygame.K_RETURN)
     app.step()
-    assert app.reading.blank and front.number_headline(app.reading) == front.NUMBER_BLANK
+    assert app.reading.blank and numbers.headline(app.reading) == numbers.BLANK
 
 
 def test_a_long_number_fits_the_window(app):
     press(pygame.K_n)
     app.step()
-    app.canvas = front.Canvas(front.NUMBER_HEIGHT, width=front.NUMBER_WIDTH)
+    app.canvas = front.Canvas(numbers.HEIGHT, width=numbers.WIDTH)
     rng = np.random.default_rng(0)
     for i in range(12):  # twelve small dots in a row: each a "digit" for the network
         x = 30 + i * 65

@@ -1,0 +1,112 @@
+"""Number mode of the Pygame front end (N): a canvas three digits wide, read as a whole number.
+
+``pygame_frontend.App`` switches to it and keeps its state (``app.reading``, a ``NumberReading``);
+this module says where things go (``NumberLayout``) and draws them (``draw``): each digit's box over
+its ink, the number, and a column per digit with its three likeliest readings. The reading itself
+is ``Predictor.read_number``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+import pygame
+
+from digitrec.present import format_percent
+from digitrec.reading import DigitReading, NumberReading
+
+if TYPE_CHECKING:
+    from pygame_frontend import App
+
+WIDTH, HEIGHT = 840, 280  # the canvas: three single-digit canvases side by side
+MARGIN = 20
+PANEL = 250  # under the canvas: the number, its confidence, the columns
+COLUMN = 112  # each digit's readings, one column a digit
+ROWS = 3  # its three likeliest readings
+BLANK = "write a number"
+# Okabe-Ito colours, one per digit in turn: neighbours differ, for colour-blind eyes too.
+COLOURS = ((0, 114, 178), (213, 94, 0), (0, 158, 115), (204, 121, 167), (230, 159, 0), (86, 180, 233))
+
+
+@dataclass(frozen=True)
+class NumberLayout:
+    """Where everything goes in number mode: the wide canvas on top, the answer under it."""
+
+    @property
+    def canvas(self) -> pygame.Rect:
+        return pygame.Rect(MARGIN, MARGIN, WIDTH, HEIGHT)
+
+    @property
+    def answer(self) -> pygame.Rect:
+        return pygame.Rect(MARGIN, self.canvas.bottom + MARGIN, WIDTH, 110)
+
+    @property
+    def digits(self) -> pygame.Rect:
+        return pygame.Rect(MARGIN, self.answer.bottom + 10, WIDTH, PANEL - 120)
+
+    @property
+    def help(self) -> pygame.Rect:
+        return pygame.Rect(MARGIN, self.canvas.bottom + MARGIN + PANEL + MARGIN // 2, WIDTH, 20)
+
+    @property
+    def window(self) -> tuple[int, int]:
+        return MARGIN + WIDTH + MARGIN, MARGIN + HEIGHT + MARGIN + PANEL + 50
+
+
+def headline(reading: NumberReading | None) -> str:
+    """The number, or an invitation when there is nothing to read."""
+    return BLANK if reading is None or reading.blank else reading.text
+
+
+def draw(app: App, front: ModuleType) -> None:
+    """The number-mode screen from ``app``'s state; ``front`` is pygame_frontend (its colours and help line)."""
+    app.screen.fill(front.BACKGROUND)
+    area = app.layout.canvas
+    app.screen.blit(app.canvas.surface, area)
+    pygame.draw.rect(app.screen, front.FRAME, area.inflate(4, 4), 2)
+    digits = app.reading.digits if app.reading is not None else ()
+    for k, d in enumerate(digits):
+        colour = COLOURS[k % len(COLOURS)]
+        x0, y0, x1, y1 = d.box
+        box = pygame.Rect(area.left + x0 - 3, area.top + y0 - 3, x1 - x0 + 6, y1 - y0 + 6).clip(area)
+        pygame.draw.rect(app.screen, colour, box, 2, border_radius=4)
+        app._text(str(d.digit), "medium", colour, bottomleft=(box.left, max(box.top, area.top + 18)))
+    answer = app.layout.answer
+    text = headline(app.reading)
+    if text == BLANK:
+        app._text(text, "large", front.MUTED, midleft=answer.midleft)
+    else:
+        shown = app.fonts["huge"].render(text, True, front.TEXT)
+        if shown.get_width() > answer.width:  # a long number: smaller, never off the window
+            app._text(text, "large", front.TEXT, midleft=answer.midleft)
+        else:
+            app.screen.blit(shown, shown.get_rect(midleft=(answer.left, answer.centery + 4)))
+        sure = f"confidence {format_percent(app.reading.confidence)}"
+        app._text(sure, "medium", front.ACCENT, midright=(answer.right, answer.centery))
+    _columns(app, front, digits)
+    app._text(front.HELP, "small", front.MUTED, midleft=app.layout.help.midleft)
+
+
+def _columns(app: App, front: ModuleType, digits: Sequence[DigitReading]) -> None:
+    """Under the number, a column per digit (as many as fit): its three likeliest readings as bars."""
+    area = app.layout.digits
+    fit = area.width // COLUMN
+    for k, d in enumerate(digits[:fit]):
+        colour = COLOURS[k % len(COLOURS)]
+        column = pygame.Rect(area.left + k * COLUMN, area.top, COLUMN - 12, area.height)
+        pygame.draw.rect(app.screen, colour, (column.left, column.top, column.width, 4))
+        for row, (digit, p) in enumerate(d.prediction.top(ROWS)):
+            line = pygame.Rect(column.left, column.top + 14 + row * (front.BAR_ROW + 4), column.width, front.BAR_ROW)
+            app._text(str(digit), "medium", front.TEXT if row == 0 else front.MUTED, midleft=(line.left, line.centery))
+            app._text(format_percent(p), "small", front.MUTED, midright=(line.right, line.centery))
+            track = pygame.Rect(line.left + 16, line.top + 5, line.width - 16 - 46, line.height - 10)
+            pygame.draw.rect(app.screen, front.TRACK, track, border_radius=3)
+            fill = round(p * track.width)
+            if fill > 0:
+                bar = pygame.Rect(track.left, track.top, fill, track.height)
+                pygame.draw.rect(app.screen, colour if row == 0 else front.BAR, bar, border_radius=3)
+    if len(digits) > fit:
+        app._text(f"+{len(digits) - fit} more", "small", front.MUTED, bottomright=area.bottomright)
