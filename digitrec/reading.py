@@ -8,8 +8,9 @@
         d.prediction      # the Prediction for that piece, as predict gives for one digit
 
 ``digitrec.segment`` finds the pieces; this module makes them readings and says how the front ends
-show them: ``to_dict`` (the web API's JSON), ``annotations`` (boxes for ``gr.AnnotatedImage``),
-``picture`` (the drawing as an RGB array to draw those boxes over).
+show them: ``to_dict`` (the web API's JSON), ``summary`` and ``digit_label`` (lines for people),
+``annotations`` (boxes for ``gr.AnnotatedImage``), ``picture`` (the drawing as an RGB array to draw
+them over) and ``overlay`` (each digit's ink in its colour, its box and reading: how it was cut).
 """
 
 from __future__ import annotations

@@ -204,19 +204,19 @@ def _marks(ink: np.ndarray) -> tuple[np.ndarray, list[_Group], float, int]:
 
 def _line_height(boxes: np.ndarray) -> float:
     """How tall the writing is: the tallest stroke, or, when taller, the middle height of the columns
-    of strokes that meet in x (a 9 whose loop stands apart from its stem is as tall as both
-    together), at most twice the tallest stroke (two halves of a broken 8; not a column of dust)."""
+    of strokes that meet in x and stand no wider than tall, as one digit does (a 9 whose loop stands
+    apart from its stem is as tall as both together; two neighbours side by side are not one column),
+    at most twice the tallest stroke (two halves of a broken 8; never a column of dust)."""
     tallest = float((boxes[:, 3] - boxes[:, 1]).max())
-    heights, top, bottom, reach = [], 0, 0, None
-    for x0, y0, x1, y1 in boxes[np.argsort(boxes[:, 0])]:
-        if reach is not None and x0 <= reach + 0.1 * tallest:
-            top, bottom, reach = min(top, y0), max(bottom, y1), max(reach, x1)
-            continue
-        if reach is not None:
-            heights.append(bottom - top)
-        top, bottom, reach = y0, y1, x1
-    heights.append(bottom - top)
-    return min(max(tallest, float(np.median(heights))), 2 * tallest)
+    columns: list[list[int]] = []  # [x0, y0, x1, y1] of each column of strokes, left to right
+    for x0, y0, x1, y1 in boxes[np.argsort(boxes[:, 0])].tolist():
+        if columns and x0 <= columns[-1][2] + 0.1 * tallest:
+            c = columns[-1]
+            c[1], c[2], c[3] = min(c[1], y0), max(c[2], x1), max(c[3], y1)
+        else:
+            columns.append([x0, y0, x1, y1])
+    heights = [y1 - y0 for x0, y0, x1, y1 in columns if x1 - x0 <= y1 - y0]
+    return min(max(tallest, float(np.median(heights))) if heights else tallest, 2 * tallest)
 
 
 def _join_parts(marks: list[_Group], line: float, distance: _Distances) -> list[_Group]:
