@@ -25,16 +25,20 @@ def draw(page: Page, digit: int, spacing: float = 12.0) -> None:
     zoom = float(page.inner_text("#sketchpad .zoom-number").strip().rstrip("%")) / 100
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     for stroke in pen_paths(digit, CANVAS):
-        points = [(cx + (x - CANVAS / 2) * zoom, cy + (y - CANVAS / 2) * zoom) for x, y in stroke]
-        page.mouse.move(*points[0])
-        page.mouse.down()
-        last = points[0]
-        for point in points[1:]:
-            gap = math.dist(last, point)
-            if gap >= spacing or point is points[-1]:
-                page.mouse.move(*point, steps=max(1, round(gap / spacing)))
-                last = point
-        page.mouse.up()
+        trace(page, [(cx + (x - CANVAS / 2) * zoom, cy + (y - CANVAS / 2) * zoom) for x, y in stroke], spacing)
+
+
+def trace(page: Page, points: list[tuple[float, float]], spacing: float = 12.0) -> None:
+    """One stroke through screen ``points``: pen down, a move every ``spacing`` pixels, pen up."""
+    page.mouse.move(*points[0])
+    page.mouse.down()
+    last = points[0]
+    for point in points[1:]:
+        gap = math.dist(last, point)
+        if gap >= spacing or point is points[-1]:
+            page.mouse.move(*point, steps=max(1, round(gap / spacing)))
+            last = point
+    page.mouse.up()
 
 
 def wait_for_brush(page: Page) -> None:

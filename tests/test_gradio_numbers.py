@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import gradio as gr
 import numpy as np
 import pytest
@@ -15,7 +13,7 @@ from digitrec.drawings import pen_paths, to_png
 from digitrec.numbers import compose
 from digitrec.synth import digit_strokes
 from gradio_numbers import BLANK, HEADERS, HEIGHT, WIDTH, read
-from scripts.gradio_page import wait_for_brush
+from scripts.gradio_page import trace, wait_for_brush
 
 
 def number_layer(text: str, seed: int = 0) -> np.ndarray:
@@ -99,16 +97,7 @@ def write(page, text: str, spacing: float = 12.0) -> None:
     for i, digit in enumerate(text):
         dx = (i - (len(text) - 1) / 2) * 0.62 * HEIGHT  # canvas pixels from the pad's middle
         for stroke in pen_paths(int(digit), HEIGHT):
-            points = [(cx + (x - HEIGHT / 2 + dx) * zoom, cy + (y - HEIGHT / 2) * zoom) for x, y in stroke]
-            page.mouse.move(*points[0])
-            page.mouse.down()
-            last = points[0]
-            for point in points[1:]:
-                gap = math.dist(last, point)
-                if gap >= spacing or point is points[-1]:
-                    page.mouse.move(*point, steps=max(1, round(gap / spacing)))
-                    last = point
-            page.mouse.up()
+            trace(page, [(cx + (x - HEIGHT / 2 + dx) * zoom, cy + (y - HEIGHT / 2) * zoom) for x, y in stroke], spacing)
 
 
 @pytest.mark.slow
