@@ -12,56 +12,93 @@ repository. ``DIGITREC_DB`` (or ``--db``) names a database URL instead, e.g.
 Nothing is written until a user saves a drawing: opening a store, counting or listing drawings
 creates no file and no table. The schema is versioned by a small ordered list of migrations
 (``MIGRATIONS``), applied in one locked transaction on the first write.
+
+This module is the ``Store`` itself; what it accepts is ``store_checks``, where the database is and
+how its errors read ``store_db``, the tables and migrations ``store_schema``. Their names are
+importable from here as well.
 """
 
 from __future__ import annotations
 
 import contextlib
-import getpass
 import hashlib
 import json
 import os
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from digitrec import imageio
+from digitrec.store_checks import (
+    MAX_PNG_BYTES,
+    MAX_USER,
+    SOURCES,
+    InvalidDrawing,
+    check_label,
+    check_source,
+    clean_user,
+    default_user,
+    drawing_png,
+)
+from digitrec.store_db import (
+    DATA_ENV,
+    DB_ENV,
+    FILE_NAME,
+    LOCK_TIMEOUT_S,
+    StoreError,
+    data_dir,
+    make_engine,
+    resolve,
+    translate_errors,
+)
+from digitrec.store_schema import DRAWINGS, META, MIGRATIONS, SCHEMA, apply_migrations, check_version, schema_version
 
 if TYPE_CHECKING:  # the store works without a model; front ends pass what the predictor said
     from sqlalchemy.engine import Connection, Engine
 
     from digitrec.predict import Prediction
 
-DB_ENV = "DIGITREC_DB"
-DATA_ENV = "DIGITREC_DATA"
+__all__ = [  # what callers import from here, wherever it is defined
+    "DATA_ENV",
+    "DB_ENV",
+    "DRAWINGS",
+    "FILE_NAME",
+    "LOCK_TIMEOUT_S",
+    "MAX_DRAWINGS",
+    "MAX_ENV",
+    "MAX_PNG_BYTES",
+    "MAX_USER",
+    "META",
+    "MIGRATIONS",
+    "ON_THE_SERVER",
+    "PAGE",
+    "SCHEMA",
+    "SOURCES",
+    "Drawing",
+    "InvalidDrawing",
+    "Store",
+    "StoreError",
+    "StoreFull",
+    "check_label",
+    "clean_user",
+    "data_dir",
+    "default_user",
+    "drawing_png",
+    "resolve",
+    "schema_version",
+]
+
 MAX_ENV = "DIGITREC_MAX_DRAWINGS"
-FILE_NAME = "drawings.sqlite3"
 MAX_DRAWINGS = 100_000  # a person corrects a few hundred; 100,000 is a large shared store (~1 GB)
-MAX_PNG_BYTES = 512 * 1024  # one drawing, re-encoded as PNG (a 280x280 canvas is 3-10 KiB)
-SOURCES = ("gradio", "flask", "pygame", "cli")
-MAX_USER = 64
 PAGE = 500  # drawings read at a time
-LOCK_TIMEOUT_S = 30  # how long a write waits for another writer before saying the store is locked
 # What a remote user is told: the server's paths and the database's address are not theirs to know.
 ON_THE_SERVER = "on the server"
 
 
-class StoreError(RuntimeError):
-    """The store cannot be used: locked, corrupt, unreachable, or newer than this code. The message
-    says what to do, and never holds a password."""
-
-
 class StoreFull(StoreError):
     """The store holds as many drawings as its limit allows."""
-
-
-class InvalidDrawing(ValueError):
-    """A label, user name or source that cannot be saved, or a blank drawing."""
 
 
 @dataclass(frozen=True)
@@ -77,126 +114,6 @@ class Drawing:
     source: str
     user: str
     created: datetime
-
-
-# --- where --------------------------------------------------------------------------------------
-
-
-def data_dir() -> Path:
-    """``$DIGITREC_DATA``, else the user's data directory (``~/.local/share/digitrec`` on Linux)."""
-    if os.environ.get(DATA_ENV):
-        return Path(os.environ[DATA_ENV]).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("digitrec", appauthor=False))
-
-
-def resolve(db: str | os.PathLike | None = None) -> str:
-    """A database URL from ``db`` (a URL, or a path to an SQLite file), else ``$DIGITREC_DB``, else
-    the SQLite file in ``data_dir()``. ``postgresql://`` URLs get the psycopg driver."""
-    chosen = str(db) if db else os.environ.get(DB_ENV) or str(data_dir() / FILE_NAME)
-    if "://" not in chosen:
-        return "sqlite:///" + str(Path(chosen).expanduser().resolve())
-    if chosen.startswith(("postgresql://", "postgres://")):
-        chosen = "postgresql+psycopg://" + chosen.split("://", 1)[1]
-    return chosen
-
-
-def default_user() -> str:
-    """The local user's login name (the default owner of saved drawings)."""
-    try:
-        return clean_user(getpass.getuser())
-    except (OSError, KeyError, InvalidDrawing):  # no login name (some containers): still save
-        return "local"
-
-
-def clean_user(user: Any) -> str:
-    """A user name as stored: 1-64 printable characters, spaces trimmed. Raises ``InvalidDrawing``."""
-    if not isinstance(user, str):
-        raise InvalidDrawing(f"the user name must be text, not {type(user).__name__}")
-    user = user.strip()
-    if not user or len(user) > MAX_USER or not user.isprintable():
-        raise InvalidDrawing(f"the user name must be 1 to {MAX_USER} printable characters")
-    return user
-
-
-def check_label(label: Any) -> int:
-    """A digit 0-9 (an int, or a string of one digit). Raises ``InvalidDrawing``."""
-    if isinstance(label, str) and re.fullmatch(r"[0-9]", label.strip()):
-        return int(label)
-    if isinstance(label, (int, np.integer)) and not isinstance(label, bool) and 0 <= label <= 9:
-        return int(label)
-    raise InvalidDrawing(f"the label must be a digit from 0 to 9, not {label!r}"[:120])
-
-
-def drawing_png(image: imageio.ImageLike) -> bytes:
-    """Any drawing ``preprocess`` accepts -> the PNG bytes kept: the grey picture (and its alpha when
-    the ink is in alpha), re-encoded so nothing but pixels is stored. Very large inputs are area-reduced
-    as ``preprocess`` reduces them. Raises ``InvalidImage`` (the predictor's limits) or
-    ``InvalidDrawing`` (blank, or too large once encoded)."""
-    from digitrec.preprocess import preprocess
-
-    grey, alpha = imageio.decode(image)
-    planes = [grey] if alpha is None else [grey, alpha]
-    pixels = np.round(np.stack(planes, axis=-1) * 255).astype(np.uint8)
-    png = imageio.png_bytes(pixels[..., 0] if alpha is None else pixels)
-    if preprocess(png) is None:
-        raise InvalidDrawing("the drawing is blank: draw a digit before saving it")
-    if len(png) > MAX_PNG_BYTES:
-        raise InvalidDrawing(f"the drawing is too large to keep ({len(png) // 1024} KiB as PNG)")
-    return png
-
-
-# --- the schema and its migrations ---------------------------------------------------------------
-
-
-def _tables():
-    import sqlalchemy as sa
-
-    meta = sa.MetaData()
-    version = sa.Table("digitrec_schema", meta, sa.Column("version", sa.Integer, nullable=False))
-    drawings = sa.Table(
-        "digitrec_drawings",
-        meta,
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("created", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("user_name", sa.String(MAX_USER), nullable=False, index=True),
-        sa.Column("source", sa.String(16), nullable=False),
-        sa.Column("label", sa.SmallInteger, sa.CheckConstraint("label BETWEEN 0 AND 9"), nullable=False),
-        sa.Column("predicted", sa.SmallInteger, nullable=True),
-        sa.Column("probabilities", sa.Text, nullable=True),  # JSON: ten floats
-        sa.Column("model_sha256", sa.String(64), nullable=True),
-        sa.Column("image_sha256", sa.String(64), nullable=False, index=True),
-        sa.Column("png", sa.LargeBinary, nullable=False),
-    )
-    return meta, version, drawings
-
-
-META, SCHEMA, DRAWINGS = _tables()
-
-
-def _create_v1(conn: Connection) -> None:
-    # The table as DRAWINGS describes it. Before DRAWINGS changes, copy today's columns into this
-    # step, so that version 1 stays version 1; the change itself is step 2.
-    META.create_all(conn, tables=[DRAWINGS])
-
-
-# Each step moves the schema from version i to i + 1 and is never edited once released: a change
-# is a new step. A plain list rather than Alembic: one table, migrations applied by the apps
-# themselves on first write (no alembic.ini, env.py or separate command to run), in the same
-# transaction that records the new version.
-MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
-    ("the drawings table", _create_v1),
-]
-
-
-def schema_version(conn: Connection) -> int:
-    """The store's schema version: 0 for an empty database."""
-    import sqlalchemy as sa
-
-    if not sa.inspect(conn).has_table(SCHEMA.name):
-        return 0
-    return conn.execute(sa.select(sa.func.max(SCHEMA.c.version))).scalar() or 0
 
 
 # --- the store -----------------------------------------------------------------------------------
@@ -309,8 +226,7 @@ class Store:
 
         label = check_label(label)
         user = default_user() if user is None else clean_user(user)
-        if source not in SOURCES:
-            raise InvalidDrawing(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
+        source = check_source(source)
         png = drawing_png(image)
         row = {
             "created": datetime.now(UTC),
@@ -318,9 +234,7 @@ class Store:
             "source": source,
             "label": label,
             "predicted": None if prediction is None else prediction.digit,
-            "probabilities": None
-            if prediction is None
-            else json.dumps([round(p, 6) for p in prediction.probabilities]),
+            "probabilities": _probabilities(prediction),
             "model_sha256": model_sha256,
             "image_sha256": hashlib.sha256(png).hexdigest(),
             "png": png,
@@ -364,7 +278,7 @@ class Store:
 
     def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = _make_engine(self.url)
+            self._engine = make_engine(self.url)
         return self._engine
 
     def _exists(self) -> bool:
@@ -378,7 +292,7 @@ class Store:
             version = schema_version(conn)
             if version == 0:
                 return empty
-            _check_version(version)
+            check_version(version)
             return fn(conn)
 
     def _write(self, fn: Callable[[Connection], Any]) -> Any:
@@ -387,12 +301,12 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._errors(), self.engine().begin() as conn:
             if not self._migrated:
-                _migrate(conn)
+                apply_migrations(conn)
                 self._migrated = True
             return fn(conn)
 
     def _errors(self) -> contextlib.AbstractContextManager[None]:
-        return _translate_errors(self)
+        return translate_errors(self.url, self.path)
 
 
 def _drawing(r) -> Drawing:
@@ -411,95 +325,3 @@ def _drawing(r) -> Drawing:
 
 def _probabilities(prediction: Prediction | None) -> str | None:
     return None if prediction is None else json.dumps([round(p, 6) for p in prediction.probabilities])
-
-
-def _check_version(version: int) -> None:
-    if version > len(MIGRATIONS):
-        raise StoreError(
-            f"the drawing store has schema version {version}, newer than this digitrec knows "
-            f"({len(MIGRATIONS)}): upgrade digitrec, or use another store (--db / {DB_ENV})"
-        )
-
-
-def _migrate(conn: Connection) -> None:
-    """Apply the pending migrations in the caller's transaction, which holds the store's write lock
-    (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock), so two servers starting together
-    migrate once."""
-    import sqlalchemy as sa
-
-    if conn.dialect.name == "postgresql":
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(20261130)"))
-    version = schema_version(conn)
-    _check_version(version)
-    if version == 0:
-        META.create_all(conn, tables=[SCHEMA])
-        conn.execute(SCHEMA.insert().values(version=0))
-    for number, (_, step) in enumerate(MIGRATIONS[version:], start=version + 1):
-        step(conn)
-        conn.execute(SCHEMA.update().values(version=number))
-
-
-def _make_engine(url) -> Engine:
-    import sqlalchemy as sa
-
-    if url.get_backend_name() != "sqlite":
-        return sa.create_engine(url, pool_pre_ping=True, connect_args=_server_args(url))
-    engine = sa.create_engine(url, connect_args={"timeout": LOCK_TIMEOUT_S, "check_same_thread": False})
-
-    @sa.event.listens_for(engine, "connect")
-    def _connect(dbapi_conn, _record):
-        dbapi_conn.isolation_level = None  # the driver's own BEGIN handling off: ours is below
-        cursor = dbapi_conn.cursor()
-        cursor.execute(
-            "PRAGMA journal_mode=WAL"
-        )  # readers never block the writer; a killed writer loses nothing committed
-        cursor.execute("PRAGMA synchronous=FULL")  # a saved correction survives a power cut too
-        cursor.close()
-
-    @sa.event.listens_for(engine, "begin")
-    def _begin(conn):
-        # IMMEDIATE: take the write lock at BEGIN, so a writer waits its turn (busy timeout) instead
-        # of failing half-way when two transactions both try to upgrade a read lock.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return engine
-
-
-def _server_args(url) -> dict:
-    return {"connect_timeout": 10} if url.get_backend_name() == "postgresql" else {}
-
-
-@contextlib.contextmanager
-def _translate_errors(store: Store) -> Iterator[None]:
-    """Database errors -> ``StoreError`` with a message a person can act on (no URL, no password)."""
-    import sqlalchemy as sa
-
-    try:
-        yield
-    except sa.exc.SQLAlchemyError as exc:
-        raise StoreError(_message(store, exc)) from None
-
-
-def _message(store: Store, exc: Exception) -> str:
-    import sqlalchemy as sa
-
-    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    detail = lines[0] if lines else type(exc).__name__
-    if store.path is not None:
-        where = f"the drawing store {store.path}"
-        if "locked" in detail or "busy" in detail:
-            return f"{where} is locked by another program (waited {LOCK_TIMEOUT_S} s); try again"
-        if "not a database" in detail or "malformed" in detail or "corrupt" in detail:
-            return (
-                f"{where} is damaged or not a drawing store ({detail}): move it away and a new store "
-                f"will be made on the next save, or point {DB_ENV} elsewhere"
-            )
-        if "readonly" in detail or "unable to open" in detail:
-            return f"{where} cannot be written ({detail}): check its folder's permissions, or set {DATA_ENV}"
-        return f"{where} cannot be used ({detail})"
-    if store.url.password:
-        detail = detail.replace(store.url.password, "***")
-    host = store.url.host or "localhost"
-    if isinstance(exc, sa.exc.OperationalError):
-        return f"cannot use the drawing store's database on {host} ({detail[:200]})"
-    return f"the drawing store's database on {host} refused the request ({detail[:200]})"

@@ -14,7 +14,7 @@ import time
 import numpy as np
 import pytest
 
-from digitrec import InvalidImage, store
+from digitrec import InvalidImage, store, store_db, store_schema
 from digitrec.drawings import pen_digit, to_png
 from digitrec.preprocess import preprocess
 from digitrec.store import InvalidDrawing, Store, StoreError, StoreFull
@@ -153,7 +153,7 @@ def test_pending_migrations_run_once_in_order(store_url, monkeypatch):
         ran.append("v2")
         conn.execute(sa.text("ALTER TABLE digitrec_drawings ADD COLUMN note VARCHAR(20)"))
 
-    monkeypatch.setattr(store, "MIGRATIONS", [*store.MIGRATIONS, ("a note", add_note)])
+    monkeypatch.setattr(store_schema, "MIGRATIONS", [*store.MIGRATIONS, ("a note", add_note)])
     with Store.open(store_url) as s:
         s.save(png(2), 2)
         assert s.migrate() == 2 and s.count() == 2
@@ -165,7 +165,7 @@ def test_pending_migrations_run_once_in_order(store_url, monkeypatch):
 def test_a_store_from_a_newer_digitrec_is_refused(store_url, monkeypatch):
     with Store.open(store_url) as s:
         s.save(png(1), 1)
-    monkeypatch.setattr(store, "MIGRATIONS", [])
+    monkeypatch.setattr(store_schema, "MIGRATIONS", [])
     with Store.open(store_url) as s, pytest.raises(StoreError, match="newer than this digitrec knows"):
         s.count()
 
@@ -185,7 +185,7 @@ def test_a_corrupt_file_says_so(tmp_path):
 def test_a_locked_file_says_so(tmp_path, monkeypatch):
     path = tmp_path / "drawings.sqlite3"
     Store.open(path).save(png(1), 1)
-    monkeypatch.setattr(store, "LOCK_TIMEOUT_S", 0.2)
+    monkeypatch.setattr(store_db, "LOCK_TIMEOUT_S", 0.2)
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")  # another program holds the write lock
     try:
