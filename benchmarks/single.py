@@ -8,7 +8,10 @@ ink in the alpha channel of a transparent canvas (what the Flask page sends).
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -129,6 +132,8 @@ def run(ctx: Context) -> Section:
         ),
         columns=["path", "p50", "p99", "vs baseline (p50)", f"right answers (of {k})", "BLAS threads"],
     )
+    bt = threads or "?"  # the BLAS threads of the rows that run the network
+    row = functools.partial(_timed_row, s, base)
     s.add(
         "**Baseline**: the seed's way, whole canvas resized to 28x28, Keras `model.predict`",
         fmt_ms(base),
@@ -137,107 +142,42 @@ def run(ctx: Context) -> Section:
         right["seed"],
         "- (TensorFlow)",
     )
-    s.add(
-        f"`Predictor.predict` as shipped (`{backend}` backend)",
-        fmt_ms(p50(t["numpy"])),
-        fmt_ms(p99(t["numpy"])),
-        speedup(base, p50(t["numpy"])),
-        right["numpy"],
-        threads or "?",
-    )
+    row(f"`Predictor.predict` as shipped (`{backend}` backend)", t["numpy"], right["numpy"], bt)
     for how, label in (
         ("dark_on_light", "dark ink on white (CLI, Pygame)"),
         ("transparent", "transparent canvas (Flask page)"),
     ):
-        sub = [x for i, x in enumerate(t["numpy"]) if cases[i % k][1] == how]
-        s.add(
-            f"&nbsp;&nbsp;of which: {label}",
-            fmt_ms(p50(sub)),
-            fmt_ms(p99(sub)),
-            speedup(base, p50(sub)),
-            "",
-            threads or "?",
-        )
-    s.add(
-        "&nbsp;&nbsp;split: decode + `preprocess` only",
-        fmt_ms(p50(t["preprocess"])),
-        fmt_ms(p99(t["preprocess"])),
-        speedup(base, p50(t["preprocess"])),
-        "",
-        "-",
-    )
-    s.add(
-        "&nbsp;&nbsp;split: network only (`Predictor.probabilities`, 1 image)",
-        fmt_ms(p50(t["network"])),
-        fmt_ms(p99(t["network"])),
-        speedup(base, p50(t["network"])),
-        "",
-        threads or "?",
-    )
-    s.add(
-        '`Predictor.predict`, NumPy engine (`backend="numpy"`: no LiteRT file or package)',
-        fmt_ms(p50(t["engine"])),
-        fmt_ms(p99(t["engine"])),
-        speedup(base, p50(t["engine"])),
-        "",
-        threads or "?",
-    )
-    s.add(
-        "&nbsp;&nbsp;split: network only, NumPy engine",
-        fmt_ms(p50(t["engine_network"])),
-        fmt_ms(p99(t["engine_network"])),
-        speedup(base, p50(t["engine_network"])),
-        "",
-        threads or "?",
-    )
-    s.add(
+        row(f"&nbsp;&nbsp;of which: {label}", _of_look(t["numpy"], cases, how), "", bt)
+    row("&nbsp;&nbsp;split: decode + `preprocess` only", t["preprocess"], "", "-")
+    row("&nbsp;&nbsp;split: network only (`Predictor.probabilities`, 1 image)", t["network"], "", bt)
+    row('`Predictor.predict`, NumPy engine (`backend="numpy"`: no LiteRT file or package)', t["engine"], "", bt)
+    row("&nbsp;&nbsp;split: network only, NumPy engine", t["engine_network"], "", bt)
+    row(
         '`Predictor.predict`, Keras tf.function backend (`backend="keras"`)',
-        fmt_ms(p50(t["keras"])),
-        fmt_ms(p99(t["keras"])),
-        speedup(base, p50(t["keras"])),
+        t["keras"],
         right["keras"],
         "- (TensorFlow)",
     )
     if spread:
         n = spread[BLAS_ENV]
-        s.add(
+        row(
             f"`Predictor.predict`, NumPy engine with `{BLAS_ENV}={n}` (BLAS's default threads: the engine "
             "before its one-thread limit)",
-            fmt_ms(p50(t["spread"])),
-            fmt_ms(p99(t["spread"])),
-            speedup(base, p50(t["spread"])),
+            t["spread"],
             "",
             n,
         )
     if patched is not None:
-        s.add(
+        row(
             "`Predictor.predict` with the **proposed** patches (benchmarks/proposed/)",
-            fmt_ms(p50(t["proposed_numpy"])),
-            fmt_ms(p99(t["proposed_numpy"])),
-            speedup(base, p50(t["proposed_numpy"])),
+            t["proposed_numpy"],
             right["proposed"],
-            threads or "?",
+            bt,
         )
         for how, label in (("dark_on_light", "dark ink on white"), ("transparent", "transparent canvas")):
-            sub = [x for i, x in enumerate(t["proposed_numpy"]) if cases[i % k][1] == how]
-            s.add(
-                f"&nbsp;&nbsp;of which: {label}",
-                fmt_ms(p50(sub)),
-                fmt_ms(p99(sub)),
-                speedup(base, p50(sub)),
-                "",
-                threads or "?",
-            )
-        for name, label in (("preprocess", "decode + `preprocess` only"), ("network", "network only")):
-            x = t[f"proposed_{name}"]
-            s.add(
-                f"&nbsp;&nbsp;split: {label}",
-                fmt_ms(p50(x)),
-                fmt_ms(p99(x)),
-                speedup(base, p50(x)),
-                "",
-                "-" if name == "preprocess" else threads or "?",
-            )
+            row(f"&nbsp;&nbsp;of which: {label}", _of_look(t["proposed_numpy"], cases, how), "", bt)
+        row("&nbsp;&nbsp;split: decode + `preprocess` only", t["proposed_preprocess"], "", "-")
+        row("&nbsp;&nbsp;split: network only", t["proposed_network"], "", bt)
     s.notes.append(patch_note[0].upper() + patch_note[1:] + ".")
 
     shipped = p50(t["numpy"])
@@ -264,3 +204,13 @@ def run(ctx: Context) -> Section:
         "a transparent canvas as all black; `preprocess` frames every drawing the way MNIST was made."
     )
     return s
+
+
+def _timed_row(s: Section, base: float, label: str, times: Sequence[float], right: Any = "", threads: Any = "") -> None:
+    """One row of the table: a path's p50 and p99, and how much faster its p50 is than ``base``'s."""
+    s.add(label, fmt_ms(p50(times)), fmt_ms(p99(times)), speedup(base, p50(times)), right, threads)
+
+
+def _of_look(times: Sequence[float], cases: Sequence[tuple], how: str) -> list[float]:
+    """The timings of the calls on drawings of one look (the calls take the cases in turn)."""
+    return [x for i, x in enumerate(times) if cases[i % len(cases)][1] == how]
