@@ -207,6 +207,18 @@ def run(
     }
 
 
+def run_child(
+    port: int, body: Path, concurrency: int, requests: int, seconds: float, digit: int, timeout: float
+) -> dict:
+    """This load generator in a process of its own (never the server's, nor the caller's: see above),
+    sending the request in the file ``body``; its figures, as ``run`` gives them."""
+    from benchmarks.processes import PYTHON, run_json
+
+    argv = [PYTHON, "-m", "benchmarks.loadgen", "--port", str(port), "--body", str(body)]
+    argv += ["--concurrency", str(concurrency), "--requests", str(requests), "--seconds", str(seconds)]
+    return run_json([*argv, "--digit", str(digit)], timeout=timeout)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.loadgen", description=__doc__.splitlines()[0])
     ap.add_argument("--port", type=int, required=True)

@@ -12,6 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks import loadgen
 from benchmarks.apps import GRADIO_APP, GradioCaller, flask_args, gradio_args, gunicorn_args, predict_request
 from benchmarks.context import Context, log
 from benchmarks.drawings import drawings
@@ -66,26 +67,7 @@ def child(kind: str, n: int) -> dict:
 
 def flask_peak(args: list[str], port: int, body_file: Path, digit: int, n: int) -> dict:
     with serve(args, f"http://127.0.0.1:{port}/healthz", timeout=120) as server:
-        r = run_json(
-            [
-                PYTHON,
-                "-m",
-                "benchmarks.loadgen",
-                "--port",
-                str(port),
-                "--body",
-                str(body_file),
-                "--concurrency",
-                "4",
-                "--requests",
-                str(n),
-                "--seconds",
-                "300",
-                "--digit",
-                str(digit),
-            ],
-            timeout=400,
-        )
+        r = loadgen.run_child(port, body_file, 4, n, 300, digit, timeout=400)
         pid = server.pid
         workers = children(pid)
         return {

@@ -11,13 +11,14 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchmarks import loadgen
 from benchmarks.apps import flask_args, gunicorn_args, predict_request
 from benchmarks.blas import BLAS_ENV, many_blas_threads
 from benchmarks.context import Context, log
 from benchmarks.drawings import drawings
 from benchmarks.formats import fmt_ms, fmt_rate, rate_ratio
 from benchmarks.patches import proposed_tree
-from benchmarks.processes import PYTHON, ROOT, run_json, tree_cpu_seconds
+from benchmarks.processes import ROOT, tree_cpu_seconds
 from benchmarks.report import Section, Target
 from benchmarks.servers import free_port, serve
 
@@ -146,26 +147,7 @@ def run(ctx: Context) -> Section:
             ) as server:
                 for c in cfg.concurrency:
                     cpu0 = tree_cpu_seconds(server.pid)
-                    r = run_json(
-                        [
-                            PYTHON,
-                            "-m",
-                            "benchmarks.loadgen",
-                            "--port",
-                            str(port),
-                            "--body",
-                            str(body_file),
-                            "--concurrency",
-                            str(c),
-                            "--requests",
-                            str(requests),
-                            "--seconds",
-                            str(seconds),
-                            "--digit",
-                            str(digit),
-                        ],
-                        timeout=seconds + 120,
-                    )
+                    r = loadgen.run_child(port, body_file, c, requests, seconds, digit, timeout=seconds + 120)
                     r["server_cpu_per_request"] = (tree_cpu_seconds(server.pid) - cpu0) / max(r["requests"], 1)
                     results[(cfg.key, c)] = {**r, "label": cfg.label, "proposed": cfg.proposed}
                     log(
