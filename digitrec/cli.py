@@ -9,7 +9,9 @@ import argparse
 import json
 import sys
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from digitrec.paths import DEFAULT_MODEL
 
@@ -218,20 +220,13 @@ def _real_handwriting(predictor, args) -> dict | None:
 
 
 def cmd_predict(args) -> int:
-    from digitrec.imageio import InvalidImage
     from digitrec.present import format_percent, to_dict
 
     predictor = _load(args)
     if args.number:
         return _predict_numbers(args, predictor)
-    failed = 0
-    for path in args.files:
-        try:
-            result = predictor.predict(path)
-        except InvalidImage as exc:
-            print(f"{path}: error: {exc}", file=sys.stderr)
-            failed += 1
-            continue
+
+    def show(path, result) -> None:
         if args.json:
             print(json.dumps({"file": str(path), **to_dict(result)}))
         elif result.blank:
@@ -239,30 +234,41 @@ def cmd_predict(args) -> int:
         else:
             top = ", ".join(f"{d} ({format_percent(p)})" for d, p in result.top(max(1, args.top)))
             print(f"{path}: {top}")
-    return 1 if failed else 0
+
+    return _each_file(args.files, predictor.predict, show)
 
 
 def _predict_numbers(args, predictor) -> int:
     """``predict --number``: the number in each file, its confidence, and with ``--top K`` each digit's box
     and K likeliest readings."""
     from digitrec import reading as numbers
-    from digitrec.imageio import InvalidImage
 
-    failed = 0
-    for path in args.files:
-        try:
-            result = predictor.read_number(path)
-        except InvalidImage as exc:
-            print(f"{path}: error: {exc}", file=sys.stderr)
-            failed += 1
-            continue
+    def show(path, result) -> None:
         if args.json:
             print(json.dumps({"file": str(path), **numbers.to_dict(result)}))
-            continue
+            return
         print(f"{path}: {numbers.summary(result)}")
         if args.top > 1:
             for d in result.digits:
                 print(f"  {d.digit} at {d.box}: {numbers.digit_label(d, args.top)}")
+
+    return _each_file(args.files, predictor.read_number, show)
+
+
+def _each_file(files: list[Path], read: Callable[[Path], Any], show: Callable[[Path, Any], None]) -> int:
+    """``show(path, read(path))`` for each file; a file that is no readable image is named on stderr and
+    the others still go. The exit status: 1 if any file was not read, else 0."""
+    from digitrec.imageio import InvalidImage
+
+    failed = 0
+    for path in files:
+        try:
+            result = read(path)
+        except InvalidImage as exc:
+            print(f"{path}: error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        show(path, result)
     return 1 if failed else 0
 
 
