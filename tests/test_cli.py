@@ -10,20 +10,7 @@ import numpy as np
 import pytest
 
 from digitrec.drawings import to_png
-from tests.support import ROOT
-
-
-def run(*args: str, **env) -> subprocess.CompletedProcess:
-    import os
-
-    return subprocess.run(
-        [sys.executable, "-m", "digitrec", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, **env},
-    )
+from tests.support import ROOT, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +28,7 @@ def drawing_files(tmp_path_factory, make_drawing_png):
 
 
 def test_predict_prints_digit_and_confidence(drawing_files):
-    result = run("predict", *(str(drawing_files[k]) for k in (2, 5, 8, "blank")))
+    result = run_cli("predict", *(str(drawing_files[k]) for k in (2, 5, 8, "blank")))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     assert [line.split(": ")[1][0] for line in lines[:3]] == ["2", "5", "8"]
@@ -50,15 +37,15 @@ def test_predict_prints_digit_and_confidence(drawing_files):
 
 
 def test_predict_json_and_top(drawing_files):
-    result = run("predict", "--json", str(drawing_files[5]))
+    result = run_cli("predict", "--json", str(drawing_files[5]))
     answer = json.loads(result.stdout)
     assert answer["digit"] == 5 and abs(sum(answer["probabilities"]) - 1) < 1e-4
-    top = run("predict", "--top", "3", str(drawing_files[5])).stdout
+    top = run_cli("predict", "--top", "3", str(drawing_files[5])).stdout
     assert top.count("%") == 3
 
 
 def test_predict_bad_file_is_reported_and_others_still_answered(drawing_files):
-    result = run("predict", str(drawing_files["bad"]), str(drawing_files[2]), str(ROOT / "no-such-file.png"))
+    result = run_cli("predict", str(drawing_files["bad"]), str(drawing_files[2]), str(ROOT / "no-such-file.png"))
     assert result.returncode == 1
     assert "notes.png: error: not a readable image" in result.stderr
     assert "no-such-file.png: error: cannot read" in result.stderr
@@ -67,7 +54,7 @@ def test_predict_bad_file_is_reported_and_others_still_answered(drawing_files):
 
 
 def test_predict_without_model_says_how_to_train(drawing_files, tmp_path):
-    result = run("predict", str(drawing_files[2]), DIGITREC_MODEL=str(tmp_path / "missing.keras"))
+    result = run_cli("predict", str(drawing_files[2]), DIGITREC_MODEL=str(tmp_path / "missing.keras"))
     assert result.returncode == 2
     assert "python -m digitrec train" in result.stderr and "Traceback" not in result.stderr
 
@@ -85,15 +72,15 @@ def test_predict_does_not_import_tensorflow(drawing_files):
 
 @pytest.mark.slow
 def test_evaluate_quick_prints_the_figures():
-    result = run("evaluate", "--quick")
+    result = run_cli("evaluate", "--quick")
     assert result.returncode == 0, result.stderr
     assert "MNIST test accuracy" in result.stdout and "confusion matrix" in result.stdout
 
 
 @pytest.mark.slow
 def test_evaluate_drawn_compares_with_naive_resizing():
-    ours = run("evaluate", "--quick", "--drawn", "--json")
-    naive = run("evaluate", "--quick", "--drawn", "--naive", "--json")
+    ours = run_cli("evaluate", "--quick", "--drawn", "--json")
+    naive = run_cli("evaluate", "--quick", "--drawn", "--naive", "--json")
     assert ours.returncode == naive.returncode == 0, ours.stderr + naive.stderr
     ours, naive = json.loads(ours.stdout)["drawn"], json.loads(naive.stdout)["drawn"]
     assert set(ours) == set(naive) >= {"mnist_canvas", "pen_centred", "mnist_scans", "load_digits_heldout"}
@@ -103,11 +90,11 @@ def test_evaluate_drawn_compares_with_naive_resizing():
 
 
 def test_missing_data_dir_is_a_clear_error(tmp_path):
-    result = run("evaluate", "--quick", "--data-dir", str(tmp_path / "nowhere"))
+    result = run_cli("evaluate", "--quick", "--data-dir", str(tmp_path / "nowhere"))
     assert result.returncode == 2 and "does not exist" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_help_lists_the_commands():
-    result = run("--help")
+    result = run_cli("--help")
     for command in ("train", "evaluate", "predict", "export"):
         assert command in result.stdout

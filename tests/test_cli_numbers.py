@@ -10,8 +10,7 @@ import pytest
 from digitrec.drawings import to_png
 from digitrec.numbers import compose
 from digitrec.synth import digit_strokes
-from tests.support import ROOT
-from tests.test_cli import run
+from tests.support import ROOT, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +27,7 @@ def number_files(tmp_path_factory):
 
 def test_predict_number_prints_the_number_and_its_confidence(number_files):
     paths, _truth = number_files
-    result = run("predict", "--number", str(paths["2026"]), str(paths["blank"]))
+    result = run_cli("predict", "--number", str(paths["2026"]), str(paths["blank"]))
     assert result.returncode == 0, result.stderr
     first, second = result.stdout.strip().splitlines()
     assert first.startswith(f"{paths['2026']}: 2026 (") and first.endswith("% sure)")
@@ -37,7 +36,7 @@ def test_predict_number_prints_the_number_and_its_confidence(number_files):
 
 def test_predict_number_top_shows_each_digit_with_its_box(number_files):
     paths, truth = number_files
-    lines = run("predict", "--number", "--top", "2", str(paths["2026"])).stdout.strip().splitlines()
+    lines = run_cli("predict", "--number", "--top", "2", str(paths["2026"])).stdout.strip().splitlines()
     assert len(lines) == 5
     for line, digit, box in zip(lines[1:], "2026", truth.boxes, strict=True):
         assert line.startswith(f"  {digit} at (") and line.count("%") == 2
@@ -47,7 +46,7 @@ def test_predict_number_top_shows_each_digit_with_its_box(number_files):
 
 def test_predict_number_json(number_files):
     paths, _truth = number_files
-    answer = json.loads(run("predict", "--number", "--json", str(paths["2026"])).stdout)
+    answer = json.loads(run_cli("predict", "--number", "--json", str(paths["2026"])).stdout)
     assert answer["file"] == str(paths["2026"]) and answer["text"] == "2026"
     assert len(answer["digits"]) == 4 and all(len(d["box"]) == 4 for d in answer["digits"])
     product = np.prod([d["confidence"] for d in answer["digits"]])
@@ -56,7 +55,7 @@ def test_predict_number_json(number_files):
 
 def test_predict_number_reports_bad_files_and_answers_the_others(number_files):
     paths, _truth = number_files
-    result = run("predict", "--number", str(paths["bad"]), str(paths["2026"]), str(ROOT / "no-such-file.png"))
+    result = run_cli("predict", "--number", str(paths["bad"]), str(paths["2026"]), str(ROOT / "no-such-file.png"))
     assert result.returncode == 1
     assert "notes.png: error: not a readable image" in result.stderr
     assert "no-such-file.png: error: cannot read" in result.stderr

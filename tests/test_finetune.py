@@ -4,9 +4,6 @@ tools script them; and the gain for one real writer, measured as benchmarks/fine
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -15,18 +12,7 @@ from digitrec import Predictor, card
 from digitrec.drawings import pen_digit, to_png
 from digitrec.paths import DEFAULT_MODEL
 from digitrec.store import Store
-from tests.support import ROOT
-
-
-def run(*args: str, **env) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "digitrec", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, **env},
-    )
+from tests.support import run_cli
 
 
 @pytest.fixture
@@ -45,20 +31,20 @@ def folder(tmp_path):
 
 def test_import_stats_export_round_trip(folder, tmp_path):
     db = str(tmp_path / "d.sqlite3")
-    imported = run("drawings", "import", str(folder), "--db", db, "--user", "ana")
+    imported = run_cli("drawings", "import", str(folder), "--db", db, "--user", "ana")
     assert imported.returncode == 1  # one file was not readable: said, and the rest imported
     assert f"imported 20 drawings into {db}; 1 not readable" in imported.stdout
     assert "notes.png: skipped: not a readable image" in imported.stderr and "Traceback" not in imported.stderr
-    again = run("drawings", "import", str(folder), "--db", db)
+    again = run_cli("drawings", "import", str(folder), "--db", db)
     assert "imported 0 drawings" in again.stdout and "20 already there" in again.stdout
 
-    stats = json.loads(run("drawings", "stats", "--db", db, "--json").stdout)
+    stats = json.loads(run_cli("drawings", "stats", "--db", db, "--json").stdout)
     assert stats["count"] == 20 and set(stats["by_label"].values()) == {2} and stats["by_user"] == {"ana": 20}
     assert stats["by_source"] == {"cli": 20} and stats["store"] == db
-    assert "20 drawings in" in run("drawings", "stats", "--db", db).stdout
+    assert "20 drawings in" in run_cli("drawings", "stats", "--db", db).stdout
 
     out = tmp_path / "out"
-    assert run("drawings", "export", str(out), "--db", db).returncode == 0
+    assert run_cli("drawings", "export", str(out), "--db", db).returncode == 0
     files = sorted(out.glob("*/*.png"))
     assert len(files) == 20 and {f.parent.name for f in files} == {str(d) for d in range(10)}
     assert all(f.stem.isdigit() for f in files)  # generated names: nothing from a user reaches a path
@@ -68,38 +54,38 @@ def test_import_stats_export_round_trip(folder, tmp_path):
 
 def test_the_default_store_and_digitrec_db(folder, tmp_path):
     data = tmp_path / "data"
-    assert run("drawings", "import", str(folder), DIGITREC_DATA=str(data)).returncode == 1
+    assert run_cli("drawings", "import", str(folder), DIGITREC_DATA=str(data)).returncode == 1
     assert (data / "drawings.sqlite3").is_file()
     other = tmp_path / "other.sqlite3"
-    run("drawings", "import", str(folder / ".."), DIGITREC_DB=str(other))  # no digit folders there
+    run_cli("drawings", "import", str(folder / ".."), DIGITREC_DB=str(other))  # no digit folders there
     assert not other.exists()
-    assert "20 drawings" in run("drawings", "stats", DIGITREC_DATA=str(data)).stdout
+    assert "20 drawings" in run_cli("drawings", "stats", DIGITREC_DATA=str(data)).stdout
 
 
 def test_a_folder_without_digit_folders_is_an_error(tmp_path):
-    result = run("drawings", "import", str(tmp_path), "--db", str(tmp_path / "d.sqlite3"))
+    result = run_cli("drawings", "import", str(tmp_path), "--db", str(tmp_path / "d.sqlite3"))
     assert result.returncode == 2 and "no " in result.stderr and "Traceback" not in result.stderr
 
 
 def test_a_broken_store_is_one_line(tmp_path):
     bad = tmp_path / "bad.sqlite3"
     bad.write_bytes(b"x" * 4096)
-    result = run("drawings", "stats", "--db", str(bad))
+    result = run_cli("drawings", "stats", "--db", str(bad))
     assert result.returncode == 2 and "is damaged or not a drawing store" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_finetune_without_drawings_says_how_to_get_some(tmp_path):
-    result = run("finetune", "--db", str(tmp_path / "none.sqlite3"), "--out", str(tmp_path / "m.keras"))
+    result = run_cli("finetune", "--db", str(tmp_path / "none.sqlite3"), "--out", str(tmp_path / "m.keras"))
     assert result.returncode == 2 and "no saved drawings" in result.stderr and "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize("out", [str(DEFAULT_MODEL), "models/digit_recognizer.keras", "elsewhere.h5"])
 def test_finetune_never_overwrites_the_shipped_model(folder, tmp_path, out):
     db = str(tmp_path / "d.sqlite3")
-    run("drawings", "import", str(folder), "--db", db)
+    run_cli("drawings", "import", str(folder), "--db", db)
     before = card.sha256(DEFAULT_MODEL)
-    result = run("finetune", "--db", db, "--out", out, "--steps", "1")
+    result = run_cli("finetune", "--db", db, "--out", out, "--steps", "1")
     assert result.returncode == 2 and "--out" in result.stderr and "Traceback" not in result.stderr
     assert card.sha256(DEFAULT_MODEL) == before
 
@@ -107,9 +93,9 @@ def test_finetune_never_overwrites_the_shipped_model(folder, tmp_path, out):
 @pytest.mark.slow
 def test_finetune_writes_a_model_its_card_and_litert_file(folder, tmp_path):
     db = str(tmp_path / "d.sqlite3")
-    run("drawings", "import", str(folder), "--db", db, "--user", "ana")
+    run_cli("drawings", "import", str(folder), "--db", db, "--user", "ana")
     out = tmp_path / "mine" / "ana.keras"
-    result = run("finetune", "--db", db, "--user", "ana", "--out", str(out), "--steps", "20")
+    result = run_cli("finetune", "--db", db, "--user", "ana", "--out", str(out), "--steps", "20")
     assert result.returncode == 0, result.stderr
     text = result.stdout
     assert "fine-tuned digit_recognizer.keras on 20 saved drawings (by ana" in text
@@ -121,7 +107,7 @@ def test_finetune_writes_a_model_its_card_and_litert_file(folder, tmp_path):
     assert written["training"]["finetune"]["saved_drawings"]["drawings"] == 20
     predictor = Predictor.load(out)  # the apps' --model PATH
     assert predictor.backend == "litert" and predictor.path == out
-    assert run("predict", "--model", str(out), str(folder / "3" / "0.png")).returncode == 0
+    assert run_cli("predict", "--model", str(out), str(folder / "3" / "0.png")).returncode == 0
 
 
 @pytest.mark.slow
