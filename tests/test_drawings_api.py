@@ -3,10 +3,8 @@ buttons, and 1,000 saves from 16 concurrent clients against real servers on SQLi
 
 from __future__ import annotations
 
-import http.client
 import io
 import json
-import threading
 import time
 from collections import Counter
 
@@ -16,6 +14,7 @@ from benchmarks.servers import free_port, serve
 from digitrec.imageio import encode_data_url
 from digitrec.store import Store
 from flask_app import create_app
+from tests.support import keep_alive_clients
 
 
 @pytest.fixture
@@ -167,40 +166,25 @@ def blast(port: int, bodies: list[bytes]) -> Counter:
     """SAVES posts to /api/drawings from CLIENTS threads over keep-alive connections; tally outcomes."""
     tally: Counter = Counter()
     ids: list[int] = []
-    lock = threading.Lock()
-    counter = iter(range(SAVES))
-    deadline = time.monotonic() + DEADLINE_S
+    headers = {"Content-Type": "application/json"}
 
-    def client():
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        while time.monotonic() < deadline:
-            with lock:
-                i = next(counter, None)
-            if i is None:
-                break
-            try:
-                conn.request(
-                    "POST", "/api/drawings", body=bodies[i % len(bodies)], headers={"Content-Type": "application/json"}
-                )
-                response = conn.getresponse()
-                data = response.read()
-            except (OSError, http.client.HTTPException):
-                with lock:
-                    tally["connection_error"] += 1
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-                continue
-            with lock:
-                tally[response.status] += 1
-                if response.status == 201:
-                    ids.append(json.loads(data)["id"])
-        conn.close()
+    def answer(_i, response, data) -> None:
+        tally[response.status] += 1
+        if response.status == 201:
+            ids.append(json.loads(data)["id"])
 
-    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    def broken(_exc) -> None:
+        tally["connection_error"] += 1
+
+    keep_alive_clients(
+        port,
+        SAVES,
+        CLIENTS,
+        time.monotonic() + DEADLINE_S,
+        lambda i: ("POST", "/api/drawings", bodies[i % len(bodies)], headers),
+        answer,
+        broken,
+    )
     tally["unique_ids"] = len(set(ids))
     return tally
 

@@ -7,9 +7,7 @@ gets its 4xx, and the server's memory after the run is within 10% of its memory 
 
 from __future__ import annotations
 
-import http.client
 import json
-import threading
 import time
 import uuid
 from collections import Counter
@@ -21,6 +19,7 @@ import pytest
 from benchmarks.servers import free_port, serve
 from digitrec.drawings import pen_digit, to_png
 from digitrec.imageio import encode_data_url
+from tests.support import keep_alive_clients
 
 pytestmark = pytest.mark.slow
 
@@ -80,52 +79,28 @@ def blast(port: int, mix: list, count: int, deadline: float) -> dict:
     """Send ``count`` requests from CLIENTS threads over keep-alive connections; tally outcomes."""
     results = Counter()
     wrong: list[str] = []
-    lock = threading.Lock()
-    counter = iter(range(count))
 
-    def client():
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        while time.monotonic() < deadline:
-            with lock:
-                i = next(counter, None)
-            if i is None:
-                break
-            method, body, ctype, expect, digit = mix[i % len(mix)]
-            try:
-                conn.request(
-                    method, "/api/predict", body=body or None, headers={"Content-Type": ctype} if ctype else {}
-                )
-                response = conn.getresponse()
-                data = response.read()
-                if response.getheader("Connection", "").lower() == "close":
-                    conn.close()
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            except (OSError, http.client.HTTPException) as exc:
-                with lock:
-                    results["connection_error"] += 1
-                    wrong.append(f"{type(exc).__name__}: {exc}")
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-                continue
-            with lock:
-                results[f"{response.status // 100}xx"] += 1
-                ok = response.status == expect
-                if ok and digit is not None:
-                    ok = json.loads(data)["digit"] == digit
-                results["good" if digit is not None else "bad"] += 1
-                if not ok:
-                    results["unexpected"] += 1
-                    wrong.append(
-                        f"{method} {ctype[:30]} -> {response.status} {data[:120]!r} (wanted {expect}, {digit})"
-                    )
-        conn.close()
+    def request(i: int):
+        method, body, ctype, _expect, _digit = mix[i % len(mix)]
+        return method, "/api/predict", body or None, {"Content-Type": ctype} if ctype else {}
 
-    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
+    def answer(i: int, response, data: bytes) -> None:
+        method, _body, ctype, expect, digit = mix[i % len(mix)]
+        results[f"{response.status // 100}xx"] += 1
+        ok = response.status == expect
+        if ok and digit is not None:
+            ok = json.loads(data)["digit"] == digit
+        results["good" if digit is not None else "bad"] += 1
+        if not ok:
+            results["unexpected"] += 1
+            wrong.append(f"{method} {ctype[:30]} -> {response.status} {data[:120]!r} (wanted {expect}, {digit})")
+
+    def broken(exc: Exception) -> None:
+        results["connection_error"] += 1
+        wrong.append(f"{type(exc).__name__}: {exc}")
+
     start = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    keep_alive_clients(port, count, CLIENTS, deadline, request, answer, broken)
     results["seconds"] = round(time.monotonic() - start, 1)
     return {"counts": dict(results), "wrong": wrong[:10]}
 
