@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from benchmarks.servers import free_port, serve
 from digitrec import Predictor, load_mnist
 from digitrec.drawings import pen_digit, to_png
 from flask_app import create_app
@@ -102,6 +103,15 @@ def store_url(request, tmp_path) -> str:
     server = request.getfixturevalue("postgres")
     server.reset()
     return server.url
+
+
+@pytest.fixture(scope="module")
+def flask_url() -> str:
+    """The production server (``python -m flask_app``) on a free port, one per test module: its URL."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with serve(["-m", "flask_app", "--port", str(port)], f"{url}/healthz"):
+        yield url
 
 
 @pytest.fixture(scope="session")

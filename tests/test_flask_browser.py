@@ -8,22 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.servers import free_port, serve
-from digitrec.drawings import pen_paths
+from scripts.flask_page import STEPS, draw_with_mouse, ink_pixels, open_page, predicted, strokes_on_screen
 from tests.support import ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 SCREENSHOT = ROOT / "docs" / "flask.png"
-STEPS = 6  # mouse moves between two points of a path: short segments, like a real hand
-
-
-@pytest.fixture(scope="module")
-def server_url() -> str:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with serve(["-m", "flask_app", "--port", str(port)], f"{url}/healthz"):
-        yield url
 
 
 @pytest.fixture
@@ -36,52 +26,9 @@ def problems(page) -> list[str]:
     return found
 
 
-def open_page(page, server_url: str) -> None:
-    page.goto(server_url)
-    page.wait_for_load_state("networkidle")
-    assert page.locator("#canvas").is_visible()
-
-
-def strokes_on_screen(page, digit: int) -> list[list[tuple[float, float]]]:
-    """``pen_paths`` for ``digit``, scaled from a 280 px canvas to the canvas's box on the page."""
-    box = page.locator("#canvas").bounding_box()
-    k = box["width"] / 280
-    return [[(box["x"] + x * k, box["y"] + y * k) for x, y in stroke] for stroke in pen_paths(digit)]
-
-
-def draw_with_mouse(page, digit: int) -> None:
-    for stroke in strokes_on_screen(page, digit):
-        page.mouse.move(*stroke[0])
-        page.mouse.down()
-        for x, y in stroke[1:]:
-            page.mouse.move(x, y, steps=STEPS)
-        page.mouse.up()
-
-
-def predicted(page) -> str:
-    """Press Predict and wait for the answer to the drawing as it is now."""
-    page.click("#predict")
-    # A function, not an expression string: the page's CSP (rightly) forbids eval.
-    page.wait_for_function(
-        "() => { const r = document.querySelector('#result');"
-        " return r.dataset.state !== 'idle' && !r.hasAttribute('aria-busy'); }"
-    )
-    return page.locator("#digit").text_content()
-
-
-def ink_pixels(page) -> int:
-    return page.evaluate("""() => {
-        const c = document.querySelector('#canvas');
-        const a = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-        let n = 0;
-        for (let i = 3; i < a.length; i += 4) n += a[i] > 0;
-        return n;
-    }""")
-
-
-def test_draw_predict_clear_and_draw_again(page, server_url, problems):
+def test_draw_predict_clear_and_draw_again(page, flask_url, problems):
     page.set_default_timeout(15_000)
-    open_page(page, server_url)
+    open_page(page, flask_url)
     page.uncheck("#live")  # one request per Predict: the answer below is for the finished drawing
     assert page.locator("#digit").text_content() == ""
 
@@ -102,8 +49,8 @@ def test_draw_predict_clear_and_draw_again(page, server_url, problems):
     assert problems == []
 
 
-def test_predict_on_a_blank_canvas_asks_for_a_drawing(page, server_url, problems):
-    open_page(page, server_url)
+def test_predict_on_a_blank_canvas_asks_for_a_drawing(page, flask_url, problems):
+    open_page(page, flask_url)
     page.click("#predict")
     assert page.locator("#result").get_attribute("data-state") == "blank"
     assert "draw a digit" in page.locator("#message").text_content().lower()
@@ -111,8 +58,8 @@ def test_predict_on_a_blank_canvas_asks_for_a_drawing(page, server_url, problems
     assert problems == []
 
 
-def test_a_server_error_is_shown_in_words(page, server_url):
-    open_page(page, server_url)
+def test_a_server_error_is_shown_in_words(page, flask_url):
+    open_page(page, flask_url)
     page.uncheck("#live")
     page.route(
         "**/api/predict",
@@ -127,9 +74,9 @@ def test_a_server_error_is_shown_in_words(page, server_url):
     assert page.locator("#digit").text_content() == ""
 
 
-def test_live_prediction_while_drawing(page, server_url, problems):
+def test_live_prediction_while_drawing(page, flask_url, problems):
     """With Live on (the default) an answer arrives without pressing Predict."""
-    open_page(page, server_url)
+    open_page(page, flask_url)
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url) if "/api/predict" in r.url else None)
     draw_with_mouse(page, 1)
@@ -147,7 +94,7 @@ def replay(stroke_points: list[tuple[float, float]], down, move, up) -> None:
 
 
 @pytest.mark.parametrize("device", ["touch", "pen"])
-def test_finger_and_pen_draw_without_scrolling(browser, server_url, device):
+def test_finger_and_pen_draw_without_scrolling(browser, flask_url, device):
     """A phone-sized touch screen. Chromium's own input pipeline (DevTools Input domain) turns
     touches and pen input into pointer events of that type, which must draw, not scroll."""
     context = browser.new_context(
@@ -157,7 +104,7 @@ def test_finger_and_pen_draw_without_scrolling(browser, server_url, device):
     try:
         problems: list[str] = []
         page.on("pageerror", lambda e: problems.append(str(e)))
-        open_page(page, server_url)
+        open_page(page, flask_url)
         assert page.eval_on_selector("#canvas", "c => getComputedStyle(c).touchAction") == "none"
         page.uncheck("#live")
         page.evaluate("""() => {
@@ -206,11 +153,11 @@ def test_finger_and_pen_draw_without_scrolling(browser, server_url, device):
         context.close()
 
 
-def test_screenshot_for_the_docs(page, server_url, problems, tmp_path):
+def test_screenshot_for_the_docs(page, flask_url, problems, tmp_path):
     """The page with a drawn digit and its answer. Saved to docs/flask.png when that file is
     missing or DIGITREC_SCREENSHOTS=1, so ordinary runs leave the committed image alone."""
     page.set_viewport_size({"width": 1100, "height": 780})
-    open_page(page, server_url)
+    open_page(page, flask_url)
     page.uncheck("#live")
     draw_with_mouse(page, 5)
     assert predicted(page) == "5"

@@ -11,14 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.servers import free_port, serve
 from digitrec.drawings import pen_paths, to_png
 from digitrec.imageio import encode_data_url
 from digitrec.numbers import compose
 from digitrec.synth import digit_strokes
+from scripts.flask_page import ink_pixels, open_page, predicted, trace
 from tests.corpus.make_corpus import requests
 from tests.support import ROOT
-from tests.test_flask_browser import STEPS, ink_pixels, open_page, predicted
 
 SCREENSHOT = ROOT / "docs" / "flask_number.png"
 URL = "/api/read_number"
@@ -101,14 +100,6 @@ def test_get_is_refused_with_the_method_to_use(client):
 # --- the page, in Chromium ----------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def server_url() -> str:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with serve(["-m", "flask_app", "--port", str(port)], f"{url}/healthz"):
-        yield url
-
-
 def write_number(page, text: str) -> None:
     """``text``'s digits with the mouse, side by side across the wide canvas, each as tall as 60% of it."""
     box = page.locator("#canvas").bounding_box()
@@ -117,12 +108,7 @@ def write_number(page, text: str) -> None:
     for i, digit in enumerate(text):
         left = box["x"] + box["width"] * 0.08 + i * side * 0.62
         for stroke in pen_paths(int(digit)):
-            points = [(left + (x - 70) * k, box["y"] + y * k) for x, y in stroke]
-            page.mouse.move(*points[0])
-            page.mouse.down()
-            for x, y in points[1:]:
-                page.mouse.move(x, y, steps=STEPS)
-            page.mouse.up()
+            trace(page, [(left + (x - 70) * k, box["y"] + y * k) for x, y in stroke])
 
 
 def read(page) -> str:
@@ -136,13 +122,13 @@ def read(page) -> str:
 
 @pytest.mark.slow
 @pytest.mark.browser
-def test_number_mode_reads_a_number_and_draws_its_boxes(page, server_url, tmp_path):
+def test_number_mode_reads_a_number_and_draws_its_boxes(page, flask_url, tmp_path):
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
     page.set_default_timeout(15_000)
     page.set_viewport_size({"width": 1100, "height": 900})
-    open_page(page, server_url)
+    open_page(page, flask_url)
     page.uncheck("#live")
     assert page.locator("#number-result").is_hidden()
     page.check("#number-mode")
