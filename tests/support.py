@@ -21,17 +21,22 @@ ROOT = Path(__file__).resolve().parent.parent
 Request = tuple[str, str, bytes | None, dict[str, str]]  # method, path, body, headers
 
 
-def run_cli(*args: str, timeout: float = 600, **env: str) -> subprocess.CompletedProcess:
-    """``python -m digitrec ARGS...`` in a real subprocess from the repository, with ``env`` added to
-    the environment; its output captured as text."""
+def run_module(module: str, *args: str, timeout: float = 600, **env: str) -> subprocess.CompletedProcess:
+    """``python -m MODULE ARGS...`` in a real subprocess from the repository, with ``env`` added to the
+    environment; its output captured as text."""
     return subprocess.run(
-        [sys.executable, "-m", "digitrec", *args],
+        [sys.executable, "-m", module, *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=timeout,
         env={**os.environ, **env},
     )
+
+
+def run_cli(*args: str, timeout: float = 600, **env: str) -> subprocess.CompletedProcess:
+    """``python -m digitrec ARGS...``, as a user runs it (``run_module``)."""
+    return run_module("digitrec", *args, timeout=timeout, **env)
 
 
 def keep_alive_clients(

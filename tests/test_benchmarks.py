@@ -6,10 +6,8 @@ Never a time: these tests run on loaded CI machines. The figures of ``--tiny`` m
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 
 import pytest
 
@@ -19,7 +17,7 @@ from benchmarks.formats import fmt_ms, rate_ratio, speedup
 from benchmarks.patches import proposed_tree
 from benchmarks.report import Section, Target
 from benchmarks.stats import p50, p99
-from tests.support import ROOT
+from tests.support import ROOT, run_module
 
 PARTS = {
     "single": "## 1. One drawing, in process",
@@ -42,14 +40,7 @@ TARGETS = [
 
 
 def bench(*args: str, timeout: float = 900) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "benchmarks", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
-    )
+    return run_module("benchmarks", *args, timeout=timeout, TF_CPP_MIN_LOG_LEVEL="2")
 
 
 def tables(markdown: str) -> list[list[list[str]]]:
