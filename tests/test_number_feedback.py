@@ -19,10 +19,12 @@ import pygame_numbers
 from digitrec import preprocess
 from digitrec.drawings import to_png
 from digitrec.feedback import SAVING_OFF, Feedback, check_position
+from digitrec.imageio import encode_data_url
 from digitrec.numbers import compose
 from digitrec.reading import NumberReading, digit_image
 from digitrec.store import InvalidDrawing, Store
 from digitrec.synth import digit_strokes
+from flask_app import create_app
 from tests.test_pygame_frontend import press
 from tests.test_pygame_numbers import write_number
 
@@ -157,3 +159,120 @@ def test_pygame_picks_a_digit_by_click_and_arrows(window):
     press(pygame.K_c)  # a new drawing starts at its first digit
     window.step()
     assert window.selected == 0 and window.reading is None
+
+
+# --- the web API -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def web(predictor, tmp_path):
+    """A test client of an app that saves into its own file, and that store."""
+    db = tmp_path / "web.sqlite3"
+    app = create_app({"TESTING": True, "ALLOW_SAVING": True, "DRAWINGS_DB": str(db)}, predictor=predictor)
+    return app.test_client(), db
+
+
+def test_api_saves_one_digit_of_a_number(web, predictor):
+    client, db = web
+    png = number_png("305")
+    reading = predictor.read_number(png)
+    url = encode_data_url(png)
+    wrong = client.post("/api/drawings", json={"image": url, "label": 8, "position": 1, "number": "305"})
+    assert wrong.status_code == 201
+    assert wrong.get_json() == {"id": 1, "label": 8, "digit": 0, "position": 1, "count": 1, "kept": str(db)}
+    form = {"image": (io.BytesIO(png), "n.png"), "label": "5", "position": "2", "user": "lee"}
+    right = client.post("/api/drawings", data=form, content_type="multipart/form-data")
+    assert right.status_code == 201 and right.get_json()["digit"] == 5 and right.get_json()["position"] == 2
+    assert_kept(Store.open(db), reading, [(1, 8), (2, 5)], predictor)
+
+
+@pytest.mark.parametrize(
+    "fields, status, message",
+    [
+        ({"label": 12, "position": 0}, 400, "the label must be a digit from 0 to 9, not 12"),
+        ({"label": "x", "position": 0}, 400, "the label must be a digit from 0 to 9"),
+        ({"label": 3, "position": 3}, 400, "no digit at position 3: the number read has 3 (0 to 2)"),
+        ({"label": 3, "position": -1}, 400, "no digit at position -1"),
+        ({"label": 3, "position": [0]}, 400, "position must be a whole number"),
+        ({"label": 3, "position": 0, "number": "306"}, 409, "the drawing now reads '305', not '306': read it again"),
+    ],
+)
+def test_api_refuses_bad_digits_with_a_clear_message(web, fields, status, message):
+    client, db = web
+    response = client.post("/api/drawings", json={"image": encode_data_url(number_png("305")), **fields})
+    assert response.status_code == status and message in response.get_json()["error"]
+    assert not db.exists()  # nothing refused was written
+
+
+def test_api_number_mode_is_off_beyond_loopback_without_allow_saving(predictor, tmp_path):
+    app = create_app({"TESTING": True, "DRAWINGS_DB": str(tmp_path / "off.sqlite3")}, predictor=predictor)
+    body = {"image": encode_data_url(number_png("42")), "label": 4, "position": 0}
+    response = app.test_client().post("/api/drawings", json=body)
+    assert response.status_code == 403 and "--allow-saving" in response.get_json()["error"]
+    assert not (tmp_path / "off.sqlite3").exists()
+
+
+# --- the web page, in Chromium --------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_the_page_saves_each_digit_of_a_number(page, tmp_path, predictor):
+    from playwright.sync_api import expect
+
+    from benchmarks.servers import free_port, serve
+    from tests.test_flask_browser import open_page
+    from tests.test_flask_numbers import read, write_number
+
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.set_default_timeout(15_000)
+    page.set_viewport_size({"width": 1100, "height": 1000})
+    db = tmp_path / "web.sqlite3"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with serve(["-m", "flask_app", "--port", str(port), "--db", str(db)], f"{url}/healthz"):
+        open_page(page, url)
+        page.uncheck("#live")
+        page.check("#number-mode")
+        write_number(page, "42")
+        assert read(page) == "42"
+        expect(page.locator("#number-feedback")).to_be_visible()
+        expect(page.locator("#number-saved")).to_have_text(f"0 drawings saved, kept in {db}.")
+        canvas = page.evaluate("() => document.querySelector('#canvas').toDataURL('image/png')")
+        page.fill("#number-user", "lee")
+        cards = page.locator("#number-digits > li")
+        cards.nth(1).locator(".number-it-was").select_option("7")  # "Wrong, it was 7" for the 2
+        expect(page.locator("#number-saved")).to_have_text(f"Saved digit 2 as a 7. 1 drawing saved, kept in {db}.")
+        cards.nth(0).locator(".number-right").click()  # the 4 was right
+        expect(page.locator("#number-saved")).to_contain_text("Saved digit 1 as a 4. 2 drawings saved")
+        assert cards.nth(0).locator(".number-right").is_disabled()  # each digit once
+        assert cards.nth(1).locator(".number-it-was").is_disabled()
+    reading = predictor.read_number(canvas)  # what the server read: the canvas the page sent
+    assert reading.text == "42"
+    store = Store.open(db)
+    assert_kept(store, reading, [(1, 7), (0, 4)], predictor)
+    assert {(d.user, d.source) for d in store.drawings()} == {("lee", "flask")}
+    assert problems == []
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_the_page_offers_no_saving_beyond_loopback(page, tmp_path):
+    """Served on every interface without --allow-saving: a number is read, no buttons are shown."""
+    from benchmarks.servers import free_port, serve
+    from tests.test_flask_browser import open_page
+    from tests.test_flask_numbers import read, write_number
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    args = ["-m", "flask_app", "--host", "0.0.0.0", "--port", str(port), "--db", str(tmp_path / "off.sqlite3")]
+    with serve(args, f"{url}/healthz"):
+        open_page(page, url)
+        page.uncheck("#live")
+        page.check("#number-mode")
+        write_number(page, "7")
+        assert read(page) == "7"
+        assert page.locator("#number-feedback").is_hidden() and page.locator(".number-verdict").count() == 0
+    assert not (tmp_path / "off.sqlite3").exists()
