@@ -19,7 +19,7 @@ import pygame_numbers
 from digitrec import preprocess
 from digitrec.drawings import to_png
 from digitrec.feedback import SAVING_OFF, Feedback, check_position
-from digitrec.imageio import encode_data_url
+from digitrec.imageio import encode_data_url, sketchpad_image
 from digitrec.numbers import compose
 from digitrec.reading import NumberReading, digit_image
 from digitrec.store import InvalidDrawing, Store
@@ -276,3 +276,131 @@ def test_the_page_offers_no_saving_beyond_loopback(page, tmp_path):
         assert read(page) == "7"
         assert page.locator("#number-feedback").is_hidden() and page.locator(".number-verdict").count() == 0
     assert not (tmp_path / "off.sqlite3").exists()
+
+
+# --- the Gradio number pad -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def gradio_feedback(predictor, tmp_path):
+    return Feedback(predictor, "gradio", db=tmp_path / "g.sqlite3")
+
+
+def test_gradio_number_pad_confirms_and_corrects_each_digit(predictor, gradio_feedback):
+    import gradio_numbers
+    from tests.test_gradio_numbers import sketch
+
+    value = sketch("305")
+    reading = predictor.read_number(sketchpad_image(value))
+    assert reading.text == "305"
+    rows = gradio_numbers.read(value, predictor)[2]
+    radio = gradio_numbers.choices(rows)
+    assert radio.choices == [("digit 1: 3", 0), ("digit 2: 0", 1), ("digit 3: 5", 2)] and radio.value == 0
+    line, following = gradio_numbers.save(value, 0, " ana ", predictor, gradio_feedback)  # "Right"
+    assert line.startswith("Saved digit 1 as a 3 (right). 1 drawing saved by ana, kept in") and following == 1
+    line, following = gradio_numbers.save(value, 2, "ana", predictor, gradio_feedback, label=6)
+    assert line.startswith("Saved digit 3 as a 6 (a correction). 2 drawings") and following == 2  # the last stays
+    assert_kept(gradio_feedback.store, reading, [(0, 3), (2, 6)], predictor)
+
+
+def test_gradio_number_pad_refuses_clearly(predictor, gradio_feedback, tmp_path):
+    import gradio as gr
+
+    import gradio_numbers
+    from tests.test_gradio_numbers import sketch
+
+    assert gradio_numbers.save(None, 0, "ana", predictor, gradio_feedback) == ("Write a number first.", None)
+    assert gradio_numbers.save(sketch("42"), None, "ana", predictor, gradio_feedback) == ("Pick a digit first.", None)
+    with pytest.raises(gr.Error, match="no digit at position 5: the number read has 2"):
+        gradio_numbers.save(sketch("42"), 5, "ana", predictor, gradio_feedback)
+    with pytest.raises(gr.Error, match="the label must be a digit from 0 to 9"):
+        gradio_numbers.save(sketch("42"), 0, "ana", predictor, gradio_feedback, label=11)
+    with pytest.raises(gr.Error, match="user name"):
+        gradio_numbers.save(sketch("42"), 0, "x" * 65, predictor, gradio_feedback)
+    assert gradio_numbers.choices([]).choices == [] and gradio_numbers.choices([]).value is None
+    off = Feedback(predictor, "gradio", db=tmp_path / "off.sqlite3", allowed=False)
+    assert gradio_numbers.save(sketch("42"), 0, "ana", predictor, off) == (SAVING_OFF, 0)
+    assert not (tmp_path / "g.sqlite3").exists() and not (tmp_path / "off.sqlite3").exists()
+
+
+def test_gradio_app_has_the_number_pads_buttons():
+    import gradio_app
+
+    config = gradio_app.demo.get_config_file()
+    ids = {c["props"].get("elem_id") for c in config["components"]}
+    assert {"number-which", "number-right", "number-saved", *(f"number-it-was-{d}" for d in range(10))} <= ids
+    names = {d.get("api_name") for d in config["dependencies"]}
+    assert {"read_number", "save_number_right", "save_number_0", "save_number_9"} <= names
+
+
+@pytest.fixture(scope="module")
+def gradio_server(tmp_path_factory):
+    from benchmarks.servers import free_port, serve
+
+    db = tmp_path_factory.mktemp("gradio") / "g.sqlite3"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    with serve(["gradio_app.py", "--port", str(port), "--db", str(db)], url):
+        yield url, db
+
+
+@pytest.mark.slow
+def test_gradio_api_saves_each_digit(gradio_server, tmp_path, predictor):
+    from gradio_client import Client, handle_file
+    from gradio_client.exceptions import AppError
+
+    from tests.test_gradio_numbers import number_layer
+
+    url, db = gradio_server
+    client = Client(url, verbose=False)
+    layer = tmp_path / "number.png"
+    layer.write_bytes(to_png(number_layer("47")))
+    value = {"background": None, "layers": [handle_file(layer)], "composite": None}
+    assert client.predict(value, api_name="/read_number")[0]["label"].startswith("47 (")
+    line, following = client.predict(value, 1, "kim", api_name="/save_number_1")  # "Wrong, it was 1" for the 7
+    assert line.startswith("Saved digit 2 as a 1 (a correction). 1 drawing saved by kim, kept in") and following == 1
+    line, _ = client.predict(value, 0, "kim", api_name="/save_number_right")
+    assert line.startswith("Saved digit 1 as a 4 (right). 2 drawings saved by kim")
+    with pytest.raises(AppError, match="no digit at position 2"):
+        client.predict(value, 2, "kim", api_name="/save_number_right")
+    reading = predictor.read_number(np.asarray(Image.open(layer)))
+    assert reading.text == "47"
+    assert_kept(Store.open(db), reading, [(1, 1), (0, 4)], predictor)
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_gradio_page_saves_each_digit(page, gradio_server, predictor):
+    from playwright.sync_api import expect
+
+    from scripts.gradio_page import wait_for_brush
+    from tests.test_gradio_numbers import write
+
+    url, db = gradio_server
+    before = Store.open(db).count()  # the API test may have saved into this server's store first
+    page.set_viewport_size({"width": 1200, "height": 1600})
+    page.goto(url)
+    wait_for_brush(page)
+    page.locator("#number-sketchpad button.highlight[aria-label='Brush']").wait_for(timeout=60_000)
+    page.locator("#number-sketchpad").scroll_into_view_if_needed()
+    write(page, "42")
+    expect(page.locator("#number [data-testid=label-output-value]")).to_contain_text("42 (", timeout=30_000)
+    which = page.locator("#number-which")
+    expect(which.locator("input[type=radio]")).to_have_count(2, timeout=30_000)
+    expect(which.locator("input[type=radio]").first).to_be_checked()
+    page.fill("#user textarea", "ana")
+    which.get_by_label("digit 2: 2").check()
+    page.locator("#number-it-was-7").click()  # "Wrong, it was 7" for the 2
+    saved = page.locator("#number-saved")
+    expect(saved).to_contain_text("Saved digit 2 as a 7 (a correction).", timeout=30_000)
+    expect(saved).to_contain_text("saved by ana, kept in")
+    which.get_by_label("digit 1: 4").check()
+    page.locator("#number-right").click()  # the 4 was right
+    expect(saved).to_contain_text("Saved digit 1 as a 4 (right).", timeout=30_000)
+    expect(which.get_by_label("digit 2: 2")).to_be_checked()  # on to the next digit
+    drawings = list(Store.open(db).drawings())[before:]
+    assert [(d.label, d.predicted, d.user) for d in drawings] == [(7, 2, "ana"), (4, 4, "ana")]
+    for d in drawings:  # each one digit's ink, read as it was in the number
+        assert predictor.predict(d.png).digit == d.predicted
+        width, height = Image.open(io.BytesIO(d.png)).size
+        assert width < 1.5 * height
