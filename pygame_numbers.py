@@ -34,6 +34,10 @@ COLUMN = 112  # each digit's readings, one column a digit
 ROWS = 3  # its three likeliest readings
 BLANK = "write a number"
 SAVE_HINT = "Tab, arrows or a click on a column: pick a digit. 0-9: save it as that digit, Space: it was right."
+# The help line when saving is on: the keys that pick and save a digit stay in sight after the first save.
+HELP = (
+    "draw    Enter: read    C: clear    N: one digit    Tab / click: pick a digit    0-9 / Space: save it    Esc: quit"
+)
 # Okabe-Ito colours, one per digit in turn: neighbours differ, for colour-blind eyes too.
 COLOURS = ((0, 114, 178), (213, 94, 0), (0, 158, 115), (204, 121, 167), (230, 159, 0), (86, 180, 233))
 
@@ -144,7 +148,7 @@ def draw(app: App, front: ModuleType) -> None:
         sure = f"confidence {format_percent(app.reading.confidence)}"
         app._text(sure, "medium", front.ACCENT, midright=(answer.right, answer.centery))
     _columns(app, front, digits)
-    app._text(front.HELP, "small", front.MUTED, midleft=app.layout.help.midleft)
+    app._text(HELP if app.feedback is not None else front.HELP, "small", front.MUTED, midleft=app.layout.help.midleft)
     if app.saved_line:  # in the margin under the help line, as in single-digit mode
         help_line = app.layout.help
         app._text(app.saved_line, "small", front.ACCENT, midleft=(help_line.left, help_line.bottom + 9))

@@ -25,7 +25,7 @@ from digitrec.reading import NumberReading, digit_image
 from digitrec.store import InvalidDrawing, Store
 from digitrec.synth import digit_strokes
 from flask_app import create_app
-from tests.test_pygame_frontend import press
+from tests.test_pygame_frontend import painted, press
 from tests.test_pygame_numbers import write_number
 
 
@@ -137,6 +137,13 @@ def test_pygame_number_mode_confirms_and_corrects_each_digit(window, tmp_path, p
     window.step()
     assert window.saved_line.startswith("Saved digit 3 as a 1 (a correction). 2 drawings saved by kim")
     assert window.saved_digits == {0: 4, 2: 1}
+    window.draw()  # the picked digit's column, and only it, is framed in its colour
+
+    def left_edge(k: int) -> int:
+        col = pygame_numbers.column(window, k)
+        return painted(window, pygame.Rect(col.left - 4, col.top + 10, 2, col.height - 20), pygame_numbers.COLOURS[k])
+
+    assert left_edge(2) > 100 and left_edge(1) == 0
     assert_kept(Store.open(tmp_path / "p.sqlite3"), reading, [(0, 4), (2, 1)], predictor)
     assert {d.source for d in Store.open(tmp_path / "p.sqlite3").drawings()} == {"pygame"}
 
