@@ -104,7 +104,9 @@ def section(
     def read_upload(payload: dict | None) -> tuple[str, tuple | None, list[list]]:
         return read(value_of(payload), predictor())
 
-    def save_upload(payload: dict | None, which: Any, name: str | None, label: int | None = None) -> tuple[str, Any]:
+    def save_upload(
+        payload: dict | None, which: Any, name: str | None = None, label: int | None = None
+    ) -> tuple[str, Any]:
         return save(value_of(payload), which, name, predictor(), feedback(), label)
 
     gr.Markdown("## Or write a whole number\nA year, a phone number, a sum: each digit gets its box.")
@@ -135,12 +137,12 @@ def section(
             wrong = [gr.Button(str(d), size="sm", min_width=30, elem_id=f"number-it-was-{d}") for d in range(10)]
         saved = gr.Markdown(elem_id="number-saved")
         read_event.then(choices, digits, which, api_name=False, show_progress="hidden")
-        inputs = [pad, which, user]
+        inputs = [pad, which] + ([user] if user is not None else [])  # no name field: the login name
         # preprocess=False: the pad's raw payload is read above, and a position an API client made up
         # gets Feedback's own sentence rather than Gradio's "not in the list of choices".
         right.click(save_upload, inputs, [saved, which], preprocess=False, api_name="save_number_right")
         for d, button in enumerate(wrong):
             handler = functools.partial(save_upload, label=d)
             button.click(handler, inputs, [saved, which], preprocess=False, api_name=f"save_number_{d}")
-        demo.load(lambda name: feedback().status(name), user, saved, api_name=False)
+        demo.load(lambda name=None: feedback().status(name), user, saved, api_name=False)
     demo.load(None, js=select_brush.replace('"sketchpad"', '"number-sketchpad"'))
