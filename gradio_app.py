@@ -121,7 +121,7 @@ with gr.Blocks(title="digitrec: draw a digit", analytics_enabled=False, delete_c
         button.click(functools.partial(save, label=d), [pad, user], saved, preprocess=False, api_name=f"save_{d}")
     demo.load(lambda name: feedback().status(name), user, saved, api_name=False)
     demo.load(None, js=SELECT_BRUSH)
-    gradio_numbers.section(demo, predictor, SELECT_BRUSH)  # a whole number on a wide pad: gradio_numbers.py
+    gradio_numbers.section(demo, predictor, SELECT_BRUSH, feedback, user)  # a whole number on a wide pad
 demo.queue(default_concurrency_limit=4, max_size=64)  # bounded, like the upload cache: a shared link faces the internet
 
 

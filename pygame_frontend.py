@@ -6,7 +6,9 @@ Draw with the left mouse button (the answer comes when you let go), Enter to pre
 C or Backspace to clear, Esc or closing the window to quit. After an answer, a digit key 0-9 saves
 the drawing as that digit ("Right" when it is the answer, "Wrong, it was N" otherwise) in the
 drawing store (``digitrec.store``), for ``python -m digitrec finetune``. N switches to a wide canvas
-that reads a whole number ("2026"): each digit's box over the ink, its top readings below.
+that reads a whole number ("2026"): each digit's box over the ink, its top readings below; there
+Tab, the arrow keys or a click on a digit's column picks a digit, 0-9 saves it as that digit and
+Space as what was read (``pygame_numbers.py``).
 
 The layout follows pygame's own examples: constants up top, the drawing state (``Canvas``) apart
 from the window (``App``), events only change state and ``App.draw`` only reads it.
@@ -59,6 +61,7 @@ HELP = "draw with the mouse    Enter: predict    C / Backspace: clear    N: whol
 BLANK = "draw a digit"
 SAVE_HINT = "0-9 after an answer: save the drawing as that digit."
 DIGIT_KEYS = {getattr(pygame, f"K_{d}"): d for d in range(10)} | {getattr(pygame, f"K_KP{d}"): d for d in range(10)}
+NUMBER_KEYS = (pygame.K_TAB, pygame.K_LEFT, pygame.K_RIGHT, pygame.K_SPACE)  # number mode: pick a digit, "Right"
 
 Point = tuple[float, float]
 
@@ -198,6 +201,8 @@ class App:
         }
         self.number_mode = False  # N: a wide canvas, read as a whole number
         self.reading = None  # in number mode, the NumberReading of the canvas (pygame_numbers.py shows it)
+        self.selected = 0  # in number mode, the digit that 0-9 and Space save (0-based, left to right)
+        self.saved_digits: dict[int, int] = {}  # in number mode, the digits of this reading saved: position -> label
         self.digit_size = self.canvas.size
 
     # --- events -> state --------------------------------------------------------------------
@@ -213,9 +218,17 @@ class App:
             self.clear()
         elif event.type == pygame.KEYDOWN and event.key in DIGIT_KEYS:
             self.save(DIGIT_KEYS[event.key])
+        elif self.number_mode and event.type == pygame.KEYDOWN and event.key in NUMBER_KEYS:
+            import pygame_numbers
+
+            pygame_numbers.key(self, event)  # pick a digit, or Space: "Right"
         elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
             if self.layout.canvas.collidepoint(event.pos):
                 self.canvas.begin(self._on_canvas(event.pos))
+            elif self.number_mode:
+                import pygame_numbers
+
+                pygame_numbers.click(self, event.pos)  # a digit's column picks it
         elif event.type == pygame.MOUSEMOTION and self.canvas.drawing:
             self.canvas.extend(self._on_canvas(event.pos))  # leaving the canvas just clips the ink
         elif event.type == pygame.MOUSEBUTTONUP and event.button == 1 and self.canvas.drawing:
@@ -226,6 +239,7 @@ class App:
         # About 2 ms a drawing (2.5 ms with the NumPy engine): calling it synchronously never stalls a frame.
         if self.number_mode:
             self.reading = self.predictor.read_number(self.canvas.as_array())  # about 2-3 ms a digit
+            self.selected, self.saved_digits = 0, {}
         else:
             self.prediction = self.predictor.predict(self.canvas.as_array())
 
@@ -233,6 +247,7 @@ class App:
         self.canvas.clear()
         self.prediction = None
         self.reading = None
+        self.selected, self.saved_digits = 0, {}
 
     def switch_mode(self) -> None:
         """One digit <-> a whole number: a new, empty canvas of the mode's shape, the window resized to fit."""
@@ -242,18 +257,30 @@ class App:
         self.canvas = Canvas(numbers.HEIGHT, width=numbers.WIDTH) if self.number_mode else Canvas(self.digit_size)
         self.layout = numbers.NumberLayout() if self.number_mode else Layout(self.digit_size)
         self.prediction = self.reading = None
+        self.selected, self.saved_digits = 0, {}
+        if self.feedback is not None:
+            self.saved_line = (
+                f"{numbers.SAVE_HINT if self.number_mode else SAVE_HINT} {self.feedback.status(self.user)}"
+            )
         if pygame.display.get_surface() is self.screen:  # a real window (tests may draw on a plain surface)
             self.screen = pygame.display.set_mode(self.layout.window)
         else:
             self.screen = pygame.Surface(self.layout.window)
 
-    def save(self, label: int) -> None:
-        """Keep the drawing as ``label``: "Right" when it is the answer shown, a correction otherwise."""
+    def save(self, label: int | None) -> None:
+        """Keep the drawing as ``label``: "Right" when it is the answer shown, a correction otherwise.
+        In number mode, only the selected digit, and ``label`` None is "Right"."""
         if self.feedback is None:
+            return
+        if self.number_mode:
+            import pygame_numbers
+
+            pygame_numbers.save(self, label)
             return
         if self.prediction is None or self.prediction.blank:
             self.saved_line = f"Draw a digit first. {SAVE_HINT}"
             return
+        label = self.prediction.digit if label is None else label
         try:
             self.saved_line = self.feedback.save(self.canvas.as_array(), label, self.user, self.prediction)
         except (InvalidImage, InvalidDrawing, StoreError) as exc:

@@ -3,11 +3,14 @@
     feedback = Feedback(predictor, source="gradio", allowed=saving_allowed(host, share, allow_flag))
     feedback.save(image, 7, user="ana")     # -> "Saved as a 7. 12 drawings saved by ana, kept in /home/..."
     feedback.status("ana")                  # the same line without saving
+    feedback.save_digit(image, reading, 1, 7, "ana")   # number mode: the second digit was a 7
 
-The front ends stay thin: they hand over the drawing they showed (the whole canvas, or in number
-mode one digit's crop) and the label the user chose. The store opens on the first save, so an app
-that nobody corrects writes nothing. A server reachable beyond this machine saves nothing unless
-it was started with ``--allow-saving``: strangers must not fill or poison the store by default.
+The front ends stay thin: they hand over the drawing they showed and the label the user chose; in
+number mode, the whole drawing, its ``NumberReading`` and which digit, and the digit's own ink is
+kept (``reading.digit_image``), so each digit is confirmed or corrected on its own. The store
+opens on the first save, so an app that nobody corrects writes nothing. A server reachable beyond
+this machine saves nothing unless it was started with ``--allow-saving``: strangers must not fill or
+poison the store by default.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ import os
 import threading
 from typing import TYPE_CHECKING, Any
 
-from digitrec.store import Store, StoreError, check_label, clean_user
+from digitrec.reading import NumberReading, digit_image
+from digitrec.store import InvalidDrawing, Store, StoreError, check_label, clean_user
 
 if TYPE_CHECKING:
     from digitrec.predict import Prediction, Predictor
@@ -54,6 +58,28 @@ def count_line(count: int, where: str, user: str | None = None) -> str:
     by = f" by {user}" if user else ""
     place = where if where.startswith("on ") else f"in {where}"
     return f"{count} {noun} saved{by}, kept {place}."
+
+
+def check_position(position: Any, reading: NumberReading) -> int:
+    """Which digit of ``reading`` (0-based, left to right): an int, or a string of digits, that the
+    number has. Raises ``InvalidDrawing`` with a sentence saying what was wrong."""
+    if isinstance(position, str) and position.strip().isdecimal() and len(position.strip()) <= 3:
+        position = int(position)
+    if not isinstance(position, int) or isinstance(position, bool):
+        raise InvalidDrawing(f"the digit's position must be a whole number, not {position!r}"[:120])
+    if reading.blank:
+        raise InvalidDrawing("the drawing is blank: write a number before saving its digits")
+    n = len(reading.digits)
+    if not 0 <= position < n:
+        raise InvalidDrawing(f"there is no digit at position {position}: the number read has {n} (0 to {n - 1})")
+    return position
+
+
+def number_digit(image: Any, reading: NumberReading, position: Any) -> tuple[Any, Prediction]:
+    """What to keep for one digit of a number: its own ink (``reading.digit_image``) and what the
+    network read there. Raises ``InvalidDrawing`` for a position the reading lacks."""
+    k = check_position(position, reading)
+    return digit_image(image, reading, k), reading.digits[k].prediction
 
 
 class Feedback:
@@ -103,12 +129,28 @@ class Feedback:
             return SAVING_OFF
         if prediction is None:
             prediction = self.predictor.predict(image)
+        return self._keep(image, label, user, prediction, "Saved")
+
+    def save_digit(
+        self, image: Any, reading: NumberReading, position: Any, label: Any = None, user: str | None = None
+    ) -> str:
+        """Number mode: keep the digit at ``position`` (0-based) of ``reading``, the ``NumberReading``
+        of ``image``, as ``label`` ("Wrong, it was 7"), or as what was read there when ``label`` is
+        None ("Right"); return the line to show. Only that digit's ink is kept. Raises as ``save``
+        does, and ``InvalidDrawing`` for a position the number lacks."""
+        if not self.allowed:
+            return SAVING_OFF
+        k = check_position(position, reading)
+        crop, prediction = number_digit(image, reading, k)
+        return self._keep(crop, prediction.digit if label is None else label, user, prediction, f"Saved digit {k + 1}")
+
+    def _keep(self, image: Any, label: Any, user: str | None, prediction: Prediction, what: str) -> str:
         label = check_label(label)
         self.store.save(
             image, label, prediction=prediction, model_sha256=self.model_sha256(), source=self.source, user=user
         )
         verdict = "right" if prediction.digit == label else "a correction"
-        return f"Saved as a {label} ({verdict}). " + self.status(user)
+        return f"{what} as a {label} ({verdict}). " + self.status(user)
 
     def right(self, image: Any, user: str | None = None) -> str:
         """ "Right": keep ``image`` labelled with the model's own answer; return the line to show."""

@@ -11,6 +11,7 @@
 show them: ``to_dict`` (the web API's JSON), ``summary`` and ``digit_label`` (lines for people),
 ``annotations`` (boxes for ``gr.AnnotatedImage``), ``picture`` (the drawing as an RGB array to draw
 them over) and ``overlay`` (each digit's ink in its colour, its box and reading: how it was cut).
+``digit_image`` is one digit's ink alone, as a picture to keep when a user confirms or corrects it.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from PIL import Image
 from digitrec import present
 from digitrec.imageio import ImageLike, load
 from digitrec.predict import Prediction, Predictor
-from digitrec.segment import Box, Segmentation, segment
+from digitrec.segment import Box, Segmentation, segment, working_ink
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,33 @@ def read_number(predictor: Predictor, image: ImageLike) -> NumberReading:
         prediction = Prediction(digit, tuple(float(v) for v in p), float(p[digit]), piece.framed)
         digits.append(DigitReading(piece.box, prediction))
     return NumberReading(tuple(digits), seg)
+
+
+def digit_image(image: ImageLike, reading: NumberReading, position: int) -> ImageLike:
+    """The digit at ``position`` (0-based, left to right) of ``reading`` as a picture of its own: what
+    a front end keeps when the user confirms or corrects that digit.
+
+    Its ink alone (a neighbour's ink in its box left out), dark on white, at the resolution the number
+    was read at, with a margin of paper: ``preprocess`` of it gives the 28x28 the network read for
+    this digit (to 8-bit rounding). A number of one digit was read as ``predict`` reads the whole
+    drawing, so that is kept as it is. Raises ``IndexError`` for a position the reading lacks.
+    """
+    if not 0 <= position < len(reading.digits):
+        raise IndexError(f"no digit at position {position}: the number has {len(reading.digits)}")
+    if len(reading.digits) == 1:
+        return image
+    seg = reading.segmentation
+    ink, scale, _size = working_ink(image) if seg is not None else (None, 0, None)
+    if seg is None or ink is None or scale != seg.scale:  # a reading made elsewhere: the box's pixels
+        x0, y0, x1, y1 = reading.digits[position].box
+        return picture(image)[y0:y1, x0:x1]
+    piece = seg.pieces[position]
+    x0, y0, x1, y1 = piece.work_box
+    own = np.where(piece.mask, ink[y0:y1, x0:x1], np.float32(0))
+    # A margin wider than the band preprocess reads the paper's colour from, so the paper is all it sees there.
+    margin = max(4, min(own.shape) // 8)
+    own = np.pad(own, margin)
+    return np.round((1.0 - own) * 255).astype(np.uint8)
 
 
 # --- how the front ends show a reading ---------------------------------------------------------------

@@ -3,6 +3,11 @@
     POST /api/drawings  {"image": "data:image/png;base64,...", "label": 7, "user": "ana"}
                         (or multipart: file "image", fields "label" and "user")
         -> 201 {"id": 12, "label": 7, "digit": 1, "count": 12, "kept": "on the server"}
+    POST /api/drawings  {"image": ..., "label": 7, "position": 1, "number": "2026"}
+        number mode: the image is a whole number, read again here, and only its digit at ``position``
+        (0-based, left to right) is kept, its own ink; ``number``, optional, is the text the page was
+        shown: a drawing that reads otherwise now is refused (409) rather than a wrong digit kept
+        -> 201 {"id": 13, "label": 7, "digit": 0, "position": 1, "count": 13, "kept": "on the server"}
     GET /api/drawings/stats[?user=ana]
         -> {"saving": true, "count": 12, "by_label": {"0": 1, ...}, "kept": "on the server"}
 
@@ -20,7 +25,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app, request
 
-from digitrec.feedback import Feedback, env_allows, is_loopback
+from digitrec.feedback import Feedback, env_allows, is_loopback, number_digit
 from digitrec.store import InvalidDrawing, StoreError, StoreFull, check_label, clean_user
 from flask_app.errors import ApiError
 from flask_app.views import drawing_from_request, predictor
@@ -68,7 +73,21 @@ def save() -> tuple[dict[str, Any], int]:
         user = clean_user(fields["user"]) if fields.get("user") not in (None, "") else None
     except InvalidDrawing as exc:
         raise ApiError(400, str(exc)) from None
-    prediction = predictor().predict(image)  # InvalidImage -> 400/413/415, as /api/predict
+    extra: dict[str, Any] = {}
+    if fields.get("position") in (None, ""):
+        prediction = predictor().predict(image)  # InvalidImage -> 400/413/415, as /api/predict
+    else:  # one digit of a number: the server reads it again, as /api/read_number
+        reading = predictor().read_number(image)
+        shown = fields.get("number")
+        if shown not in (None, "") and str(shown) != reading.text:
+            raise ApiError(
+                409, f"the drawing now reads {reading.text or 'blank'!r}, not {str(shown)[:40]!r}: read it again"
+            )
+        try:
+            image, prediction = number_digit(image, reading, fields["position"])
+        except InvalidDrawing as exc:
+            raise ApiError(400, str(exc)) from None
+        extra["position"] = int(fields["position"])
     try:
         drawing_id = fb.store.save(
             image, label, prediction=prediction, model_sha256=fb.model_sha256(), source="flask", user=user
@@ -81,7 +100,8 @@ def save() -> tuple[dict[str, Any], int]:
     except StoreError as exc:
         log.error("drawing store: %s", exc)  # the details stay in the operator's log
         raise ApiError(503, "the drawing store is unavailable; try again later") from None
-    return {"id": drawing_id, "label": label, "digit": prediction.digit, "count": count, "kept": kept_where()}, 201
+    body = {"id": drawing_id, "label": label, "digit": prediction.digit, **extra, "count": count, "kept": kept_where()}
+    return body, 201
 
 
 @bp.get("/api/drawings/stats")
@@ -101,9 +121,13 @@ def stats() -> dict[str, Any]:
     return {"saving": True, "count": found["count"], "by_label": found["by_label"], "kept": kept_where()}
 
 
+FIELDS = ("label", "user", "position", "number")
+
+
 def _fields() -> dict[str, Any]:
-    """``label`` and ``user`` from the JSON body or the multipart form (the image is read already)."""
+    """``label``, ``user`` (and in number mode ``position`` and ``number``) from the JSON body or the
+    multipart form (the image is read already)."""
     if request.is_json:
         body = request.get_json(silent=True) or {}
-        return {k: body.get(k) for k in ("label", "user")}
-    return {k: request.form.get(k) for k in ("label", "user")}
+        return {k: body.get(k) for k in FIELDS}
+    return {k: request.form.get(k) for k in FIELDS}

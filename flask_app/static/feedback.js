@@ -1,37 +1,73 @@
 // Saving corrections: "Right" or "Wrong, it was N" after an answer sends the drawing and its true
 // label to POST /api/drawings. Separate from app.js: it only reads the canvas and the answer shown.
+// window.digitrecFeedback is the part number.js shares: whether the server saves, the user's name,
+// one save and the line that describes it; number mode sends the digit's position with each save.
 "use strict";
 
-(() => {
-  const $ = (id) => document.getElementById(id);
-  const box = $("feedback");
-  const result = $("result");
-  const canvas = $("canvas");
-  const digitEl = $("digit");
-  const savedEl = $("saved");
-  const user = $("user");
-  if (!box || !result || !canvas) return;
-  const buttons = [...box.querySelectorAll("button")];
-  let saving = false; // the server saves drawings at all
-  let savedThis = false; // this answer was saved already: one save per drawing
+window.digitrecFeedback = (() => {
+  const box = document.getElementById("feedback");
+  const canvas = document.getElementById("canvas");
+  if (!box || !canvas) return null;
+  const NAME = "digitrec-user";
+  const names = []; // every name field on the page shows the same name
+  let name = localStorage.getItem(NAME) || "";
+  let saving = null; // a Promise: the stats line, or null when the server does not save
 
   const describe = (body) =>
     `${body.count} drawing${body.count === 1 ? "" : "s"} saved, kept ${body.kept.startsWith("on ") ? "" : "in "}${body.kept}.`;
 
-  function enable(on) {
-    buttons.forEach((b) => (b.disabled = !on));
+  // Whether the server saves drawings: the line saying how many and where, or null. Asked once.
+  function stats() {
+    saving ??= fetch(box.dataset.stats, { headers: { Accept: "application/json" } })
+      .then(async (response) => {
+        const body = await response.json();
+        return response.ok && body.saving ? describe(body) : null;
+      })
+      .catch(() => null);
+    return saving;
   }
 
-  async function stats() {
-    try {
-      const response = await fetch(box.dataset.stats, { headers: { Accept: "application/json" } });
-      const body = await response.json();
-      saving = response.ok && body.saving;
-      if (saving) savedEl.textContent = describe(body);
-    } catch {
-      saving = false;
-    }
-    update();
+  // A name field: filled from, and kept in, this browser's storage, in step with the others.
+  function bindName(input) {
+    names.push(input);
+    input.value = name;
+    input.addEventListener("input", () => {
+      name = input.value;
+      names.forEach((other) => other !== input && (other.value = name));
+    });
+    input.addEventListener("change", () => localStorage.setItem(NAME, name.trim()));
+  }
+
+  // The canvas as it is, with ``fields`` (label; in number mode position and number): the server's
+  // answer, or an Error in the server's words.
+  async function save(fields) {
+    const response = await fetch(box.dataset.api, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({ ...fields, image: canvas.toDataURL("image/png"), user: name.trim() || undefined }),
+    });
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(body.error || `The server answered ${response.status}.`);
+    return body;
+  }
+
+  return { describe, stats, bindName, save };
+})();
+
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const shared = window.digitrecFeedback;
+  const box = $("feedback");
+  const result = $("result");
+  const digitEl = $("digit");
+  const savedEl = $("saved");
+  if (!shared || !result) return;
+  const buttons = [...box.querySelectorAll("button")];
+  let saving = false; // the server saves drawings at all
+  let savedThis = false; // this answer was saved already: one save per drawing
+
+  function enable(on) {
+    buttons.forEach((b) => (b.disabled = !on));
   }
 
   // Shown with an answer; a new answer may be saved again.
@@ -47,14 +83,8 @@
     savedThis = true;
     savedEl.textContent = "Saving…";
     try {
-      const response = await fetch(box.dataset.api, {
-        method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify({ image: canvas.toDataURL("image/png"), label, user: user.value.trim() || undefined }),
-      });
-      const body = await response.json().catch(() => ({}));
-      if (!response.ok) throw new Error(body.error || `The server answered ${response.status}.`);
-      savedEl.textContent = `Saved as a ${body.label}. ${describe(body)}`;
+      const body = await shared.save({ label });
+      savedEl.textContent = `Saved as a ${body.label}. ${shared.describe(body)}`;
     } catch (error) {
       savedThis = false;
       savedEl.textContent = `Not saved: ${error.message}`;
@@ -64,12 +94,15 @@
 
   $("right").addEventListener("click", () => save(Number(digitEl.textContent)));
   box.querySelectorAll(".it-was").forEach((b) => b.addEventListener("click", () => save(Number(b.dataset.label))));
-  user.value = localStorage.getItem("digitrec-user") || "";
-  user.addEventListener("change", () => localStorage.setItem("digitrec-user", user.value.trim()));
+  shared.bindName($("user"));
   // app.js sets #result[data-state] for every answer; a new drawing starts over.
   new MutationObserver(() => {
     savedThis = false;
     update();
   }).observe(result, { attributes: true, attributeFilter: ["data-state"] });
-  stats();
+  shared.stats().then((line) => {
+    saving = line !== null;
+    if (saving) savedEl.textContent = line;
+    update();
+  });
 })();

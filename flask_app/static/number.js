@@ -1,6 +1,7 @@
 // digitrec drawing page, number mode: a wide canvas, a box over each digit's ink, each digit's bars.
 // app.js draws and sends the drawing; in number mode it sends it to /api/read_number and hands the
 // answer over with a cancelable "digitrec:answer" event, which this script takes and shows.
+// Each digit's card has "Right" and "Wrong, it was"; feedback.js's shared part sends the save.
 "use strict";
 
 (() => {
@@ -15,6 +16,10 @@
   const confidenceEl = $("number-confidence");
   const messageEl = $("number-message");
   const list = $("number-digits");
+  const feedback = window.digitrecFeedback; // null without the page's feedback section
+  const feedbackBox = $("number-feedback");
+  const savedEl = $("number-saved");
+  let saving = false; // the server saves drawings at all
   const HINT = "Write a number, then press Predict.";
   const DIGIT_LABEL = "Drawing area: draw one digit here";
   const NUMBER_LABEL = "Drawing area: write a whole number here";
@@ -88,7 +93,42 @@
       bars.append(bar);
     });
     li.append(bars);
+    if (saving) li.append(verdict(d, k));
     return li;
+  }
+
+  // "Right" / "Wrong, it was _" for the digit at position k: each digit is saved on its own, once.
+  function verdict(d, k) {
+    const group = element("div", "verdict number-verdict");
+    group.setAttribute("role", "group");
+    group.setAttribute("aria-label", `Was digit ${k + 1} right?`);
+    const right = element("button", "number-right", "Right");
+    right.type = "button";
+    right.setAttribute("aria-label", `Digit ${k + 1} is right: a ${d.digit}`);
+    const wrong = element("select", "number-it-was");
+    wrong.setAttribute("aria-label", `Digit ${k + 1} is wrong: it was`);
+    wrong.append(element("option", "", "Wrong, it was…"));
+    wrong.options[0].value = "";
+    for (let digit = 0; digit < 10; digit++) wrong.append(element("option", "", String(digit)));
+    const controls = [right, wrong];
+    const enable = (on) => controls.forEach((c) => (c.disabled = !on));
+    async function save(label) {
+      enable(false);
+      savedEl.textContent = "Saving…";
+      try {
+        const body = await feedback.save({ label, position: k, number: numberEl.textContent });
+        savedEl.textContent = `Saved digit ${k + 1} as a ${body.label}. ${feedback.describe(body)}`;
+        group.dataset.saved = String(body.label);
+      } catch (error) {
+        savedEl.textContent = `Not saved: ${error.message}`;
+        wrong.value = "";
+        enable(true);
+      }
+    }
+    right.addEventListener("click", () => save(d.digit));
+    wrong.addEventListener("change", () => wrong.value !== "" && save(Number(wrong.value)));
+    group.append(right, wrong);
+    return group;
   }
 
   function show(answer) {
@@ -101,6 +141,7 @@
         : `Not sure of ${doubtful} digit${doubtful === 1 ? "" : "s"}: see the bars below.`;
     list.replaceChildren(...answer.digits.map(digitCard));
     drawBoxes(answer.digits);
+    feedbackBox.hidden = !saving;
     section.dataset.state = "done";
   }
 
@@ -110,6 +151,7 @@
     messageEl.textContent = message;
     list.replaceChildren();
     boxes.replaceChildren();
+    feedbackBox.hidden = true;
     section.dataset.state = state;
   }
 
@@ -128,6 +170,17 @@
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape") reset(HINT);
   });
-  // Drawing again makes the boxes stale: they go at the first touch of the pen.
-  canvas.addEventListener("pointerdown", () => boxes.replaceChildren());
+  // Drawing again makes the boxes stale: they go at the first touch of the pen, and so does saving
+  // a digit of the old reading (the server would read the new drawing).
+  canvas.addEventListener("pointerdown", () => {
+    boxes.replaceChildren();
+    list.querySelectorAll(".number-verdict button, .number-verdict select").forEach((c) => (c.disabled = true));
+  });
+  if (feedback) {
+    feedback.bindName($("number-user"));
+    feedback.stats().then((line) => {
+      saving = line !== null;
+      if (saving) savedEl.textContent = line;
+    });
+  }
 })();
