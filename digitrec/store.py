@@ -299,11 +299,15 @@ class Store:
         """``fn(conn)`` in one write transaction, after any pending migration (first write only)."""
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        migrating = not self._migrated
         with self._errors(), self.engine().begin() as conn:
-            if not self._migrated:
+            if migrating:
                 apply_migrations(conn)
-                self._migrated = True
-            return fn(conn)
+            result = fn(conn)
+        # Only once committed: a thread that skipped migrating before then would write to tables
+        # other connections cannot see yet (PostgreSQL).
+        self._migrated = True
+        return result
 
     def _errors(self) -> contextlib.AbstractContextManager[None]:
         return translate_errors(self.url, self.path)
