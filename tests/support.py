@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -37,6 +38,25 @@ def run_module(module: str, *args: str, timeout: float = 600, **env: str) -> sub
 def run_cli(*args: str, timeout: float = 600, **env: str) -> subprocess.CompletedProcess:
     """``python -m digitrec ARGS...``, as a user runs it (``run_module``)."""
     return run_module("digitrec", *args, timeout=timeout, **env)
+
+
+def bench(*args: str, timeout: float = 900) -> subprocess.CompletedProcess:
+    """``python -m benchmarks ARGS...`` (``run_module``), without TensorFlow's log lines."""
+    return run_module("benchmarks", *args, timeout=timeout, TF_CPP_MIN_LOG_LEVEL="2")
+
+
+def tables(markdown: str) -> list[list[list[str]]]:
+    """Every Markdown table in ``markdown`` as rows of cells (header row first, separator dropped)."""
+    out, current = [], []
+    for line in markdown.splitlines() + [""]:
+        if line.startswith("|"):
+            cells = [c.strip() for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+            if not all(set(c) <= {"-"} and c for c in cells):
+                current.append(cells)
+        elif current:
+            out.append(current)
+            current = []
+    return out
 
 
 def keep_alive_clients(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 
 import pytest
 
@@ -17,7 +16,7 @@ from benchmarks.formats import fmt_ms, rate_ratio, speedup
 from benchmarks.patches import proposed_tree
 from benchmarks.report import Section, Target
 from benchmarks.stats import p50, p99
-from tests.support import ROOT, run_module
+from tests.support import ROOT, bench, tables
 
 PARTS = {
     "single": "## 1. One drawing, in process",
@@ -37,24 +36,6 @@ TARGETS = [
     "Gradio app ready",
     "Training with augmentation vs plain fit",
 ]
-
-
-def bench(*args: str, timeout: float = 900) -> subprocess.CompletedProcess:
-    return run_module("benchmarks", *args, timeout=timeout, TF_CPP_MIN_LOG_LEVEL="2")
-
-
-def tables(markdown: str) -> list[list[list[str]]]:
-    """Every Markdown table in ``markdown`` as rows of cells (header row first, separator dropped)."""
-    out, current = [], []
-    for line in markdown.splitlines() + [""]:
-        if line.startswith("|"):
-            cells = [c.strip() for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
-            if not all(set(c) <= {"-"} and c for c in cells):
-                current.append(cells)
-        elif current:
-            out.append(current)
-            current = []
-    return out
 
 
 # --- the whole benchmark, tiny ------------------------------------------------------------------
