@@ -8,6 +8,7 @@ benchmarks and the screenshot scripts use too.
 from __future__ import annotations
 
 import http.client
+import io
 import os
 import re
 import subprocess
@@ -16,6 +17,8 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,6 +60,13 @@ def tables(markdown: str) -> list[list[list[str]]]:
             out.append(current)
             current = []
     return out
+
+
+def blank_canvas_png() -> bytes:
+    """What a browser's untouched transparent canvas sends."""
+    buffer = io.BytesIO()
+    Image.new("RGBA", (280, 280), (0, 0, 0, 0)).save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def keep_alive_clients(

@@ -14,7 +14,7 @@ from benchmarks.servers import free_port, serve
 from digitrec.imageio import encode_data_url
 from digitrec.store import Store
 from flask_app import create_app
-from tests.support import keep_alive_clients
+from tests.support import blank_canvas_png, keep_alive_clients
 
 
 @pytest.fixture
@@ -87,8 +87,6 @@ def test_user_names_are_checked(client, make_drawing_png, user):
 
 
 def test_images_get_the_same_checks_and_limits_as_predict(client, db):
-    from tests.test_flask_app import blank_canvas_png
-
     cases = [
         ({"label": 1}, 400, 'missing field "image"'),
         ({"image": "data:text/plain;base64,aGk=", "label": 1}, 415, "MIME type"),

@@ -18,16 +18,9 @@ from digitrec import ModelError
 from digitrec.imageio import encode_data_url
 from flask_app import MAX_BODY, create_app
 from flask_app.errors import status_for
-from tests.support import ROOT
+from tests.support import ROOT, blank_canvas_png
 
 DIGITS = range(10)
-
-
-def blank_canvas_png() -> bytes:
-    """What a browser's untouched transparent canvas sends."""
-    buffer = io.BytesIO()
-    Image.new("RGBA", (280, 280), (0, 0, 0, 0)).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def assert_answer(body: dict, digit: int | None) -> None:
