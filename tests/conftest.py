@@ -1,5 +1,5 @@
 """Shared fixtures: the committed model's predictor, MNIST, rendered drawings, the Flask app and its
-test client, a real browser."""
+test client, the Pygame window, a real browser."""
 
 from __future__ import annotations
 
@@ -66,6 +66,33 @@ def app(predictor) -> Flask:
 def client(app: Flask) -> FlaskClient:
     """A test client for ``app``: requests without a server."""
     return app.test_client()
+
+
+@pytest.fixture
+def pygame_app(predictor):
+    """The Pygame window, headless (SDL's dummy driver), on the session's predictor; it saves nothing."""
+    import pygame
+
+    import pygame_frontend as front
+
+    app = front.open_window(predictor)
+    pygame.event.clear()  # window events from set_mode: each test starts with an empty queue
+    yield app
+    pygame.quit()
+
+
+@pytest.fixture
+def window(predictor, tmp_path):
+    """The Pygame window of user ``kim``, saving what they confirm into ``tmp_path / "p.sqlite3"``."""
+    import pygame
+
+    import pygame_frontend as front
+    from digitrec.feedback import Feedback
+
+    app = front.open_window(predictor, feedback=Feedback(predictor, "pygame", db=tmp_path / "p.sqlite3"), user="kim")
+    pygame.event.clear()
+    yield app
+    pygame.quit()
 
 
 @pytest.fixture(autouse=True)

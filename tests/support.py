@@ -17,8 +17,14 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PIL import Image
+
+if TYPE_CHECKING:
+    import pygame
+
+    import pygame_frontend
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -115,3 +121,57 @@ def keep_alive_clients(
         t.start()
     for t in threads:
         t.join()
+
+
+# --- the Pygame window, headless: events posted for the loop step main() runs ---------------------------
+# pygame is imported when a helper runs, so that tests without a window never load it.
+
+
+def post(kind: int, **attrs) -> None:
+    """Queue one Pygame event of ``kind`` with ``attrs``."""
+    import pygame
+
+    pygame.event.post(pygame.event.Event(kind, **attrs))
+
+
+def press(key: int) -> None:
+    """Queue a key press."""
+    import pygame
+
+    post(pygame.KEYDOWN, key=key)
+
+
+def draw_digit(app: pygame_frontend.App, digit: int, release: bool = True) -> None:
+    """Queue ``digit``'s pen strokes across ``app``'s square canvas; ``release=False`` keeps the last stroke's
+    button held."""
+    import pygame_frontend as front
+    from digitrec.drawings import pen_paths
+
+    strokes = pen_paths(digit, canvas=app.canvas.size)
+    for i, stroke in enumerate(strokes):
+        front.replay_stroke(stroke, app.layout.canvas.topleft, release=release or i < len(strokes) - 1)
+
+
+def write_number(app: pygame_frontend.App, text: str) -> None:
+    """Queue ``text`` written with the mouse, digit after digit across number mode's wide canvas, each 60% of
+    its height."""
+    import pygame_frontend as front
+    from digitrec.drawings import pen_paths
+
+    side = app.canvas.size
+    for i, digit in enumerate(text):
+        left = 40 + i * 0.62 * side
+        for stroke in pen_paths(int(digit), canvas=side):
+            points = [(x - 0.2 * side + left, y) for x, y in stroke]
+            front.replay_stroke(points, app.layout.canvas.topleft)
+
+
+def painted(
+    app: pygame_frontend.App, rect: pygame.Rect, colour: tuple[int, int, int], on: pygame.Surface | None = None
+) -> int:
+    """How many pixels of ``rect`` on screen (or ``on``) are (nearly) ``colour``: proof that something was drawn."""
+    import numpy as np
+    import pygame
+
+    pixels = pygame.surfarray.array3d((on or app.screen).subsurface(rect)).astype(int)
+    return int((np.abs(pixels - colour).sum(axis=2) < 60).sum())

@@ -16,6 +16,7 @@ from benchmarks.servers import free_port, serve
 from digitrec.drawings import pen_digit, pen_paths
 from digitrec.feedback import SAVING_OFF, Feedback, count_line, is_loopback, saving_allowed
 from digitrec.store import Store
+from tests.support import draw_digit
 
 # --- the policy ------------------------------------------------------------------------------------
 
@@ -143,26 +144,13 @@ def test_gradio_with_a_missing_model_exits_with_its_name(monkeypatch, tmp_path):
 # --- Pygame ------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def window(predictor, tmp_path):
-    app = front.open_window(predictor, feedback=Feedback(predictor, "pygame", db=tmp_path / "p.sqlite3"), user="kim")
-    pygame.event.clear()
-    yield app
-    pygame.quit()
-
-
-def draw(app, digit: int) -> None:
-    for stroke in pen_paths(digit, canvas=app.canvas.size):
-        front.replay_stroke(stroke, app.layout.canvas.topleft)
-    app.step()
-
-
 def test_pygame_digit_keys_save_the_drawing(window, tmp_path):
     assert window.saved_line.startswith(front.SAVE_HINT) and "0 drawings saved by kim" in window.saved_line
     pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_3))
     window.step()
     assert window.saved_line.startswith("Draw a digit first")  # nothing to save yet
-    draw(window, 3)
+    draw_digit(window, 3)
+    window.step()
     pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_3))  # "Right"
     pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_KP8))  # "Wrong, it was 8"
     window.step()
@@ -177,7 +165,8 @@ def test_pygame_digit_keys_save_the_drawing(window, tmp_path):
 def test_pygame_without_a_store_ignores_digit_keys(predictor):
     app = front.open_window(predictor)
     try:
-        draw(app, 3)
+        draw_digit(app, 3)
+        app.step()
         pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_3))
         assert app.step() and app.saved_line == ""
     finally:

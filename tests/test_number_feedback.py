@@ -14,7 +14,6 @@ import pygame
 import pytest
 from PIL import Image
 
-import pygame_frontend as front
 import pygame_numbers
 from digitrec import preprocess
 from digitrec.drawings import to_png
@@ -25,8 +24,7 @@ from digitrec.reading import NumberReading, digit_image
 from digitrec.store import InvalidDrawing, Store
 from digitrec.synth import digit_strokes
 from flask_app import create_app
-from tests.test_pygame_frontend import painted, press
-from tests.test_pygame_numbers import write_number
+from tests.support import painted, press, write_number
 
 
 def number_png(text: str, seed: int = 0, look: str = "dark_on_light") -> bytes:
@@ -107,14 +105,6 @@ def test_saving_off_saves_no_digit(predictor, tmp_path):
 
 
 # --- Pygame ------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def window(predictor, tmp_path):
-    app = front.open_window(predictor, feedback=Feedback(predictor, "pygame", db=tmp_path / "p.sqlite3"), user="kim")
-    pygame.event.clear()
-    yield app
-    pygame.quit()
 
 
 def test_pygame_number_mode_confirms_and_corrects_each_digit(window, tmp_path, predictor):

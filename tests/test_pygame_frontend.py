@@ -7,7 +7,6 @@ import importlib.util
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pygame
@@ -15,39 +14,7 @@ import pytest
 
 import pygame_frontend as front
 from digitrec.drawings import pen_paths
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def pygame_app(predictor):
-    pygame_app = front.open_window(predictor)
-    pygame.event.clear()  # window events from set_mode: each test starts with an empty queue
-    yield pygame_app
-    pygame.quit()
-
-
-def post(kind: int, **attrs) -> None:
-    pygame.event.post(pygame.event.Event(kind, **attrs))
-
-
-def press(key: int) -> None:
-    post(pygame.KEYDOWN, key=key)
-
-
-def draw_digit(pygame_app: front.App, digit: int, release: bool = True) -> None:
-    strokes = pen_paths(digit, canvas=pygame_app.canvas.size)
-    for i, stroke in enumerate(strokes):
-        front.replay_stroke(stroke, pygame_app.layout.canvas.topleft, release=release or i < len(strokes) - 1)
-
-
-def painted(
-    pygame_app: front.App, rect: pygame.Rect, colour: tuple[int, int, int], on: pygame.Surface | None = None
-) -> int:
-    """How many pixels of ``rect`` on screen (or ``on``) are (nearly) ``colour``: proof that something was drawn."""
-    pixels = pygame.surfarray.array3d((on or pygame_app.screen).subsurface(rect)).astype(int)
-    return int((np.abs(pixels - colour).sum(axis=2) < 60).sum())
-
+from tests.support import ROOT, draw_digit, painted, post, press
 
 # --- drawing through events --------------------------------------------------------------------
 
