@@ -1,8 +1,8 @@
-"""The Flask app's page, driven in a browser as a user would: open it, draw with the mouse, press
-Predict, count the ink on its canvas.
+"""The Flask app's page, driven in a browser as a user would: open it, draw a digit or write a number
+with the mouse, press Predict, count the ink on its canvas.
 
-Shared by tests/test_flask_browser.py and tests/test_flask_numbers.py (as ``gradio_page`` is by the
-Gradio app's tests).
+Shared by the Flask page's browser tests (tests/test_flask_browser.py, tests/test_flask_numbers.py,
+tests/test_number_feedback.py), as ``gradio_page`` is by the Gradio app's.
 """
 
 from __future__ import annotations
@@ -22,6 +22,13 @@ def open_page(page: Page, url: str) -> None:
     page.goto(url)
     page.wait_for_load_state("networkidle")
     assert page.locator("#canvas").is_visible()
+
+
+def open_number_mode(page: Page, url: str) -> None:
+    """Load the page, Live off (one request per Predict), number mode on: the wide canvas, empty."""
+    open_page(page, url)
+    page.uncheck("#live")
+    page.check("#number-mode")
 
 
 def trace(page: Page, points: list[tuple[float, float]]) -> None:
@@ -46,6 +53,18 @@ def draw_with_mouse(page: Page, digit: int) -> None:
         trace(page, stroke)
 
 
+def write_number(page: Page, text: str) -> None:
+    """``text``'s digits with the mouse, side by side across number mode's wide canvas, each as tall as 60% of
+    it."""
+    box = page.locator("#canvas").bounding_box()
+    side = box["height"]
+    k = side / 280
+    for i, digit in enumerate(text):
+        left = box["x"] + box["width"] * 0.08 + i * side * 0.62
+        for stroke in pen_paths(int(digit)):
+            trace(page, [(left + (x - 70) * k, box["y"] + y * k) for x, y in stroke])
+
+
 def predicted(page: Page) -> str:
     """Press Predict and wait for the answer to the drawing as it is now."""
     page.click("#predict")
@@ -66,3 +85,13 @@ def ink_pixels(page: Page) -> int:
         for (let i = 3; i < a.length; i += 4) n += a[i] > 0;
         return n;
     }""")
+
+
+def read_number(page: Page) -> str:
+    """In number mode: press Predict and wait for the number read in the drawing as it is now."""
+    page.click("#predict")
+    page.wait_for_function(
+        "() => { const r = document.querySelector('#number-result');"
+        " return r.dataset.state !== 'idle' && !document.querySelector('#result').hasAttribute('aria-busy'); }"
+    )
+    return page.locator("#number").text_content()

@@ -11,11 +11,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from benchmarks.servers import free_port, serve
 from digitrec import Predictor, load_mnist
 from digitrec.drawings import pen_digit, to_png
 from flask_app import create_app
 from scripts.browser import CHROMIUM, launch
+from tests.support import serve_flask, serve_gradio
 
 
 @pytest.fixture(scope="session")
@@ -135,9 +135,14 @@ def store_url(request, tmp_path) -> str:
 @pytest.fixture(scope="module")
 def flask_url() -> str:
     """The production server (``python -m flask_app``) on a free port, one per test module: its URL."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with serve(["-m", "flask_app", "--port", str(port)], f"{url}/healthz"):
+    with serve_flask() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def gradio_url() -> str:
+    """The Gradio demo (``python gradio_app.py``) on a free port, one per test module: its URL, ending in ``/``."""
+    with serve_gradio() as url:
         yield url
 
 
@@ -162,3 +167,14 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def problems(page) -> list[str]:
+    """What went wrong on ``page`` while a test used it: console errors, uncaught exceptions and failed
+    requests (a CSP violation is a console error). A test asserts it is empty at the end."""
+    found: list[str] = []
+    page.on("console", lambda m: found.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: found.append(f"page error: {e}"))
+    page.on("requestfailed", lambda r: found.append(f"request failed: {r.url} {r.failure}"))
+    return found

@@ -15,11 +15,14 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PIL import Image
+
+from benchmarks.servers import free_port, serve
 
 if TYPE_CHECKING:
     import pygame
@@ -66,6 +69,26 @@ def tables(markdown: str) -> list[list[list[str]]]:
             out.append(current)
             current = []
     return out
+
+
+@contextmanager
+def serve_flask(*args: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """The production server, ``python -m flask_app --port P ARGS...`` on a free port, until the block ends:
+    its URL once ``/healthz`` answers."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with serve(["-m", "flask_app", "--port", str(port), *args], f"{url}/healthz", env=env):
+        yield url
+
+
+@contextmanager
+def serve_gradio(*args: str) -> Iterator[str]:
+    """The Gradio demo, ``python gradio_app.py --port P ARGS...`` on a free port, until the block ends: its URL
+    (ending in ``/``) once it answers."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    with serve(["gradio_app.py", "--port", str(port), *args], url):
+        yield url
 
 
 def blank_canvas_png() -> bytes:

@@ -12,11 +12,10 @@ from PIL import Image
 
 import gradio_app
 import pygame_frontend as front
-from benchmarks.servers import free_port, serve
 from digitrec.drawings import pen_digit, pen_paths
 from digitrec.feedback import SAVING_OFF, Feedback, count_line, is_loopback, saving_allowed
 from digitrec.store import Store
-from tests.support import draw_digit
+from tests.support import draw_digit, serve_flask
 
 # --- the policy ------------------------------------------------------------------------------------
 
@@ -182,9 +181,8 @@ def test_the_page_saves_right_and_wrong(page, tmp_path):
     from playwright.sync_api import expect
 
     db = tmp_path / "web.sqlite3"
-    port = free_port()
-    with serve(["-m", "flask_app", "--port", str(port), "--db", str(db)], f"http://127.0.0.1:{port}/healthz"):
-        page.goto(f"http://127.0.0.1:{port}/")
+    with serve_flask("--db", str(db)) as url:
+        page.goto(url)
         box = page.locator("#canvas").bounding_box()
         for stroke in pen_paths(1, canvas=int(box["width"])):
             page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])

@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from benchmarks.servers import free_port, serve
+from benchmarks.servers import free_port
 from digitrec import ModelError
 from digitrec.imageio import encode_data_url
 from flask_app import MAX_BODY, create_app
 from flask_app.errors import status_for
-from tests.support import ROOT, blank_canvas_png
+from tests.support import ROOT, blank_canvas_png, serve_flask
 
 DIGITS = range(10)
 
@@ -297,9 +297,7 @@ def test_a_missing_model_stops_start_up_with_one_clear_line(tmp_path, command):
 @pytest.fixture(scope="module")
 def server_url():
     """``python -m flask_app`` on a free port, with FLASK_DEBUG set to show it is ignored."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with serve(["-m", "flask_app", "--port", str(port), "--threads", "2"], f"{url}/healthz", env={"FLASK_DEBUG": "1"}):
+    with serve_flask("--threads", "2", env={"FLASK_DEBUG": "1"}) as url:
         yield url
 
 

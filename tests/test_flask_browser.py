@@ -16,16 +16,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 SCREENSHOT = ROOT / "docs" / "flask.png"
 
 
-@pytest.fixture
-def problems(page) -> list[str]:
-    """Console errors, uncaught exceptions and failed requests (a CSP violation is a console error)."""
-    found: list[str] = []
-    page.on("console", lambda m: found.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
-    page.on("pageerror", lambda e: found.append(f"page error: {e}"))
-    page.on("requestfailed", lambda r: found.append(f"request failed: {r.url} {r.failure}"))
-    return found
-
-
 def test_draw_predict_clear_and_draw_again(page, flask_url, problems):
     page.set_default_timeout(15_000)
     open_page(page, flask_url)

@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from digitrec.drawings import pen_paths, to_png
+from digitrec.drawings import to_png
 from digitrec.imageio import encode_data_url
 from digitrec.numbers import compose
 from digitrec.synth import digit_strokes
-from scripts.flask_page import ink_pixels, open_page, predicted, trace
+from scripts.flask_page import ink_pixels, open_page, predicted, read_number, write_number
 from tests.corpus.make_corpus import requests
 from tests.support import ROOT
 
@@ -100,32 +100,9 @@ def test_get_is_refused_with_the_method_to_use(client):
 # --- the page, in Chromium ----------------------------------------------------------------------------
 
 
-def write_number(page, text: str) -> None:
-    """``text``'s digits with the mouse, side by side across the wide canvas, each as tall as 60% of it."""
-    box = page.locator("#canvas").bounding_box()
-    side = box["height"]
-    k = side / 280
-    for i, digit in enumerate(text):
-        left = box["x"] + box["width"] * 0.08 + i * side * 0.62
-        for stroke in pen_paths(int(digit)):
-            trace(page, [(left + (x - 70) * k, box["y"] + y * k) for x, y in stroke])
-
-
-def read(page) -> str:
-    page.click("#predict")
-    page.wait_for_function(
-        "() => { const r = document.querySelector('#number-result');"
-        " return r.dataset.state !== 'idle' && !document.querySelector('#result').hasAttribute('aria-busy'); }"
-    )
-    return page.locator("#number").text_content()
-
-
 @pytest.mark.slow
 @pytest.mark.browser
-def test_number_mode_reads_a_number_and_draws_its_boxes(page, flask_url, tmp_path):
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
+def test_number_mode_reads_a_number_and_draws_its_boxes(page, flask_url, problems, tmp_path):
     page.set_default_timeout(15_000)
     page.set_viewport_size({"width": 1100, "height": 900})
     open_page(page, flask_url)
@@ -138,7 +115,7 @@ def test_number_mode_reads_a_number_and_draws_its_boxes(page, flask_url, tmp_pat
 
     write_number(page, "42")
     assert ink_pixels(page) > 1000
-    assert read(page) == "42"
+    assert read_number(page) == "42"
     assert page.locator("#number-digits > li").count() == 2
     assert page.locator("#number-digits > li").first.locator(".mini-bars li").count() == 10
     rects = page.locator(".number-boxes rect")

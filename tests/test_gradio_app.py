@@ -14,7 +14,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 import gradio_app
-from benchmarks.servers import free_port, serve, wait_for_http
+from benchmarks.servers import free_port, wait_for_http
 from digitrec.drawings import pen_digit, to_png
 from gradio_app import BLANK, CANVAS, predict
 from scripts.gradio_page import draw, expect_answer, open_app, wait_for_brush
@@ -219,18 +219,10 @@ def test_script_without_a_model_exits_with_the_reason(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def app_url():
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    with serve(["gradio_app.py", "--port", str(port)], url):
-        yield url
-
-
-@pytest.fixture(scope="module")
-def gradio_api(app_url):
+def gradio_api(gradio_url):
     from gradio_client import Client
 
-    return Client(app_url, verbose=False)
+    return Client(gradio_url, verbose=False)
 
 
 def api_digit(gradio_api, value: dict | None) -> str:
@@ -274,8 +266,8 @@ def test_api_bad_images_are_errors_and_the_server_keeps_serving(gradio_api, tmp_
 
 @pytest.mark.slow
 @pytest.mark.browser
-def test_drawing_works_from_the_first_stroke_and_after_clear(page, app_url):
-    open_app(page, app_url)
+def test_drawing_works_from_the_first_stroke_and_after_clear(page, gradio_url):
+    open_app(page, gradio_url)
     expect_answer(page, BLANK)
     draw(page, 3)
     expect_answer(page, "3")
@@ -289,9 +281,9 @@ def test_drawing_works_from_the_first_stroke_and_after_clear(page, app_url):
 
 @pytest.mark.slow
 @pytest.mark.browser
-def test_dark_theme_phone_sized_window_and_examples(page, app_url):
+def test_dark_theme_phone_sized_window_and_examples(page, gradio_url):
     page.set_viewport_size({"width": 480, "height": 900})
-    open_app(page, app_url + "?__theme=dark")
+    open_app(page, gradio_url + "?__theme=dark")
     draw(page, 2)
     expect_answer(page, "2")
     page.locator("button.gallery-item").nth(3).click()  # the examples are 2, 5, 7, 8

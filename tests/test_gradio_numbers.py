@@ -8,7 +8,6 @@ import pytest
 from playwright.sync_api import expect
 
 import gradio_numbers
-from benchmarks.servers import free_port, serve
 from digitrec.drawings import pen_paths, to_png
 from digitrec.numbers import compose
 from digitrec.synth import digit_strokes
@@ -65,19 +64,11 @@ def test_the_single_digit_pad_is_untouched():
 # --- the server, through its API and in a browser -------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def app_url():
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    with serve(["gradio_app.py", "--port", str(port)], url):
-        yield url
-
-
 @pytest.mark.slow
-def test_api_reads_numbers(app_url, tmp_path):
+def test_api_reads_numbers(gradio_url, tmp_path):
     from gradio_client import Client, handle_file
 
-    client = Client(app_url, verbose=False)
+    client = Client(gradio_url, verbose=False)
     path = tmp_path / "number.png"
     path.write_bytes(to_png(number_layer("47")))
     summary, annotated, table = client.predict(
@@ -102,9 +93,9 @@ def write(page, text: str, spacing: float = 12.0) -> None:
 
 @pytest.mark.slow
 @pytest.mark.browser
-def test_writing_a_number_in_the_browser(page, app_url):
+def test_writing_a_number_in_the_browser(page, gradio_url):
     page.set_viewport_size({"width": 1200, "height": 1400})
-    page.goto(app_url)
+    page.goto(gradio_url)
     wait_for_brush(page)
     page.locator("#number-sketchpad button.highlight[aria-label='Brush']").wait_for(timeout=60_000)
     page.locator("#number-sketchpad").scroll_into_view_if_needed()

@@ -24,7 +24,8 @@ from digitrec.reading import NumberReading, digit_image
 from digitrec.store import InvalidDrawing, Store
 from digitrec.synth import digit_strokes
 from flask_app import create_app
-from tests.support import painted, press, write_number
+from scripts import flask_page
+from tests.support import painted, press, serve_flask, write_number
 
 
 def number_png(text: str, seed: int = 0, look: str = "dark_on_light") -> bytes:
@@ -214,27 +215,16 @@ def test_api_number_mode_is_off_beyond_loopback_without_allow_saving(predictor, 
 
 @pytest.mark.slow
 @pytest.mark.browser
-def test_the_page_saves_each_digit_of_a_number(page, tmp_path, predictor):
+def test_the_page_saves_each_digit_of_a_number(page, problems, tmp_path, predictor):
     from playwright.sync_api import expect
 
-    from benchmarks.servers import free_port, serve
-    from tests.test_flask_browser import open_page
-    from tests.test_flask_numbers import read, write_number
-
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
     page.set_default_timeout(15_000)
     page.set_viewport_size({"width": 1100, "height": 1000})
     db = tmp_path / "web.sqlite3"
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with serve(["-m", "flask_app", "--port", str(port), "--db", str(db)], f"{url}/healthz"):
-        open_page(page, url)
-        page.uncheck("#live")
-        page.check("#number-mode")
-        write_number(page, "42")
-        assert read(page) == "42"
+    with serve_flask("--db", str(db)) as url:
+        flask_page.open_number_mode(page, url)
+        flask_page.write_number(page, "42")
+        assert flask_page.read_number(page) == "42"
         expect(page.locator("#number-feedback")).to_be_visible()
         expect(page.locator("#number-saved")).to_have_text(f"0 drawings saved, kept in {db}.")
         canvas = page.evaluate("() => document.querySelector('#canvas').toDataURL('image/png')")
@@ -258,19 +248,10 @@ def test_the_page_saves_each_digit_of_a_number(page, tmp_path, predictor):
 @pytest.mark.browser
 def test_the_page_offers_no_saving_beyond_loopback(page, tmp_path):
     """Served on every interface without --allow-saving: a number is read, no buttons are shown."""
-    from benchmarks.servers import free_port, serve
-    from tests.test_flask_browser import open_page
-    from tests.test_flask_numbers import read, write_number
-
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    args = ["-m", "flask_app", "--host", "0.0.0.0", "--port", str(port), "--db", str(tmp_path / "off.sqlite3")]
-    with serve(args, f"{url}/healthz"):
-        open_page(page, url)
-        page.uncheck("#live")
-        page.check("#number-mode")
-        write_number(page, "7")
-        assert read(page) == "7"
+    with serve_flask("--host", "0.0.0.0", "--db", str(tmp_path / "off.sqlite3")) as url:
+        flask_page.open_number_mode(page, url)
+        flask_page.write_number(page, "7")
+        assert flask_page.read_number(page) == "7"
         assert page.locator("#number-feedback").is_hidden() and page.locator(".number-verdict").count() == 0
     assert not (tmp_path / "off.sqlite3").exists()
 
