@@ -65,15 +65,27 @@ def write_number(page: Page, text: str) -> None:
             trace(page, [(left + (x - 70) * k, box["y"] + y * k) for x, y in stroke])
 
 
-def predicted(page: Page) -> str:
-    """Press Predict and wait for the answer to the drawing as it is now."""
+def press_predict(page: Page, result: str, answer: str) -> str:
+    """Press Predict and wait until the ``result`` element holds the answer to the drawing as it is now (its
+    state no longer idle, ``#result`` no longer busy): the text of ``answer``."""
     page.click("#predict")
     # A function, not an expression string: the page's CSP (rightly) forbids eval.
     page.wait_for_function(
-        "() => { const r = document.querySelector('#result');"
-        " return r.dataset.state !== 'idle' && !r.hasAttribute('aria-busy'); }"
+        "r => document.querySelector(r).dataset.state !== 'idle'"
+        " && !document.querySelector('#result').hasAttribute('aria-busy')",
+        arg=result,
     )
-    return page.locator("#digit").text_content()
+    return page.locator(answer).text_content()
+
+
+def predicted(page: Page) -> str:
+    """Press Predict and wait for the digit read in the drawing as it is now."""
+    return press_predict(page, "#result", "#digit")
+
+
+def read_number(page: Page) -> str:
+    """In number mode: press Predict and wait for the number read in the drawing as it is now."""
+    return press_predict(page, "#number-result", "#number")
 
 
 def ink_pixels(page: Page) -> int:
@@ -85,13 +97,3 @@ def ink_pixels(page: Page) -> int:
         for (let i = 3; i < a.length; i += 4) n += a[i] > 0;
         return n;
     }""")
-
-
-def read_number(page: Page) -> str:
-    """In number mode: press Predict and wait for the number read in the drawing as it is now."""
-    page.click("#predict")
-    page.wait_for_function(
-        "() => { const r = document.querySelector('#number-result');"
-        " return r.dataset.state !== 'idle' && !document.querySelector('#result').hasAttribute('aria-busy'); }"
-    )
-    return page.locator("#number").text_content()

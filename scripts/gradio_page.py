@@ -1,7 +1,8 @@
-"""The Gradio app's page, driven in a browser as a user would: open it, draw with the mouse, read the answer.
+"""The Gradio app's page, driven in a browser as a user would: open it, draw a digit or write a number with
+the mouse, read the answer.
 
-Shared by tests/test_gradio_app.py and scripts/gradio_screenshot.py, so the screenshot shows what the
-tests check.
+Shared by the Gradio app's browser tests (tests/test_gradio_app.py, tests/test_gradio_numbers.py,
+tests/test_number_feedback.py) and scripts/gradio_screenshot.py, so the screenshot shows what the tests check.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from playwright.sync_api import Page, expect
 
 from digitrec.drawings import pen_paths
 from gradio_app import CANVAS
+from gradio_numbers import HEIGHT
 
 
 def draw(page: Page, digit: int, spacing: float = 12.0) -> None:
@@ -26,6 +28,17 @@ def draw(page: Page, digit: int, spacing: float = 12.0) -> None:
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     for stroke in pen_paths(digit, CANVAS):
         trace(page, [(cx + (x - CANVAS / 2) * zoom, cy + (y - CANVAS / 2) * zoom) for x, y in stroke], spacing)
+
+
+def write_number(page: Page, text: str, spacing: float = 12.0) -> None:
+    """``text`` on the number pad with the mouse, digit after digit, each 60% of the pad's height."""
+    box = page.locator("#number-sketchpad .pixi-target canvas").bounding_box()
+    zoom = float(page.inner_text("#number-sketchpad .zoom-number").strip().rstrip("%")) / 100
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    for i, digit in enumerate(text):
+        dx = (i - (len(text) - 1) / 2) * 0.62 * HEIGHT  # canvas pixels from the pad's middle
+        for stroke in pen_paths(int(digit), HEIGHT):
+            trace(page, [(cx + (x - HEIGHT / 2 + dx) * zoom, cy + (y - HEIGHT / 2) * zoom) for x, y in stroke], spacing)
 
 
 def trace(page: Page, points: list[tuple[float, float]], spacing: float = 12.0) -> None:
@@ -56,6 +69,13 @@ def wait_for_brush(page: Page) -> None:
 def open_app(page: Page, url: str) -> None:
     page.goto(url)
     wait_for_brush(page)
+
+
+def open_number_pad(page: Page, url: str) -> None:
+    """Open the app and scroll to the number pad once its brush, too, is selected."""
+    open_app(page, url)
+    page.locator("#number-sketchpad button.highlight[aria-label='Brush']").wait_for(timeout=60_000)
+    page.locator("#number-sketchpad").scroll_into_view_if_needed()
 
 
 def expect_answer(page: Page, text: str) -> None:

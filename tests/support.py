@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 from PIL import Image
 
 from benchmarks.servers import free_port, serve
@@ -96,6 +97,38 @@ def blank_canvas_png() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGBA", (280, 280), (0, 0, 0, 0)).save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def number_layer(text: str, seed: int = 0) -> np.ndarray:
+    """The Gradio number pad's drawing layer after a user wrote ``text``: black RGBA, the pen's coverage in
+    alpha."""
+    from digitrec.numbers import compose
+    from digitrec.synth import digit_strokes
+    from gradio_numbers import HEIGHT, WIDTH
+
+    rng = np.random.default_rng(seed)
+    truth = compose([digit_strokes(int(d), rng, style=0, join=False) for d in text], rng, look="transparent")
+    canvas = np.zeros((HEIGHT, WIDTH, 4), np.uint8)
+    h, w = truth.image.shape[:2]
+    top, left = (HEIGHT - h) // 2, 40
+    canvas[top : top + h, left : left + w] = truth.image
+    return canvas
+
+
+def sketch(text: str) -> dict:
+    """The Gradio number pad's value after a user wrote ``text`` on its white background."""
+    from gradio_numbers import HEIGHT, WIDTH
+
+    return {"background": np.full((HEIGHT, WIDTH, 4), 255, np.uint8), "layers": [number_layer(text)], "composite": None}
+
+
+def gradio_ids_and_api_names() -> tuple[set[str | None], set[str | None]]:
+    """The Gradio demo's components' ``elem_id``s and its events' API names, as its config tells a browser."""
+    import gradio_app
+
+    config = gradio_app.demo.get_config_file()
+    ids = {c["props"].get("elem_id") for c in config["components"]}
+    return ids, {d.get("api_name") for d in config["dependencies"]}
 
 
 def keep_alive_clients(

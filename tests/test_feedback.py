@@ -15,7 +15,7 @@ import pygame_frontend as front
 from digitrec.drawings import pen_digit, pen_paths
 from digitrec.feedback import SAVING_OFF, Feedback, count_line, is_loopback, saving_allowed
 from digitrec.store import Store
-from tests.support import draw_digit, serve_flask
+from tests.support import draw_digit, gradio_ids_and_api_names, serve_flask
 
 # --- the policy ------------------------------------------------------------------------------------
 
@@ -104,11 +104,9 @@ def test_gradio_bad_user_name_is_a_gradio_error(gradio_store, tmp_path):
 
 
 def test_gradio_has_the_buttons_and_saving_endpoints():
-    config = gradio_app.demo.get_config_file()
-    ids = {c["props"].get("elem_id") for c in config["components"]}
+    ids, api_names = gradio_ids_and_api_names()
     assert {"right", "user", "saved", *(f"it-was-{d}" for d in range(10))} <= ids
-    names = {d.get("api_name") for d in config["dependencies"]}
-    assert {"predict", "save_right", "save_0", "save_9"} <= names
+    assert {"predict", "save_right", "save_0", "save_9"} <= api_names
 
 
 def test_gradio_model_flag_and_saving_policy(monkeypatch, predictor):

@@ -8,26 +8,10 @@ import pytest
 from playwright.sync_api import expect
 
 import gradio_numbers
-from digitrec.drawings import pen_paths, to_png
-from digitrec.numbers import compose
-from digitrec.synth import digit_strokes
+from digitrec.drawings import to_png
 from gradio_numbers import BLANK, HEADERS, HEIGHT, WIDTH, read
-from scripts.gradio_page import trace, wait_for_brush
-
-
-def number_layer(text: str, seed: int = 0) -> np.ndarray:
-    """The pad's drawing layer after a user wrote ``text``: black RGBA, the pen's coverage in alpha."""
-    rng = np.random.default_rng(seed)
-    truth = compose([digit_strokes(int(d), rng, style=0, join=False) for d in text], rng, look="transparent")
-    canvas = np.zeros((HEIGHT, WIDTH, 4), np.uint8)
-    h, w = truth.image.shape[:2]
-    top, left = (HEIGHT - h) // 2, 40
-    canvas[top : top + h, left : left + w] = truth.image
-    return canvas
-
-
-def sketch(text: str) -> dict:
-    return {"background": np.full((HEIGHT, WIDTH, 4), 255, np.uint8), "layers": [number_layer(text)], "composite": None}
+from scripts.gradio_page import open_number_pad, write_number
+from tests.support import number_layer, sketch
 
 
 def test_a_blank_pad_asks_for_a_number(predictor):
@@ -80,26 +64,12 @@ def test_api_reads_numbers(gradio_url, tmp_path):
     assert client.predict(None, api_name="/read_number")[0]["label"] == BLANK
 
 
-def write(page, text: str, spacing: float = 12.0) -> None:
-    """``text`` on the number pad with the mouse, digit after digit, each 60% of the pad's height."""
-    box = page.locator("#number-sketchpad .pixi-target canvas").bounding_box()
-    zoom = float(page.inner_text("#number-sketchpad .zoom-number").strip().rstrip("%")) / 100
-    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    for i, digit in enumerate(text):
-        dx = (i - (len(text) - 1) / 2) * 0.62 * HEIGHT  # canvas pixels from the pad's middle
-        for stroke in pen_paths(int(digit), HEIGHT):
-            trace(page, [(cx + (x - HEIGHT / 2 + dx) * zoom, cy + (y - HEIGHT / 2) * zoom) for x, y in stroke], spacing)
-
-
 @pytest.mark.slow
 @pytest.mark.browser
 def test_writing_a_number_in_the_browser(page, gradio_url):
     page.set_viewport_size({"width": 1200, "height": 1400})
-    page.goto(gradio_url)
-    wait_for_brush(page)
-    page.locator("#number-sketchpad button.highlight[aria-label='Brush']").wait_for(timeout=60_000)
-    page.locator("#number-sketchpad").scroll_into_view_if_needed()
-    write(page, "305")
+    open_number_pad(page, gradio_url)
+    write_number(page, "305")
     label = page.locator("#number [data-testid=label-output-value]")
     expect(label).to_contain_text("305 (", timeout=30_000)
     expect(page.locator("#number-boxes img").first).to_be_visible()

@@ -25,7 +25,16 @@ from digitrec.store import InvalidDrawing, Store
 from digitrec.synth import digit_strokes
 from flask_app import create_app
 from scripts import flask_page
-from tests.support import painted, press, serve_flask, write_number
+from tests.support import (
+    gradio_ids_and_api_names,
+    number_layer,
+    painted,
+    press,
+    serve_flask,
+    serve_gradio,
+    sketch,
+    write_number,
+)
 
 
 def number_png(text: str, seed: int = 0, look: str = "dark_on_light") -> bytes:
@@ -266,7 +275,6 @@ def gradio_feedback(predictor, tmp_path):
 
 def test_gradio_number_pad_confirms_and_corrects_each_digit(predictor, gradio_feedback):
     import gradio_numbers
-    from tests.test_gradio_numbers import sketch
 
     value = sketch("305")
     reading = predictor.read_number(sketchpad_image(value))
@@ -285,7 +293,6 @@ def test_gradio_number_pad_refuses_clearly(predictor, gradio_feedback, tmp_path)
     import gradio as gr
 
     import gradio_numbers
-    from tests.test_gradio_numbers import sketch
 
     assert gradio_numbers.save(None, 0, "ana", predictor, gradio_feedback) == ("Write a number first.", None)
     assert gradio_numbers.save(sketch("42"), None, "ana", predictor, gradio_feedback) == ("Pick a digit first.", None)
@@ -302,23 +309,15 @@ def test_gradio_number_pad_refuses_clearly(predictor, gradio_feedback, tmp_path)
 
 
 def test_gradio_app_has_the_number_pads_buttons():
-    import gradio_app
-
-    config = gradio_app.demo.get_config_file()
-    ids = {c["props"].get("elem_id") for c in config["components"]}
+    ids, api_names = gradio_ids_and_api_names()
     assert {"number-which", "number-right", "number-saved", *(f"number-it-was-{d}" for d in range(10))} <= ids
-    names = {d.get("api_name") for d in config["dependencies"]}
-    assert {"read_number", "save_number_right", "save_number_0", "save_number_9"} <= names
+    assert {"read_number", "save_number_right", "save_number_0", "save_number_9"} <= api_names
 
 
 @pytest.fixture(scope="module")
 def gradio_server(tmp_path_factory):
-    from benchmarks.servers import free_port, serve
-
     db = tmp_path_factory.mktemp("gradio") / "g.sqlite3"
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    with serve(["gradio_app.py", "--port", str(port), "--db", str(db)], url):
+    with serve_gradio("--db", str(db)) as url:
         yield url, db
 
 
@@ -326,8 +325,6 @@ def gradio_server(tmp_path_factory):
 def test_gradio_api_saves_each_digit(gradio_server, tmp_path, predictor):
     from gradio_client import Client, handle_file
     from gradio_client.exceptions import AppError
-
-    from tests.test_gradio_numbers import number_layer
 
     url, db = gradio_server
     client = Client(url, verbose=False)
@@ -351,17 +348,13 @@ def test_gradio_api_saves_each_digit(gradio_server, tmp_path, predictor):
 def test_gradio_page_saves_each_digit(page, gradio_server, predictor):
     from playwright.sync_api import expect
 
-    from scripts.gradio_page import wait_for_brush
-    from tests.test_gradio_numbers import write
+    from scripts.gradio_page import open_number_pad, write_number
 
     url, db = gradio_server
     before = Store.open(db).count()  # the API test may have saved into this server's store first
     page.set_viewport_size({"width": 1200, "height": 1600})
-    page.goto(url)
-    wait_for_brush(page)
-    page.locator("#number-sketchpad button.highlight[aria-label='Brush']").wait_for(timeout=60_000)
-    page.locator("#number-sketchpad").scroll_into_view_if_needed()
-    write(page, "42")
+    open_number_pad(page, url)
+    write_number(page, "42")
     expect(page.locator("#number [data-testid=label-output-value]")).to_contain_text("42 (", timeout=30_000)
     which = page.locator("#number-which")
     expect(which.locator("input[type=radio]")).to_have_count(2, timeout=30_000)
