@@ -1,8 +1,11 @@
-"""What the tests share that is theirs alone: where the repository is, the CLI run as a user runs it,
-and many keep-alive HTTP clients at once.
+"""What the tests share that is theirs alone: where the repository is, the CLI and the benchmarks run as a
+user runs them, the apps' servers on free ports, inputs (a blank canvas, a number on the Gradio pad), many
+keep-alive HTTP clients at once, and the headless Pygame window driven by posted events.
 
+A helper two test modules need lives here, never in one of them: no test module imports another.
 Servers come from ``benchmarks.servers`` and the browser from ``scripts.browser``, which the
-benchmarks and the screenshot scripts use too.
+benchmarks and the screenshot scripts use too; the pages are driven by ``scripts.flask_page`` and
+``scripts.gradio_page``.
 """
 
 from __future__ import annotations
