@@ -55,8 +55,8 @@ class FinetuneConfig:
     steps: int = 150
     saved_batch: int = 32  # saved drawings per step (with replacement, each freshly warped)
     replay_batch: int = 96  # MNIST training digits per step
-    learning_rate: float = 1e-4  # Adam
-    saved_weight: float = 2.0  # the saved drawings' loss, relative to the replay's
+    learning_rate: float = 3e-4  # Adam
+    saved_weight: float = 4.0  # the saved drawings' loss, relative to the replay's
     distill: bool = True  # replay targets: the old model's probabilities, not just the labels
     hard_replay: int = 30  # per saved drawing, its nearest MNIST digits of other classes (0: none)
     hard_share: float = 0.5  # of each replay batch drawn from those neighbours
