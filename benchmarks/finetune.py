@@ -39,6 +39,7 @@ import numpy as np
 
 from benchmarks.machine import load_average, machine, now
 from benchmarks.processes import PYTHON, ROOT, child_env
+from digitrec.evaluate import CANVAS_RENDERINGS
 
 SIZES = (1, 3, 5, 10)
 SPLIT_SEED = 1  # which half of each writer's digits is the pool: fixed, so every model meets the same split
@@ -68,11 +69,21 @@ def writer_halves(samples: list, seed: int = SPLIT_SEED) -> dict[str, dict[str, 
 
 
 def errors(predictor, framed: np.ndarray, labels: np.ndarray) -> int:
-    return int((predictor.probabilities(framed).argmax(axis=1) != labels).sum())
+    return int(wrong(predictor, framed, labels).sum())
+
+
+def wrong(predictor, framed: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    return predictor.probabilities(framed).argmax(axis=1) != labels
+
+
+def digits_misread(mistakes: np.ndarray, renderings: int) -> int:
+    """How many of the drawings are misread in at least one rendering (``canvas_renderings`` lays them
+    out rendering by rendering): the errors come in runs, one drawing misread in all six."""
+    return int(mistakes.reshape(renderings, -1).any(axis=0).sum())
 
 
 def canvas_renderings(samples: list, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    from digitrec.evaluate import CANVAS_RENDERINGS, framed_renderings
+    from digitrec.evaluate import framed_renderings
 
     return framed_renderings(samples, seed=seed, renderings=CANVAS_RENDERINGS)
 
@@ -97,8 +108,9 @@ def cli(*args: str, timeout: float = 900) -> str:
     return done.stdout
 
 
-def one_run(writer: str, pool: list, unseen: tuple, size: int, repeat: int, base: Path, base_errors: int) -> dict:
-    """Save ``size`` random pool digits per class of ``writer``, fine-tune through the CLI, measure."""
+def one_run(writer: str, pool: list, unseen: tuple, size: int, repeat: int, base: Path, before: np.ndarray) -> dict:
+    """Save ``size`` random pool digits per class of ``writer``, fine-tune through the CLI, measure.
+    ``before``: which of the ``unseen`` images the base model misreads (``wrong``)."""
     from digitrec.predict import Predictor
 
     rng = np.random.default_rng(1000 * size + repeat)
@@ -118,21 +130,24 @@ def one_run(writer: str, pool: list, unseen: tuple, size: int, repeat: int, base
             )
         )
         wall = time.perf_counter() - start
-        after = errors(Predictor.load(tmp / "tuned.keras"), *unseen)
+        mistakes = wrong(Predictor.load(tmp / "tuned.keras"), *unseen)
     return {
         "writer": writer,
         "size": size,
         "repeat": repeat,
         "saved": len(picked),
         "unseen_images": int(len(unseen[1])),
-        "errors_before": base_errors,
-        "errors_after": after,
+        "errors_before": int(before.sum()),
+        "digits_misread_before": digits_misread(before, len(CANVAS_RENDERINGS)),
+        "errors_after": int(mistakes.sum()),
+        "digits_misread_after": digits_misread(mistakes, len(CANVAS_RENDERINGS)),
         "mnist_before": report["before"]["mnist_test"],
         "mnist_after": report["after"]["mnist_test"],
         "validation_writers_before": report["before"].get("validation_writers"),
         "validation_writers_after": report["after"].get("validation_writers"),
         "kept_old_weights": report.get("kept_old_weights"),
         "finetune_seconds": report["seconds"],
+        "phases": report.get("phases"),
         "command_seconds": round(wall, 1),
     }
 
@@ -154,21 +169,35 @@ def summarise(runs: list[dict]) -> list[dict]:
         before = sum(r["errors_before"] for r in these)
         after = sum(r["errors_after"] for r in these)
         drops = [100 * (r["mnist_before"] - r["mnist_after"]) for r in these]
-        at_100 = [r["finetune_seconds"] for r in these if r["saved"] >= 100]
+        at_100 = [r for r in these if r["saved"] >= 100]
         rows.append(
             {
                 "size": size,
                 "runs": len(these),
                 "errors_before": before,
                 "errors_after": after,
+                "digits_misread_before": sum(r["digits_misread_before"] for r in these),
+                "digits_misread_after": sum(r["digits_misread_after"] for r in these),
                 "removed": round(1 - after / before, 3) if before else None,
                 "mnist_drop_mean_points": round(float(np.mean(drops)), 3),
                 "mnist_drop_max_points": round(float(np.max(drops)), 3),
                 "finetune_seconds_mean": round(float(np.mean([r["finetune_seconds"] for r in these])), 1),
-                "finetune_seconds_100_drawings": round(float(np.mean(at_100)), 1) if at_100 else None,
+                "finetune_seconds_100_drawings": mean_of(at_100, "finetune_seconds"),
+                "phases_100_drawings": {k: mean_of(at_100, "phases", k) for k in (at_100[0].get("phases") or {})}
+                if at_100
+                else None,
             }
         )
     return rows
+
+
+def mean_of(runs: list[dict], *keys: str) -> float | None:
+    values = []
+    for r in runs:
+        for k in keys:
+            r = r[k]
+        values.append(r)
+    return round(float(np.mean(values)), 1) if values else None
 
 
 def render_markdown(result: dict) -> str:
@@ -185,13 +214,14 @@ def render_markdown(result: dict) -> str:
         + ".",
         "",
         "| saved per digit | runs | errors on unseen drawings, before -> after | errors removed "
-        "| MNIST test drop, mean / worst (points) | finetune seconds |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| drawings misread (in any rendering) | MNIST test drop, mean / worst (points) | finetune seconds |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in result["summary"]:
         removed = "n/a" if row["removed"] is None else f"**{100 * row['removed']:.0f}%**"
         lines.append(
             f"| {row['size']} | {row['runs']} | {row['errors_before']} -> {row['errors_after']} | {removed} "
+            f"| {row['digits_misread_before']} -> {row['digits_misread_after']} "
             f"| {row['mnist_drop_mean_points']:+.2f} / {row['mnist_drop_max_points']:+.2f} "
             f"| {row['finetune_seconds_mean']:.0f} |"
         )
@@ -199,6 +229,9 @@ def render_markdown(result: dict) -> str:
     if at_100:
         seconds = f"{max(at_100):.0f} s on average (the goal: under 60 s on 2 cores)"
         lines += ["", f"`finetune` on 100 saved drawings took {seconds}."]
+        phases = next((row["phases_100_drawings"] for row in result["summary"] if row["phases_100_drawings"]), None)
+        if phases:
+            lines[-1] += " Of which: " + ", ".join(f"{k} {v:.0f} s" for k, v in phases.items()) + "."
     lines += ["", "Each run:", "", "| writer | per digit | repeat | errors before -> after | MNIST | seconds |"]
     lines.append("| --- | ---: | ---: | ---: | ---: | ---: |")
     for r in result["runs"]:
@@ -224,10 +257,10 @@ def measure(model: str | None, sizes, n_writers: int, repeats: int, log=print) -
     runs = []
     for writer, _ in writers:
         unseen = canvas_renderings(halves[writer]["unseen"], seed=3)
-        base_errors = errors(predictor, *unseen)
+        before = wrong(predictor, *unseen)
         for size in sizes:
             for repeat in range(repeats):
-                run = one_run(writer, halves[writer]["pool"], unseen, size, repeat, base, base_errors)
+                run = one_run(writer, halves[writer]["pool"], unseen, size, repeat, base, before)
                 log(json.dumps(run))
                 runs.append(run)
     return {

@@ -7,6 +7,7 @@ MNIST training digits, as training reads them (replay) ────────�
 shipped weights -> the new weights pulled part of the way back towards the old ones -> PATH.keras +
 card + .tflite, figures before and after: the saved drawings (cross-validated when few), MNIST test,
 and the validation writers of ``digitrec.handwriting.split``.
+What it reads is in ``finetune_data``, the card and the report it writes in ``finetune_report``.
 
 The recipe (``FinetuneConfig``), and why, measured by ``benchmarks/finetune.py`` on the test writers
 the shipped model reads worst (docs/finetune.md):
@@ -25,7 +26,6 @@ the shipped model reads worst (docs/finetune.md):
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -34,10 +34,12 @@ import numpy as np
 from digitrec import card as model_card
 from digitrec.paths import DEFAULT_MODEL, model_path
 from digitrec.predict import ModelError
+from digitrec.training.finetune_data import Replay, mnist_replay, saved_drawings, validation_writers
+from digitrec.training.finetune_report import Laps, card_mnist, format_report, new_card
+
+__all__ = ["FinetuneConfig", "finetune", "format_report", "saved_drawings", "tune"]
 
 CV_BELOW = 50  # fewer saved drawings than this: their "after" figure is cross-validated (k extra fine-tunes)
-VALIDATION_DIGITS = 1_000  # of the validation writers' digits, evenly spread (rendering all takes long)
-MNIST_VALIDATION = 5_000  # the last MNIST training digits, held out by training: replay never sees them
 
 
 # Augmentation of the saved drawings: half the strength training uses. A user's digits differ from
@@ -53,8 +55,8 @@ class FinetuneConfig:
     steps: int = 150
     saved_batch: int = 32  # saved drawings per step (with replacement, each freshly warped)
     replay_batch: int = 96  # MNIST training digits per step
-    learning_rate: float = 1e-4  # Adam
-    saved_weight: float = 2.0  # the saved drawings' loss, relative to the replay's
+    learning_rate: float = 3e-4  # Adam
+    saved_weight: float = 4.0  # the saved drawings' loss, relative to the replay's
     distill: bool = True  # replay targets: the old model's probabilities, not just the labels
     hard_replay: int = 30  # per saved drawing, its nearest MNIST digits of other classes (0: none)
     hard_share: float = 0.5  # of each replay batch drawn from those neighbours
@@ -66,55 +68,6 @@ class FinetuneConfig:
     trainable_from: int = 0  # index of the first layer that learns (batch norm never does)
     augment: dict = field(default_factory=lambda: dict(GENTLE))  # digitrec.training.augment.AugmentConfig
     seed: int = 0
-
-
-def saved_drawings(db: str | os.PathLike | None, user: str | None) -> tuple[np.ndarray, np.ndarray, dict]:
-    """The saved drawings as the network sees them: (N, 28, 28) float32, labels, and what was read."""
-    from digitrec.preprocess import preprocess
-    from digitrec.store import Store
-
-    with Store.open(db) as store:
-        drawings = list(store.drawings(user))
-        where = store.describe()
-    framed, labels = [], []
-    for d in drawings:
-        x = preprocess(d.png)
-        if x is not None:
-            framed.append(x)
-            labels.append(d.label)
-    if not framed:
-        who = f" by {user}" if user else ""
-        raise ModelError(f"no saved drawings{who} in {where}: save some in an app first, or `drawings import DIR`")
-    info = {
-        "store": where,
-        "user": user,
-        "drawings": len(framed),
-        "per_digit": np.bincount(labels, minlength=10).tolist(),
-        "users": sorted({d.user for d in drawings}),
-    }
-    return np.stack(framed).astype(np.float32), np.array(labels, np.int32), info
-
-
-@dataclass
-class Replay:
-    """MNIST as training reads it: digits to replay, and the held-out ones the forgetting budget checks."""
-
-    x: np.ndarray
-    y: np.ndarray
-    x_check: np.ndarray
-    y_check: np.ndarray
-
-
-def mnist_replay(data_dir: str | None) -> tuple[Replay, np.ndarray, np.ndarray]:
-    """The replay set (training digits less the last 5,000, which are held out) and MNIST test."""
-    from digitrec.data import load_mnist
-
-    mnist = load_mnist(data_dir)
-    x = mnist.train.images.astype(np.float32) / 255.0
-    y = mnist.train.labels.astype(np.int32)
-    cut = len(x) - MNIST_VALIDATION
-    replay = Replay(x[:cut], y[:cut], x[cut:], y[cut:])
-    return replay, mnist.test.images.astype(np.float32) / 255.0, mnist.test.labels.astype(np.int32)
 
 
 def tune(base, x_saved: np.ndarray, y_saved: np.ndarray, replay: Replay, cfg):
@@ -223,57 +176,6 @@ def cross_validated(base, x: np.ndarray, y: np.ndarray, replay: Replay, cfg, fol
     return right / len(y), folds
 
 
-def validation_writers(handwriting_dir: str | None, seed: int = 0) -> tuple[np.ndarray, np.ndarray, dict] | None:
-    """Up to ``VALIDATION_DIGITS`` of the validation writers' digits, drawn as an app's canvas and
-    framed; None without the data. Drawing them takes ~10 s, so they are cached (``cache_dir()``),
-    keyed by the data files and the code that draws and frames them."""
-    import hashlib
-    import importlib
-    import json
-
-    from digitrec.handwriting import data_md5s, load_handwriting, resolve_dir, split
-
-    if resolve_dir(handwriting_dir) is None:
-        return None
-    key = json.dumps(
-        [data_md5s(handwriting_dir), VALIDATION_DIGITS, seed]
-        + [
-            hashlib.md5(Path(importlib.import_module(f"digitrec.{m}").__file__).read_bytes()).hexdigest()
-            for m in ("preprocess", "strokes")
-        ]
-    )
-    cached = cache_dir() / f"validation-writers-{hashlib.md5(key.encode()).hexdigest()[:16]}.npz"
-    try:
-        with np.load(cached) as f:
-            return f["x"], f["y"], json.loads(str(f["info"]))
-    except (OSError, ValueError, KeyError):
-        pass  # not there yet, or unreadable: draw them again
-    from digitrec.evaluate import framed_renderings
-
-    samples = split(load_handwriting(handwriting_dir))["validation"]
-    every = max(1, int(np.ceil(len(samples) / VALIDATION_DIGITS)))
-    picked = samples[::every]
-    x, y = framed_renderings(picked, seed=seed, renderings=["centred"])
-    info = {"writers": len({s.writer for s in picked}), "digits": len(picked), "of": len(samples)}
-    try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_suffix(f".{os.getpid()}.npz")
-        np.savez_compressed(partial, x=x, y=y.astype(np.int32), info=json.dumps(info))
-        partial.replace(cached)  # whole or not at all, even with two runs at once
-    except OSError:
-        pass  # a cache we cannot write only costs time
-    return x, y.astype(np.int32), info
-
-
-def cache_dir() -> Path:
-    """``$DIGITREC_CACHE``, else the user's cache directory (``~/.cache/digitrec`` on Linux)."""
-    if os.environ.get("DIGITREC_CACHE"):
-        return Path(os.environ["DIGITREC_CACHE"]).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("digitrec", appauthor=False))
-
-
 def check_out(out: Path, base: Path) -> None:
     """Refuse to write over the model fine-tuning starts from, or the shipped one."""
     if out.suffix != ".keras":
@@ -296,12 +198,13 @@ def finetune(
     """Fine-tune ``base`` (default: the shipped model) on the saved drawings, write ``out`` (+ card and
     .tflite) and return the report: accuracy before and after on the saved drawings, MNIST test and
     the validation writers, and the seconds it took."""
-    start = time.perf_counter()
+    clock = Laps()
     base_path, out = model_path(base), Path(out)
     check_out(out, base_path)
     x_saved, y_saved, saved_info = saved_drawings(db, user)
     replay, x_test, y_test = mnist_replay(data_dir)
     writers = validation_writers(handwriting_dir)
+    clock.lap("reading data")
 
     import keras
 
@@ -310,19 +213,23 @@ def finetune(
         old = keras.models.load_model(base_path, compile=False)
     except Exception as exc:  # Keras raises many types for broken files
         raise ModelError(f"cannot fine-tune {base_path}: not a loadable Keras model ({type(exc).__name__})") from None
+    clock.lap("loading TensorFlow and the model")
     report: dict = {"base": str(base_path), "out": str(out), "saved": saved_info, "config": asdict(cfg)}
-    before = {"saved": accuracy(old, x_saved, y_saved), "mnist_test": _card_mnist(base_path, len(y_test), data_dir)}
+    before = {"saved": accuracy(old, x_saved, y_saved), "mnist_test": card_mnist(base_path, len(y_test), data_dir)}
     if before["mnist_test"] is None:
         before["mnist_test"] = accuracy(old, x_test, y_test)
     if writers:
         before["validation_writers"] = accuracy(old, writers[0], writers[1])
         report["validation_writers"] = writers[2]
+    clock.lap("figures before")
 
     n = len(y_saved)
     k = folds if folds is not None else (min(5, max(2, n // 10)) if n < CV_BELOW else 0)
     cv = cross_validated(old, x_saved, y_saved, replay, cfg, k) if k >= 2 else None
+    clock.lap("cross-validation")
 
     new = tune(old, x_saved, y_saved, replay, cfg)
+    clock.lap("fine-tuning")
     report["kept_old_weights"] = new.kept
     mnist_pred = new.predict(x_test[..., None], batch_size=1000, verbose=0).argmax(axis=1)  # the figure and the card's
     after = {
@@ -333,81 +240,15 @@ def finetune(
         after["validation_writers"] = accuracy(new, writers[0], writers[1])
     report["saved_figure"] = f"{cv[1]}-fold cross-validation" if cv else "on the drawings it trained on"
     report["before"], report["after"] = before, after
+    clock.lap("figures after")
 
     out.parent.mkdir(parents=True, exist_ok=True)
     new.save(out)
-    card = _card(out, new, base_path, mnist_pred, y_test, cfg, report, data_dir)
+    card = new_card(out, new, base_path, mnist_pred, y_test, cfg, report, data_dir)
     model_card.write(out, card)
     from digitrec.training.train import _with_tflite
 
     _with_tflite(out, card)
-    report["seconds"] = round(time.perf_counter() - start, 1)
+    clock.lap("writing")
+    report["seconds"], report["phases"] = clock.total(), clock.laps
     return report
-
-
-def _card_mnist(path: Path, images: int, data_dir: str | None) -> float | None:
-    """The MNIST test accuracy in ``path``'s card, when the card is this file's and measured on these
-    very test images (predicting them again costs seconds); None otherwise."""
-    from digitrec.data import data_md5s
-
-    found = model_card.read(path) or {}
-    figure = found.get("mnist_test") or {}
-    same = found.get("sha256") == model_card.sha256(path) and found.get("data_md5") == data_md5s(data_dir)
-    return figure.get("accuracy") if same and figure.get("images") == images else None
-
-
-def _card(out: Path, new, base_path: Path, mnist_pred, y_test, cfg, report: dict, data_dir) -> dict:
-    """The new model's card: the base's description, its own SHA-256 and MNIST figures, how it was tuned."""
-    from datetime import UTC, datetime
-
-    from digitrec.data import data_md5s
-
-    old = model_card.read(base_path) or {}
-    return {
-        "file": out.name,
-        "sha256": model_card.sha256(out),
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "architecture": old.get("architecture", new.name),
-        "parameters": int(new.count_params()),
-        "input": old.get("input"),
-        "output": old.get("output"),
-        "mnist_test": model_card.classification_report(y_test, mnist_pred),
-        "training": {
-            "data": (old.get("training") or {}).get("data"),  # the writers it ever trained on
-            "finetuned_from": {"file": base_path.name, "sha256": model_card.sha256(base_path)},
-            "finetune": {
-                **asdict(cfg),
-                "saved_drawings": report["saved"],
-                "saved_figure": report["saved_figure"],
-                "before": report["before"],
-                "after": report["after"],
-            },
-        },
-        "versions": model_card.versions(),
-        "data_md5": data_md5s(data_dir),
-    }
-
-
-def format_report(report: dict) -> str:
-    """The report as a few lines: before -> after for each figure."""
-    saved = report["saved"]
-    lines = [
-        f"fine-tuned {Path(report['base']).name} on {saved['drawings']} saved drawings "
-        f"({'by ' + saved['user'] if saved['user'] else 'everyone'}; {saved['store']})",
-        f"wrote {report['out']} with its card and LiteRT file, in {report['seconds']:.0f} s",
-        f"  {'accuracy':<44} {'before':>8} {'after':>8}",
-    ]
-    if report.get("kept_old_weights"):
-        lines.insert(
-            2, f"pulled {report['kept_old_weights']:.0%} of the way back to the old weights: the forgetting budget"
-        )
-    names = {
-        "saved": f"saved drawings ({report['saved_figure']})",
-        "mnist_test": "MNIST test",
-        "validation_writers": "validation writers ({digits} of {of} digits, {writers} writers)",
-    }
-    for key, label in names.items():
-        if key in report["before"]:
-            label = label.format(**report.get("validation_writers", {}))
-            lines.append(f"  {label:<44} {100 * report['before'][key]:>7.2f}% {100 * report['after'][key]:>7.2f}%")
-    return "\n".join(lines)
