@@ -95,6 +95,17 @@ def window(predictor, tmp_path):
     pygame.quit()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_real_drawing_store(tmp_path_factory):
+    """Servers started once for a module or the session (before any test's own folder below is set)
+    save into a folder of this run's, never the user's real drawing store."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DIGITREC_DATA", str(tmp_path_factory.mktemp("session-data")))
+        mp.delenv("DIGITREC_DB", raising=False)
+        mp.delenv("DIGITREC_ALLOW_SAVING", raising=False)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _own_drawing_store(tmp_path_factory, monkeypatch):
     """Every test saves into its own empty folder, never the user's real drawing store."""
