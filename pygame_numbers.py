@@ -118,6 +118,21 @@ def column(app: App, k: int) -> pygame.Rect:
     return pygame.Rect(area.left + k * COLUMN, area.top, COLUMN - 12, area.height)
 
 
+def replay_number(app: App, text: str) -> None:
+    """Queue ``text`` written with the mouse, digit after digit across the wide canvas, each 60% of its height.
+
+    For tests and scripts that drive the real event loop without a mouse, as ``replay_stroke``.
+    """
+    from digitrec.drawings import pen_paths
+    from pygame_frontend import replay_stroke
+
+    side = app.canvas.size
+    for i, digit in enumerate(text):
+        left = 40 + i * 0.62 * side
+        for stroke in pen_paths(int(digit), canvas=side):
+            replay_stroke([(x - 0.2 * side + left, y) for x, y in stroke], app.layout.canvas.topleft)
+
+
 # --- state -> screen --------------------------------------------------------------------------------------
 
 

@@ -80,3 +80,8 @@ def open_number_pad(page: Page, url: str) -> None:
 
 def expect_answer(page: Page, text: str) -> None:
     expect(page.locator("#prediction [data-testid=label-output-value]")).to_have_text(text, timeout=30_000)
+
+
+def expect_number(page: Page, text: str) -> None:
+    """Wait until the number pad reads ``text`` ("305 (>99.9% sure)")."""
+    expect(page.locator("#number [data-testid=label-output-value]")).to_contain_text(f"{text} (", timeout=30_000)

@@ -1,45 +1,91 @@
-"""Take docs/gradio.png: the Gradio demo in headless Chromium with a digit drawn by the mouse.
+"""Take docs/gradio.png or docs/gradio_number.png: the Gradio demo in headless Chromium, drawn on by the mouse.
 
     python scripts/gradio_screenshot.py [--digit 3] [--out docs/gradio.png]
+    python scripts/gradio_screenshot.py --number 305 [--out docs/gradio_number.png]
 
-It starts the real app (``python gradio_app.py``) on a free port, draws the way the browser tests
-do, waits for the answer, and saves the page.
+It starts the real app (``python gradio_app.py``) on a free port, saving into a temporary folder (so
+the saving controls show and no real drawing store is touched), draws the way the browser tests do,
+waits for the answer, and saves the page. With ``--number`` it writes on the number pad, picks the
+second digit under "Which digit" and saves the number section: the pad, its boxes, the per-digit
+table, the Right / Wrong buttons and the saved line.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from playwright.sync_api import Page, expect
+
 from benchmarks.servers import free_port, serve
 from scripts.browser import launch
-from scripts.gradio_page import draw, expect_answer, open_app
+from scripts.gradio_page import draw, expect_answer, expect_number, open_app, open_number_pad, write_number
+
+USER = "ana"  # the name the saved line shows: never the login name of whoever takes the screenshot
+MARGIN = 16  # page pixels kept around the number section
+
+
+def shoot_digit(page: Page, url: str, digit: int, out: Path) -> None:
+    """The top of the page with ``digit`` drawn on the Sketchpad and its answer."""
+    page.set_viewport_size({"width": 1100, "height": 720})
+    open_app(page, url)
+    draw(page, digit)
+    expect_answer(page, str(digit))
+    page.mouse.move(0, 0)  # no brush cursor over the drawing
+    page.screenshot(path=str(out))
+
+
+def shoot_number(page: Page, url: str, number: str, out: Path) -> None:
+    """The number section with ``number`` written, read, and its second digit (if any) picked for saving."""
+    # Tall enough for the whole page: nothing scrolls, so bounding boxes are page coordinates for the clip.
+    page.set_viewport_size({"width": 1100, "height": 2400})
+    open_number_pad(page, url)
+    write_number(page, number)
+    expect_number(page, number)
+    radios = page.locator("#number-which input[type=radio]")
+    expect(radios).to_have_count(len(number), timeout=30_000)
+    radios.nth(min(1, len(number) - 1)).check()
+    expect(page.locator("#number-saved")).to_contain_text("saved by", timeout=30_000)
+    page.mouse.move(0, 0)
+    top = page.get_by_role("heading", name="Or write a whole number").bounding_box()
+    bottom = page.locator("#number-saved").bounding_box()
+    y = top["y"] - MARGIN
+    page.screenshot(
+        path=str(out), clip={"x": 0, "y": y, "width": 1100, "height": bottom["y"] + bottom["height"] + MARGIN - y}
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--digit", type=int, default=3)
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "gradio.png")
+    parser.add_argument("--number", help="write this number on the number pad instead (e.g. 305)")
+    parser.add_argument("--out", type=Path, help="default docs/gradio.png, with --number docs/gradio_number.png")
     args = parser.parse_args()
+    if args.number is not None and not args.number.isdecimal():
+        parser.error(f"--number must be digits, not {args.number!r}")
+    out = args.out or ROOT / "docs" / ("gradio_number.png" if args.number else "gradio.png")
+    out.parent.mkdir(parents=True, exist_ok=True)
     from playwright.sync_api import sync_playwright
 
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
-    with serve(["gradio_app.py", "--port", str(port)], url), sync_playwright() as pw:
-        browser = launch(pw)
-        page = browser.new_page(viewport={"width": 1100, "height": 720})
-        open_app(page, url)
-        draw(page, args.digit)
-        expect_answer(page, str(args.digit))
-        page.mouse.move(0, 0)  # no brush cursor over the drawing
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(args.out))
-        browser.close()
-    print(f"saved {args.out}")
+    with tempfile.TemporaryDirectory(prefix="digitrec-shot-") as data:
+        command = ["gradio_app.py", "--port", str(port), "--db", str(Path(data) / "drawings.sqlite3")]
+        # getpass reads LOGNAME first: the app's default user name
+        with serve(command, url, env={"LOGNAME": USER, "USER": USER}), sync_playwright() as pw:
+            browser = launch(pw)
+            page = browser.new_page()
+            if args.number:
+                shoot_number(page, url, args.number, out)
+            else:
+                shoot_digit(page, url, args.digit, out)
+            browser.close()
+    print(f"saved {out}")
 
 
 if __name__ == "__main__":

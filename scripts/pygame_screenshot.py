@@ -1,8 +1,11 @@
-"""Draw a digit in the Pygame front end through real mouse events and save the window as a PNG.
+"""Draw a digit (or write a number) in the Pygame front end through real events and save the window as a PNG.
 
     python scripts/pygame_screenshot.py [--digit 3] [--out docs/pygame.png] [--model PATH]
+    python scripts/pygame_screenshot.py --number 2026 [--out docs/pygame_number.png] [--model PATH]
 
-Runs headless (SDL's dummy video driver), so it works on a machine without a display.
+Runs headless (SDL's dummy video driver), so it works on a machine without a display. With
+``--number`` it presses N, writes the number, and Tab picks its second digit: saving is on (into a
+temporary folder, as user ana), so the picked digit's frame and the saving hint show.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,8 +26,19 @@ import numpy as np
 import pygame
 
 import pygame_frontend as front
+import pygame_numbers
 from digitrec import Predictor
 from digitrec.drawings import pen_paths
+from digitrec.feedback import Feedback
+
+USER = "ana"  # the name the saving hint shows: never the login name of whoever takes the screenshot
+
+
+def save_window(app: front.App, out: Path) -> None:
+    """Run one frame (the queued events, then a redraw) and save the window to ``out``."""
+    app.step()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    pygame.image.save(app.screen, str(out))
 
 
 def draw_and_save(app: front.App, digit: int, out: Path, style: int = 0) -> None:
@@ -31,28 +46,49 @@ def draw_and_save(app: front.App, digit: int, out: Path, style: int = 0) -> None
     rng = np.random.default_rng(digit)  # the same drawing every run: the committed image only changes with the app
     for stroke in pen_paths(digit, canvas=app.canvas.size, rng=rng, style=style):
         front.replay_stroke(stroke, app.layout.canvas.topleft)
-    app.step()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    pygame.image.save(app.screen, str(out))
+    save_window(app, out)
+
+
+def write_and_save(app: front.App, number: str, out: Path) -> None:
+    """N, ``number`` written with mouse events, Tab to its second digit (if any); save the window to ``out``."""
+    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_n))
+    app.step()  # number mode first: the strokes below go on its wide canvas
+    pygame_numbers.replay_number(app, number)
+    if len(number) > 1:
+        pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_TAB))
+    save_window(app, out)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--digit", type=int, default=3)
     ap.add_argument("--style", type=int, default=0, help="pen_paths style (0: the plainest form)")
-    ap.add_argument("--out", type=Path, default=Path("docs/pygame.png"))
+    ap.add_argument("--number", help="write this number in number mode (N) instead (e.g. 2026)")
+    ap.add_argument("--out", type=Path, help="default docs/pygame.png, with --number docs/pygame_number.png")
     ap.add_argument("--model", help="model file (default: $DIGITREC_MODEL or the committed model)")
     args = ap.parse_args(argv)
+    if args.number is not None and not args.number.isdecimal():
+        ap.error(f"--number must be digits, not {args.number!r}")
+    out = args.out or Path("docs/pygame_number.png" if args.number else "docs/pygame.png")
 
-    app = front.open_window(Predictor.load(args.model))
-    try:
-        draw_and_save(app, args.digit, args.out, args.style)
-        print(
-            f"{args.out}: drew a {args.digit}, the app shows {front.headline(app.prediction)!r} "
-            f"({front.confidence_text(app.prediction)})"
-        )
-    finally:
-        pygame.quit()
+    predictor = Predictor.load(args.model)
+    with tempfile.TemporaryDirectory(prefix="digitrec-shot-") as data:
+        try:
+            if args.number:
+                feedback = Feedback(predictor, "pygame", db=Path(data) / "drawings.sqlite3")
+                app = front.open_window(predictor, feedback=feedback, user=USER)
+                write_and_save(app, args.number, out)
+                shown = pygame_numbers.headline(app.reading)
+                print(f"{out}: wrote {args.number}, the app reads {shown!r}, digit {app.selected + 1} picked")
+            else:
+                app = front.open_window(predictor)
+                draw_and_save(app, args.digit, out, args.style)
+                print(
+                    f"{out}: drew a {args.digit}, the app shows {front.headline(app.prediction)!r} "
+                    f"({front.confidence_text(app.prediction)})"
+                )
+        finally:
+            pygame.quit()
     return 0
 
 

@@ -211,20 +211,6 @@ def draw_digit(app: pygame_frontend.App, digit: int, release: bool = True) -> No
         front.replay_stroke(stroke, app.layout.canvas.topleft, release=release or i < len(strokes) - 1)
 
 
-def write_number(app: pygame_frontend.App, text: str) -> None:
-    """Queue ``text`` written with the mouse, digit after digit across number mode's wide canvas, each 60% of
-    its height."""
-    import pygame_frontend as front
-    from digitrec.drawings import pen_paths
-
-    side = app.canvas.size
-    for i, digit in enumerate(text):
-        left = 40 + i * 0.62 * side
-        for stroke in pen_paths(int(digit), canvas=side):
-            points = [(x - 0.2 * side + left, y) for x, y in stroke]
-            front.replay_stroke(points, app.layout.canvas.topleft)
-
-
 def painted(
     app: pygame_frontend.App, rect: pygame.Rect, colour: tuple[int, int, int], on: pygame.Surface | None = None
 ) -> int:

@@ -33,7 +33,6 @@ from tests.support import (
     serve_flask,
     serve_gradio,
     sketch,
-    write_number,
 )
 
 
@@ -124,7 +123,7 @@ def test_pygame_number_mode_confirms_and_corrects_each_digit(window, tmp_path, p
     press(pygame.K_4)
     window.step()
     assert window.saved_line.startswith("Write a number first")
-    write_number(window, "427")
+    pygame_numbers.replay_number(window, "427")
     window.step()
     reading = window.reading
     assert reading.text == "427" and window.selected == 0
@@ -151,7 +150,7 @@ def test_pygame_number_mode_confirms_and_corrects_each_digit(window, tmp_path, p
 def test_pygame_picks_a_digit_by_click_and_arrows(window):
     press(pygame.K_n)
     window.step()
-    write_number(window, "42")
+    pygame_numbers.replay_number(window, "42")
     window.step()
     post = pygame.event.post
     post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=pygame_numbers.column(window, 1).center, button=1))

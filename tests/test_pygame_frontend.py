@@ -13,6 +13,7 @@ import pygame
 import pytest
 
 import pygame_frontend as front
+import pygame_numbers
 from digitrec.drawings import pen_paths
 from tests.support import ROOT, draw_digit, painted, post, press
 
@@ -264,4 +265,33 @@ def test_screenshot_script_saves_and_says_what_it_drew(predictor, tmp_path, caps
     assert load_script("pygame_screenshot").main(argv) == 0
     assert f"{out}: drew a 7, the app shows '7' (confidence " in capsys.readouterr().out
     assert pygame.image.load(str(out)).get_size() == front.Layout(front.CANVAS).window
+    assert not pygame.display.get_init()  # the window is closed
+
+
+def test_number_screenshot_shows_the_picked_digit_and_the_saving_hint(window, tmp_path):
+    out = tmp_path / "pygame_number.png"
+    load_script("pygame_screenshot").write_and_save(window, "305", out)
+    assert window.number_mode and window.reading.text == "305" and window.selected == 1  # Tab: the second digit
+
+    shot = pygame.image.load(str(out))
+    np.testing.assert_array_equal(pygame.surfarray.array3d(shot), pygame.surfarray.array3d(window.screen))
+
+    def left_edge(k: int) -> int:  # the frame round digit k's column, in its colour
+        col = pygame_numbers.column(window, k)
+        return painted(window, pygame.Rect(col.left - 4, col.top + 10, 2, col.height - 20), pygame_numbers.COLOURS[k])
+
+    assert left_edge(1) > 100 and left_edge(0) == 0
+    assert window.saved_line.startswith(pygame_numbers.SAVE_HINT)  # nothing saved: the hint, under the help line
+    hint = pygame.Rect(window.layout.help.left, window.layout.help.bottom, window.layout.help.width, 18)
+    assert painted(window, hint, front.ACCENT, on=shot) > 300
+    # The committed screenshot (scripts/pygame_screenshot.py --number) shows the current number layout.
+    assert pygame.image.load(str(ROOT / "docs" / "pygame_number.png")).get_size() == window.layout.window
+
+
+def test_screenshot_script_writes_a_number_and_says_what_it_read(predictor, tmp_path, capsys):
+    out = tmp_path / "shots" / "pygame_number.png"
+    argv = ["--number", "42", "--out", str(out), "--model", str(predictor.path)]
+    assert load_script("pygame_screenshot").main(argv) == 0
+    assert f"{out}: wrote 42, the app reads '42', digit 2 picked" in capsys.readouterr().out
+    assert pygame.image.load(str(out)).get_size() == pygame_numbers.NumberLayout().window
     assert not pygame.display.get_init()  # the window is closed

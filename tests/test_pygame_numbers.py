@@ -7,7 +7,7 @@ import pygame
 
 import pygame_frontend as front
 import pygame_numbers as numbers
-from tests.support import draw_digit, painted, press, write_number
+from tests.support import draw_digit, painted, press
 
 
 def test_n_switches_to_a_wide_canvas_and_back(pygame_app):
@@ -26,7 +26,7 @@ def test_n_switches_to_a_wide_canvas_and_back(pygame_app):
 def test_a_written_number_is_read_with_a_box_per_digit(pygame_app):
     press(pygame.K_n)
     pygame_app.step()
-    write_number(pygame_app, "42")
+    numbers.replay_number(pygame_app, "42")
     assert pygame_app.step()
     assert pygame_app.reading is not None and pygame_app.reading.text == "42" and pygame_app.prediction is None
     assert numbers.headline(pygame_app.reading) == "42"
@@ -45,7 +45,7 @@ def test_a_written_number_is_read_with_a_box_per_digit(pygame_app):
 def test_clear_empties_the_number(pygame_app):
     press(pygame.K_n)
     pygame_app.step()
-    write_number(pygame_app, "7")
+    numbers.replay_number(pygame_app, "7")
     pygame_app.step()
     assert pygame_app.reading.text == "7"
     press(pygame.K_c)
