@@ -43,6 +43,8 @@ FPS = 60
 MARGIN = 20
 PANEL = 300  # width of the answer panel right of the canvas
 PANEL_HEIGHT = 360  # answer, confidence and ten bars
+SAVED_LINES = 2  # the saving line, wrapped: "12 drawings saved by ana, kept in <a long path>"
+FOOTER = 80  # under the canvas and panel: the help line and the saving line's two lines
 BAR_ROW = 20
 PREVIEW_SCALE = 4  # the 28x28 model input, each pixel shown 4x4
 PREVIEW = 28 * PREVIEW_SCALE
@@ -163,7 +165,27 @@ class Layout:
 
     @property
     def window(self) -> tuple[int, int]:
-        return MARGIN + self.size + MARGIN + PANEL + MARGIN, MARGIN + max(self.size, PANEL_HEIGHT) + 50
+        return MARGIN + self.size + MARGIN + PANEL + MARGIN, MARGIN + max(self.size, PANEL_HEIGHT) + FOOTER
+
+
+def wrap(text: str, font: pygame.font.Font, width: int) -> list[str]:
+    """``text`` in lines no wider than ``width`` in ``font``: broken at spaces, and a word too long for
+    a line (a path) broken where it must be."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        candidate = f"{line} {word}" if line else word
+        if font.size(candidate)[0] <= width:
+            line = candidate
+            continue
+        if line:
+            lines.append(line)
+        while font.size(word)[0] > width:  # cut as much as fits
+            cut = max(1, next(i for i in range(len(word), 0, -1) if font.size(word[:i])[0] <= width))
+            lines.append(word[:cut])
+            word = word[cut:]
+        line = word
+    return lines + [line] if line else lines
 
 
 def headline(prediction: Prediction | None) -> str:
@@ -304,8 +326,15 @@ class App:
         self._draw_preview()
         self._draw_bars()
         self._text(HELP, "small", MUTED, midleft=self.layout.help.midleft)
-        if self.saved_line:  # in the margin under the help line
-            self._text(self.saved_line, "small", ACCENT, midleft=(self.layout.help.left, self.layout.help.bottom + 9))
+        self.draw_saved_line()
+
+    def draw_saved_line(self) -> None:
+        """The saving line in the margin under the help line, wrapped to the window: a store's path can be long."""
+        if not self.saved_line:
+            return
+        font, help_line = self.fonts["small"], self.layout.help
+        for k, line in enumerate(wrap(self.saved_line, font, help_line.width)[:SAVED_LINES]):
+            self._text(line, "small", ACCENT, topleft=(help_line.left, help_line.bottom + k * font.get_linesize()))
 
     def _draw_answer(self) -> None:
         box = self.layout.answer

@@ -64,7 +64,9 @@ class NumberLayout:
 
     @property
     def window(self) -> tuple[int, int]:
-        return MARGIN + WIDTH + MARGIN, MARGIN + HEIGHT + MARGIN + PANEL + 50
+        from pygame_frontend import FOOTER  # the help and saving lines, as in single-digit mode
+
+        return MARGIN + WIDTH + MARGIN, MARGIN + HEIGHT + MARGIN + PANEL + FOOTER
 
 
 def headline(reading: NumberReading | None) -> str:
@@ -164,9 +166,7 @@ def draw(app: App, front: ModuleType) -> None:
         app._text(sure, "medium", front.ACCENT, midright=(answer.right, answer.centery))
     _columns(app, front, digits)
     app._text(HELP if app.feedback is not None else front.HELP, "small", front.MUTED, midleft=app.layout.help.midleft)
-    if app.saved_line:  # in the margin under the help line, as in single-digit mode
-        help_line = app.layout.help
-        app._text(app.saved_line, "small", front.ACCENT, midleft=(help_line.left, help_line.bottom + 9))
+    app.draw_saved_line()  # in the margin under the help line, as in single-digit mode
 
 
 def _columns(app: App, front: ModuleType, digits: Sequence[DigitReading]) -> None:

@@ -295,3 +295,16 @@ def test_screenshot_script_writes_a_number_and_says_what_it_read(predictor, tmp_
     assert f"{out}: wrote 42, the app reads '42', digit 2 picked" in capsys.readouterr().out
     assert pygame.image.load(str(out)).get_size() == pygame_numbers.NumberLayout().window
     assert not pygame.display.get_init()  # the window is closed
+
+
+def test_the_saving_line_wraps_to_the_window(pygame_app):
+    """A store's path can be longer than the window: the line wraps, a long word is cut, nothing is lost."""
+    from pygame_frontend import wrap
+
+    font, width = pygame_app.fonts["small"], pygame_app.layout.help.width
+    text = "3 drawings saved by ana, kept in /home/ana/" + "very-long-folder-name/" * 12 + "drawings.sqlite3."
+    lines = wrap(text, font, width)
+    assert len(lines) > 1 and all(font.size(line)[0] <= width for line in lines)
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+    assert wrap("", font, width) == [] and wrap("Saved as a 7.", font, width) == ["Saved as a 7."]
+    assert pygame_app.layout.help.bottom + 2 * font.get_linesize() <= pygame_app.layout.window[1]
