@@ -27,17 +27,21 @@ from scripts.browser import launch
 from scripts.gradio_page import draw, expect_answer, expect_number, open_app, open_number_pad, write_number
 
 USER = "ana"  # the name the saved line shows: never the login name of whoever takes the screenshot
-MARGIN = 16  # page pixels kept around the number section
+MARGIN = 16  # page pixels kept around what is shown
 
 
 def shoot_digit(page: Page, url: str, digit: int, out: Path) -> None:
-    """The top of the page with ``digit`` drawn on the Sketchpad and its answer."""
-    page.set_viewport_size({"width": 1100, "height": 720})
+    """The top of the page with ``digit`` drawn on the Sketchpad, its answer and the saving controls
+    (down to the line saying where drawings are kept)."""
+    page.set_viewport_size({"width": 1100, "height": 2400})  # nothing scrolls: boxes are page coordinates
     open_app(page, url)
     draw(page, digit)
     expect_answer(page, str(digit))
     page.mouse.move(0, 0)  # no brush cursor over the drawing
-    page.screenshot(path=str(out))
+    bottom = page.locator("#saved").bounding_box()
+    page.screenshot(
+        path=str(out), clip={"x": 0, "y": 0, "width": 1100, "height": bottom["y"] + bottom["height"] + MARGIN}
+    )
 
 
 def shoot_number(page: Page, url: str, number: str, out: Path) -> None:
