@@ -259,12 +259,19 @@ def test_screenshot_shows_the_window_with_the_drawing_and_the_answer(pygame_app,
     assert pygame.image.load(str(ROOT / "docs" / "pygame.png")).get_size() == pygame_app.layout.window
 
 
-def test_screenshot_script_saves_and_says_what_it_drew(predictor, tmp_path, capsys):
+@pytest.mark.parametrize(
+    "args, said, size",
+    [
+        (["--digit", "7"], "drew a 7, the app shows '7' (confidence ", front.Layout(front.CANVAS).window),
+        (["--number", "42"], "wrote 42, the app reads '42', digit 2 picked", pygame_numbers.NumberLayout().window),
+    ],
+    ids=["digit", "number"],
+)
+def test_screenshot_script_saves_and_says_what_it_drew(predictor, tmp_path, capsys, args, said, size):
     out = tmp_path / "shots" / "pygame.png"
-    argv = ["--digit", "7", "--out", str(out), "--model", str(predictor.path)]
-    assert load_script("pygame_screenshot").main(argv) == 0
-    assert f"{out}: drew a 7, the app shows '7' (confidence " in capsys.readouterr().out
-    assert pygame.image.load(str(out)).get_size() == front.Layout(front.CANVAS).window
+    assert load_script("pygame_screenshot").main([*args, "--out", str(out), "--model", str(predictor.path)]) == 0
+    assert f"{out}: {said}" in capsys.readouterr().out
+    assert pygame.image.load(str(out)).get_size() == size
     assert not pygame.display.get_init()  # the window is closed
 
 
@@ -286,15 +293,6 @@ def test_number_screenshot_shows_the_picked_digit_and_the_saving_hint(window, tm
     assert painted(window, hint, front.ACCENT, on=shot) > 300
     # The committed screenshot (scripts/pygame_screenshot.py --number) shows the current number layout.
     assert pygame.image.load(str(ROOT / "docs" / "pygame_number.png")).get_size() == window.layout.window
-
-
-def test_screenshot_script_writes_a_number_and_says_what_it_read(predictor, tmp_path, capsys):
-    out = tmp_path / "shots" / "pygame_number.png"
-    argv = ["--number", "42", "--out", str(out), "--model", str(predictor.path)]
-    assert load_script("pygame_screenshot").main(argv) == 0
-    assert f"{out}: wrote 42, the app reads '42', digit 2 picked" in capsys.readouterr().out
-    assert pygame.image.load(str(out)).get_size() == pygame_numbers.NumberLayout().window
-    assert not pygame.display.get_init()  # the window is closed
 
 
 def test_the_saving_line_wraps_to_the_window(pygame_app):
