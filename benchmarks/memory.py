@@ -137,24 +137,17 @@ def run(ctx: Context) -> Section:
         extra = f", {r['errors']} errors" if r.get("errors") else ""
         return f"{r['predictions']:,}{extra}"
 
+    def measured(label: str, r: dict) -> None:
+        s.add(label, fmt_mib(r["peak_rss"]), ratio(r["peak_rss"]), count(r))
+
     s.add(
         '**Baseline**: Python + `Predictor(backend="numpy")` (the NumPy engine), in-process predictions',
         fmt_mib(base),
         "1.00x (baseline)",
         count(res["numpy"]),
     )
-    s.add(
-        "Python + `Predictor` as shipped (LiteRT backend), in-process predictions",
-        fmt_mib(res["litert"]["peak_rss"]),
-        ratio(res["litert"]["peak_rss"]),
-        count(res["litert"]),
-    )
-    s.add(
-        "Flask app, `python -m flask_app` (waitress, 1 thread): the server process",
-        fmt_mib(res["flask"]["peak_rss"]),
-        ratio(res["flask"]["peak_rss"]),
-        count(res["flask"]),
-    )
+    measured("Python + `Predictor` as shipped (LiteRT backend), in-process predictions", res["litert"])
+    measured("Flask app, `python -m flask_app` (waitress, 1 thread): the server process", res["flask"])
     g = res["gunicorn"]
     if g["workers"]:
         s.add(
@@ -165,27 +158,12 @@ def run(ctx: Context) -> Section:
         )
     s.add("Flask app, `gunicorn -w 2`: the master (no model)", fmt_mib(g["peak_rss"]), ratio(g["peak_rss"]), "")
     if "gradio" in res:
-        s.add(
-            "Gradio app, `python gradio_app.py`",
-            fmt_mib(res["gradio"]["peak_rss"]),
-            ratio(res["gradio"]["peak_rss"]),
-            count(res["gradio"]),
-        )
+        measured("Gradio app, `python gradio_app.py`", res["gradio"])
     else:
         why = gradio_error or "gradio_app.py is not on this branch yet (it lands on main later)"
         s.add("Gradio app, `python gradio_app.py`", "-", f"not measured: {why}", "")
-    s.add(
-        "Pygame app (`pygame_frontend.App`, SDL dummy video driver), drawing and predicting",
-        fmt_mib(res["pygame"]["peak_rss"]),
-        ratio(res["pygame"]["peak_rss"]),
-        count(res["pygame"]),
-    )
-    s.add(
-        'reference: Python + `Predictor(backend="keras")` (TensorFlow loaded)',
-        fmt_mib(res["keras"]["peak_rss"]),
-        ratio(res["keras"]["peak_rss"]),
-        count(res["keras"]),
-    )
+    measured("Pygame app (`pygame_frontend.App`, SDL dummy video driver), drawing and predicting", res["pygame"])
+    measured('reference: Python + `Predictor(backend="keras")` (TensorFlow loaded)', res["keras"])
     wrong = {k: r["predictions"] - r["right"] for k, r in res.items() if "right" in r and r["right"] < r["predictions"]}
     if wrong:
         s.notes.append(f"Wrong answers (should be none for these clear drawings): {wrong}.")
