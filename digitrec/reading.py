@@ -26,7 +26,7 @@ from PIL import Image
 from digitrec import present
 from digitrec.imageio import ImageLike, load
 from digitrec.predict import Prediction, Predictor
-from digitrec.segment import Box, Segmentation, segment, working_ink
+from digitrec.segment import Box, Segmentation, segment
 
 
 @dataclass(frozen=True)
@@ -97,14 +97,10 @@ def digit_image(image: ImageLike, reading: NumberReading, position: int) -> Imag
         raise IndexError(f"no digit at position {position}: the number has {len(reading.digits)}")
     if len(reading.digits) == 1:
         return image
-    seg = reading.segmentation
-    ink, scale, _size = working_ink(image) if seg is not None else (None, 0, None)
-    if seg is None or ink is None or scale != seg.scale:  # a reading made elsewhere: the box's pixels
+    if reading.segmentation is None:  # a reading made elsewhere: the box's pixels
         x0, y0, x1, y1 = reading.digits[position].box
         return picture(image)[y0:y1, x0:x1]
-    piece = seg.pieces[position]
-    x0, y0, x1, y1 = piece.work_box
-    own = np.where(piece.mask, ink[y0:y1, x0:x1], np.float32(0))
+    own = reading.segmentation.pieces[position].ink  # kept by segment: the image is not read again
     # A margin wider than the band preprocess reads the paper's colour from, so the paper is all it sees there.
     margin = max(4, min(own.shape) // 8)
     own = np.pad(own, margin)

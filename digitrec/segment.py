@@ -106,6 +106,7 @@ class Piece:
     probabilities: np.ndarray | None = field(default=None, repr=False)  # what the network read, when it was asked
     work_box: Box = (0, 0, 0, 0)  # the box at the working resolution
     mask: np.ndarray = field(default=None, repr=False)  # the piece's ink pixels within work_box
+    ink: np.ndarray = field(default=None, repr=False)  # its ink in [0, 1] within work_box, a neighbour's left out
 
 
 @dataclass(frozen=True)
@@ -205,8 +206,8 @@ def segment(image: Any, probabilities: Probabilities) -> Segmentation:
         key = reader.key(g)
         if reader.framed.get(key) is None:
             continue  # nothing left to read (cannot happen for ink above INK; kept for safety)
-        _piece, work_box, own = piece_ink(ink, reader.owners, g)
-        pieces.append(Piece(original(g), reader.framed[key], p, work_box, own))
+        own_ink, work_box, own = piece_ink(ink, reader.owners, g)
+        pieces.append(Piece(original(g), reader.framed[key], p, work_box, own, own_ink))
     tried = tuple((original(g), int(p.argmax()), float(p.max())) for g, p in reader.groups() if p is not None)
     trace = {
         "marks": tuple(original(m) for m in sorted(marks, key=lambda m: m.centre)),
