@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -88,15 +89,28 @@ def canvas_renderings(samples: list, seed: int) -> tuple[np.ndarray, np.ndarray]
     return framed_renderings(samples, seed=seed, renderings=CANVAS_RENDERINGS)
 
 
-def save_pngs(samples: list, folder: Path, seed: int) -> None:
-    """The picked digits as an app's canvas would send them, one folder per class."""
-    from digitrec.drawings import to_png
+def pick(pool: list, size: int, repeat: int) -> list:
+    """``size`` random pool digits per class: what the user saved (``repeat``: which random pick)."""
+    rng = np.random.default_rng(1000 * size + repeat)
+    labels = np.array([s.label for s in pool])
+    return [pool[i] for d in range(10) for i in rng.permutation(np.flatnonzero(labels == d))[:size]]
+
+
+def canvases(samples: list, seed: int) -> Iterator[np.ndarray]:
+    """The samples as an app's canvas would send them (``evaluate.draw_sample``, "centred")."""
     from digitrec.evaluate import draw_sample
 
     rng = np.random.default_rng(seed)
-    for i, s in enumerate(samples):
+    return (draw_sample(s, "centred", rng) for s in samples)
+
+
+def save_pngs(samples: list, folder: Path, seed: int) -> None:
+    """The picked digits as an app's canvas would send them, one folder per class."""
+    from digitrec.drawings import to_png
+
+    for i, (s, canvas) in enumerate(zip(samples, canvases(samples, seed), strict=True)):
         (folder / str(s.label)).mkdir(parents=True, exist_ok=True)
-        (folder / str(s.label) / f"{i:03d}.png").write_bytes(to_png(draw_sample(s, "centred", rng)))
+        (folder / str(s.label) / f"{i:03d}.png").write_bytes(to_png(canvas))
 
 
 def cli(*args: str, timeout: float = 900) -> str:
@@ -113,9 +127,7 @@ def one_run(writer: str, pool: list, unseen: tuple, size: int, repeat: int, base
     ``before``: which of the ``unseen`` images the base model misreads (``wrong``)."""
     from digitrec.predict import Predictor
 
-    rng = np.random.default_rng(1000 * size + repeat)
-    labels = np.array([s.label for s in pool])
-    picked = [pool[i] for d in range(10) for i in rng.permutation(np.flatnonzero(labels == d))[:size]]
+    picked = pick(pool, size, repeat)
     with tempfile.TemporaryDirectory(prefix="digitrec-gain-") as tmp:
         tmp = Path(tmp)
         save_pngs(picked, tmp / "saved", seed=repeat)

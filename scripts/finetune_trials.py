@@ -25,19 +25,15 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np
 
-from benchmarks.finetune import canvas_renderings, choose_writers, writer_halves
+from benchmarks.finetune import canvas_renderings, canvases, choose_writers, pick, writer_halves
 from digitrec.drawings import to_png
-from digitrec.evaluate import draw_sample
 from digitrec.preprocess import preprocess
 
 
-def picked(pool: list, size: int, repeat: int) -> tuple[np.ndarray, np.ndarray]:
+def framed(pool: list, size: int, repeat: int) -> tuple[np.ndarray, np.ndarray]:
     """The benchmark's pick of ``size`` pool digits per class, framed as ``finetune`` reads them."""
-    rng = np.random.default_rng(1000 * size + repeat)  # benchmarks.finetune.one_run's seeds
-    labels = np.array([s.label for s in pool])
-    chosen = [pool[i] for d in range(10) for i in rng.permutation(np.flatnonzero(labels == d))[:size]]
-    draw = np.random.default_rng(repeat)
-    x = np.stack([preprocess(to_png(draw_sample(s, "centred", draw))) for s in chosen]).astype(np.float32)
+    chosen = pick(pool, size, repeat)
+    x = np.stack([preprocess(to_png(c)) for c in canvases(chosen, seed=repeat)]).astype(np.float32)
     return x, np.array([s.label for s in chosen], np.int32)
 
 
@@ -75,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     for size in args.sizes:
         per, drops = {}, []
         for w in writers:
-            model = ft.tune(base, *picked(halves[w]["pool"], size, args.repeat), replay, cfg)
+            model = ft.tune(base, *framed(halves[w]["pool"], size, args.repeat), replay, cfg)
             x, y = unseen[w]
             per[w] = [before[w], int((model.predict(x[..., None], verbose=0).argmax(1) != y).sum()), model.kept]
             drops.append(100 * (mnist_before - ft.accuracy(model, x_test, y_test)))
