@@ -66,12 +66,13 @@ def main(argv: list[str] | None = None) -> int:
     replay, x_test, y_test = mnist_replay(None)
     base = keras.models.load_model(model_path(args.model), compile=False)
     mnist_before = ft.accuracy(base, x_test, y_test)
+    anchor = ft.anchor_of(base, replay, cfg)  # shared by every writer and size
     unseen = {w: canvas_renderings(halves[w]["unseen"], seed=3) for w in writers}
     before = {w: int((base.predict(x[..., None], verbose=0).argmax(1) != y).sum()) for w, (x, y) in unseen.items()}
     for size in args.sizes:
         per, drops = {}, []
         for w in writers:
-            model = ft.tune(base, *framed(halves[w]["pool"], size, args.repeat), replay, cfg)
+            model = ft.tune(base, *framed(halves[w]["pool"], size, args.repeat), replay, cfg, anchor)
             x, y = unseen[w]
             per[w] = [before[w], int((model.predict(x[..., None], verbose=0).argmax(1) != y).sum()), model.kept]
             drops.append(100 * (mnist_before - ft.accuracy(model, x_test, y_test)))

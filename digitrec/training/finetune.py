@@ -70,31 +70,51 @@ class FinetuneConfig:
     seed: int = 0
 
 
-def tune(base, x_saved: np.ndarray, y_saved: np.ndarray, replay: Replay, cfg):
+@dataclass
+class Anchor:
+    """What every fine-tune from one old model needs from it, worked out once (cross-validation's folds
+    and the final fine-tune share it): its accuracy on MNIST's held-out digits (for the forgetting
+    budget) and its last hidden layer over the replay digits searched for hard neighbours."""
+
+    check_accuracy: float | None  # None: no forgetting budget
+    pool: np.ndarray | None  # indices into the replay set; None: no hard replay
+    pool_features: np.ndarray | None  # unit_features of those digits
+
+
+def anchor_of(base, replay: Replay, cfg) -> Anchor:
+    check = accuracy(base, replay.x_check, replay.y_check) if cfg.forget_budget is not None else None
+    if not cfg.hard_replay:
+        return Anchor(check, None, None)
+    pool = np.random.default_rng(cfg.seed).permutation(len(replay.x))[: cfg.hard_pool]
+    return Anchor(check, pool, unit_features(base, replay.x[pool]))
+
+
+def tune(base, x_saved: np.ndarray, y_saved: np.ndarray, replay: Replay, cfg, anchor: Anchor | None = None):
     """A copy of the Keras model ``base`` fine-tuned on the saved drawings with replay, within the
-    forgetting budget; ``base`` is untouched. Its ``kept`` attribute: the share of old weights kept."""
-    model = _tune(base, x_saved, y_saved, replay.x, replay.y, cfg)
+    forgetting budget; ``base`` is untouched. Its ``kept`` attribute: the share of old weights kept.
+    ``anchor``: ``anchor_of(base, replay, cfg)``, when several fine-tunes start from ``base``."""
+    anchor = anchor or anchor_of(base, replay, cfg)
+    hard = hard_neighbours(base, x_saved, y_saved, replay.y, anchor, cfg) if cfg.hard_replay else None
+    model = _tune(base, x_saved, y_saved, replay.x, replay.y, cfg, hard)
     model.kept = 0.0
     if cfg.forget_budget is None:
         return model
-    before = accuracy(base, replay.x_check, replay.y_check)
     old, new = base.get_weights(), model.get_weights()
     for keep in (0.0, 0.25, 0.5, 0.75, 1.0):
         if keep:
             model.set_weights([o + (1 - keep) * (n - o) for o, n in zip(old, new, strict=True)])
         model.kept = keep
-        if before - accuracy(model, replay.x_check, replay.y_check) <= cfg.forget_budget:
+        if anchor.check_accuracy - accuracy(model, replay.x_check, replay.y_check) <= cfg.forget_budget:
             break
     return model
 
 
-def _tune(base, x_saved: np.ndarray, y_saved: np.ndarray, x_replay: np.ndarray, y_replay: np.ndarray, cfg):
+def _tune(base, x_saved, y_saved, x_replay, y_replay, cfg, hard: np.ndarray | None):
     import keras
     import tensorflow as tf
 
     from digitrec.training.augment import AugmentConfig, warp
 
-    hard = hard_neighbours(base, x_saved, y_saved, x_replay, y_replay, cfg) if cfg.hard_replay else None
     n_hard = int(cfg.hard_share * cfg.replay_batch) if hard is not None and len(hard) else 0
     aug = AugmentConfig(**cfg.augment)
     model = keras.models.clone_model(base)
@@ -131,23 +151,15 @@ def _tune(base, x_saved: np.ndarray, y_saved: np.ndarray, x_replay: np.ndarray, 
     return model
 
 
-def hard_neighbours(base, x_saved, y_saved, x_replay, y_replay, cfg) -> np.ndarray:
+def hard_neighbours(base, x_saved, y_saved, y_replay, anchor: Anchor, cfg) -> np.ndarray:
     """Indices into the replay set of the MNIST digits most like each saved drawing but of another class.
 
     Where a user's style meets MNIST's (their 3 is MNIST's 7), replaying exactly those digits
     teaches the network the border between the two instead of moving it over MNIST's side.
     Likeness: cosine similarity of the old network's last hidden layer.
     """
-    import keras
-
-    hidden = keras.Model(base.inputs, base.layers[-2].output)  # the last hidden layer (or the dropout after it)
-    pool = np.random.default_rng(cfg.seed).permutation(len(x_replay))[: cfg.hard_pool]
-
-    def unit(x):
-        f = hidden.predict(x[..., None], batch_size=1000, verbose=0).reshape(len(x), -1)
-        return f / np.maximum(np.linalg.norm(f, axis=1, keepdims=True), 1e-6)
-
-    similar = unit(x_saved) @ unit(x_replay[pool]).T
+    pool = anchor.pool
+    similar = unit_features(base, x_saved) @ anchor.pool_features.T
     found = set()
     for row, label in zip(similar, y_saved, strict=True):
         order = np.argsort(-row)
@@ -155,11 +167,22 @@ def hard_neighbours(base, x_saved, y_saved, x_replay, y_replay, cfg) -> np.ndarr
     return np.array(sorted(found), dtype=np.int64)
 
 
+def unit_features(base, x: np.ndarray) -> np.ndarray:
+    """``base``'s last hidden layer (or the dropout after it) for ``x``, each row of unit length."""
+    import keras
+
+    hidden = keras.Model(base.inputs, base.layers[-2].output)
+    f = hidden.predict(x[..., None], batch_size=1000, verbose=0).reshape(len(x), -1)
+    return f / np.maximum(np.linalg.norm(f, axis=1, keepdims=True), 1e-6)
+
+
 def accuracy(model, x: np.ndarray, y: np.ndarray) -> float:
     return float((model.predict(x[..., None], batch_size=1000, verbose=0).argmax(axis=1) == y).mean())
 
 
-def cross_validated(base, x: np.ndarray, y: np.ndarray, replay: Replay, cfg, folds: int) -> tuple[float, int]:
+def cross_validated(
+    base, x: np.ndarray, y: np.ndarray, replay: Replay, cfg, folds: int, anchor: Anchor
+) -> tuple[float, int]:
     """Accuracy on each saved drawing of a model fine-tuned without it (``folds``-fold, stratified)."""
     rng = np.random.default_rng(cfg.seed + 1)
     fold = np.empty(len(y), int)
@@ -171,7 +194,7 @@ def cross_validated(base, x: np.ndarray, y: np.ndarray, replay: Replay, cfg, fol
         train, held = fold != k, fold == k
         if not held.any() or not train.any():
             continue
-        model = tune(base, x[train], y[train], replay, cfg)
+        model = tune(base, x[train], y[train], replay, cfg, anchor)
         right += int((model.predict(x[held][..., None], verbose=0).argmax(axis=1) == y[held]).sum())
     return right / len(y), folds
 
@@ -221,14 +244,15 @@ def finetune(
     if writers:
         before["validation_writers"] = accuracy(old, writers[0], writers[1])
         report["validation_writers"] = writers[2]
-    clock.lap("figures before")
+    anchor = anchor_of(old, replay, cfg)  # once: every fold and the final fine-tune start from ``old``
+    clock.lap("figures before, and the old model's anchor")
 
     n = len(y_saved)
     k = folds if folds is not None else (min(5, max(2, n // 10)) if n < CV_BELOW else 0)
-    cv = cross_validated(old, x_saved, y_saved, replay, cfg, k) if k >= 2 else None
+    cv = cross_validated(old, x_saved, y_saved, replay, cfg, k, anchor) if k >= 2 else None
     clock.lap("cross-validation")
 
-    new = tune(old, x_saved, y_saved, replay, cfg)
+    new = tune(old, x_saved, y_saved, replay, cfg, anchor)
     clock.lap("fine-tuning")
     report["kept_old_weights"] = new.kept
     mnist_pred = new.predict(x_test[..., None], batch_size=1000, verbose=0).argmax(axis=1)  # the figure and the card's
