@@ -21,7 +21,7 @@ import pygame
 
 from digitrec.imageio import InvalidImage
 from digitrec.present import format_percent
-from digitrec.reading import DigitReading, NumberReading
+from digitrec.reading import COLOURS, DigitReading, NumberReading  # COLOURS: one per digit in turn, as overlay's
 from digitrec.store import InvalidDrawing, StoreError
 
 if TYPE_CHECKING:
@@ -38,8 +38,6 @@ SAVE_HINT = "Tab, arrows or a click on a column: pick a digit. 0-9: save it as t
 HELP = (
     "draw    Enter: read    C: clear    N: one digit    Tab / click: pick a digit    0-9 / Space: save it    Esc: quit"
 )
-# Okabe-Ito colours, one per digit in turn: neighbours differ, for colour-blind eyes too.
-COLOURS = ((0, 114, 178), (213, 94, 0), (0, 158, 115), (204, 121, 167), (230, 159, 0), (86, 180, 233))
 
 
 @dataclass(frozen=True)
