@@ -10,8 +10,9 @@ import sys
 import gradio as gr
 
 import gradio_numbers
-from digitrec import InvalidImage, ModelError, Predictor, drawings, imageio, present
-from digitrec.feedback import Feedback, is_loopback, saving_allowed
+from digitrec import InvalidImage, ModelError, Predictor, imageio, present
+from digitrec.data import canvases
+from digitrec.feedback import Feedback, NothingDrawn, SavingOff, is_loopback, saving_allowed
 from digitrec.store import InvalidDrawing, StoreError, default_user
 
 CANVAS = 280  # ten pixels of canvas per pixel of the model's 28x28 input
@@ -73,7 +74,11 @@ def save(payload: dict | None, user: str | None, label: int | None = None) -> st
         if image is None:
             return "Draw a digit first."
         name = (user or "").strip() or None
-        return feedback().right(image, name) if label is None else feedback().save(image, label, name)
+        return present.saved_line(
+            feedback().right(image, name) if label is None else feedback().save(image, label, name)
+        )
+    except (SavingOff, NothingDrawn) as exc:
+        return str(exc)
     except (InvalidImage, InvalidDrawing, StoreError) as exc:
         raise gr.Error(str(exc)) from None
 
@@ -109,7 +114,7 @@ with gr.Blocks(title="digitrec: draw a digit", analytics_enabled=False, delete_c
         api_name="predict",
     )  # answers take ~2 ms: each change, latest of a burst
     gr.Examples(
-        [[image] for image in drawings.examples()],
+        [[image] for image in canvases.examples()],
         inputs=pad,
         outputs=[label, seen],
         fn=predict,

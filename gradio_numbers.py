@@ -3,7 +3,7 @@ the drawing (``gr.AnnotatedImage``) and each digit's likeliest readings; then, a
 "Right" or "Wrong, it was _" (pick the digit, press a button), which keeps that digit's own ink.
 
 ``gradio_app.py`` places it under the single-digit pad with ``gradio_numbers.section(...)``; the
-reading, the boxes and the picture come from ``digitrec.reading``, the saving from
+reading, the boxes and the picture come from ``digitrec.present``, the saving from
 ``digitrec.feedback``: no image code here.
 """
 
@@ -15,8 +15,7 @@ from typing import Any
 
 import gradio as gr
 
-from digitrec import InvalidImage, ModelError, Predictor, imageio
-from digitrec import reading as numbers
+from digitrec import InvalidImage, ModelError, Predictor, imageio, present
 from digitrec.feedback import Feedback
 from digitrec.present import format_percent
 from digitrec.store import InvalidDrawing, StoreError
@@ -49,10 +48,10 @@ def read(value: dict | None, predictor: Predictor) -> tuple[str, tuple | None, l
     if result is None or result.blank:
         return BLANK, None, []
     rows = [
-        [k, d.digit, format_percent(d.confidence), numbers.digit_label(d, 3).split(", ", 1)[1]]
+        [k, d.digit, format_percent(d.confidence), present.digit_label(d, 3).split(", ", 1)[1]]
         for k, d in enumerate(result.digits, start=1)
     ]
-    return numbers.summary(result), (numbers.picture(image), numbers.annotations(result)), rows
+    return present.summary(result), (imageio.picture(image), present.annotations(result)), rows
 
 
 def choices(rows: Any) -> Any:
@@ -78,7 +77,7 @@ def save(
         if which is None:
             return "Pick a digit first.", None
         name = (user or "").strip() or None
-        line = feedback.save_digit(image, reading, which, label, name)
+        line = present.saved_line(feedback.save_digit(image, reading, which, label, name))
     except (InvalidImage, InvalidDrawing, StoreError, ModelError) as exc:
         raise gr.Error(str(exc)) from None
     return line, min(int(which) + 1, len(reading.digits) - 1)  # on to the next digit: a number is checked in one go

@@ -13,7 +13,7 @@ new connection to an idle worker. See docs/performance.md for measurements.
 import os
 
 # NumPy's BLAS needs no setting here: loading the model limits it to one thread per process
-# (digitrec.engine.limit_blas_threads, $DIGITREC_BLAS_THREADS), which is what workers that share the cores need.
+# (digitrec.engines.numpy_net.limit_blas_threads, $DIGITREC_BLAS_THREADS), what workers sharing the cores need.
 
 
 def _cores() -> int:

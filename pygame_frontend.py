@@ -28,8 +28,8 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # no banner on stdout
 import numpy as np
 import pygame
 
-from digitrec import InvalidImage, ModelError, Prediction, Predictor
-from digitrec.feedback import Feedback
+from digitrec import InvalidImage, ModelError, Prediction, Predictor, present
+from digitrec.feedback import Feedback, SavingOff
 from digitrec.present import format_percent
 from digitrec.store import InvalidDrawing, StoreError
 
@@ -304,7 +304,11 @@ class App:
             return
         label = self.prediction.digit if label is None else label
         try:
-            self.saved_line = self.feedback.save(self.canvas.as_array(), label, self.user, self.prediction)
+            self.saved_line = present.saved_line(
+                self.feedback.save(self.canvas.as_array(), label, self.user, self.prediction)
+            )
+        except SavingOff as exc:
+            self.saved_line = str(exc)
         except (InvalidImage, InvalidDrawing, StoreError) as exc:
             self.saved_line = f"Not saved: {exc}"
 

@@ -19,9 +19,11 @@ from typing import TYPE_CHECKING
 
 import pygame
 
+from digitrec import present
+from digitrec.feedback import SavingOff
 from digitrec.imageio import InvalidImage
-from digitrec.present import format_percent
-from digitrec.reading import COLOURS, DigitReading, NumberReading  # COLOURS: one per digit in turn, as overlay's
+from digitrec.predict import DigitReading, NumberReading
+from digitrec.present import COLOURS, format_percent
 from digitrec.store import InvalidDrawing, StoreError
 
 if TYPE_CHECKING:
@@ -103,7 +105,12 @@ def save(app: App, label: int | None) -> None:
         return
     k = app.selected
     try:
-        app.saved_line = app.feedback.save_digit(app.canvas.as_array(), app.reading, k, label, app.user)
+        app.saved_line = present.saved_line(
+            app.feedback.save_digit(app.canvas.as_array(), app.reading, k, label, app.user)
+        )
+    except SavingOff as exc:
+        app.saved_line = str(exc)
+        return
     except (InvalidImage, InvalidDrawing, StoreError) as exc:
         app.saved_line = f"Not saved: {exc}"
         return
@@ -123,7 +130,7 @@ def replay_number(app: App, text: str) -> None:
 
     For tests and scripts that drive the real event loop without a mouse, as ``replay_stroke``.
     """
-    from digitrec.drawings import pen_paths
+    from digitrec.data.canvases import pen_paths
     from pygame_frontend import replay_stroke
 
     side = app.canvas.size

@@ -21,8 +21,8 @@ from pathlib import Path
 from benchmarks.context import Context, log
 from benchmarks.drawings import CACHE_ENV
 from benchmarks.machine import load_average, machine, now
-from benchmarks.processes import ROOT
 from benchmarks.report import ORDER, Section, load, merge, render, write
+from tests.harness.processes import ROOT
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results.md"
 # Where the Makefile and the tests look for MNIST when DIGITREC_MNIST_DIR is not set.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 
-BLAS_ENV = "DIGITREC_BLAS_THREADS"  # digitrec.engine: BLAS threads of a NumPy-engine process (default 1)
+BLAS_ENV = "DIGITREC_BLAS_THREADS"  # digitrec.engines.numpy_net: BLAS threads of a NumPy-engine process (default 1)
 
 
 def blas_threads() -> int | None:

@@ -23,7 +23,7 @@ def drawings(n: int, seed: int = 0, looks: Sequence[str] = LOOKS) -> list[tuple[
     path = Path(cache) / f"drawings-{n}-{seed}-{'-'.join(looks)}.pickle" if cache else None
     if path is not None and path.is_file():
         return pickle.loads(path.read_bytes())
-    from digitrec.drawings import pen_digit, to_png
+    from digitrec.data.canvases import pen_digit, to_png
 
     rng = np.random.default_rng(seed)
     out = []

@@ -6,7 +6,7 @@
 
 How (the same for every model, so the lead can re-run it on a new one):
 
-1. The ``test`` writers of ``digitrec.handwriting.split`` with at least 20 digits of every class.
+1. The ``test`` writers of ``digitrec.data.handwriting.split`` with at least 20 digits of every class.
    Each writer's digits are cut in two, per class, by a fixed seed: a *pool* the user could have
    saved, and *unseen* digits that are only ever measured.
 2. The writers the model reads worst are chosen on their pool (every canvas rendering of
@@ -39,8 +39,8 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.machine import load_average, machine, now
-from benchmarks.processes import PYTHON, ROOT, child_env
-from digitrec.evaluate import CANVAS_RENDERINGS
+from digitrec.data.renderings import CANVAS_RENDERINGS
+from tests.harness.processes import PYTHON, ROOT, child_env
 
 SIZES = (1, 3, 5, 10)
 SPLIT_SEED = 1  # which half of each writer's digits is the pool: fixed, so every model meets the same split
@@ -84,7 +84,7 @@ def digits_misread(mistakes: np.ndarray, renderings: int) -> int:
 
 
 def canvas_renderings(samples: list, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    from digitrec.evaluate import framed_renderings
+    from digitrec.data.renderings import framed_renderings
 
     return framed_renderings(samples, seed=seed, renderings=CANVAS_RENDERINGS)
 
@@ -98,7 +98,7 @@ def pick(pool: list, size: int, repeat: int) -> list:
 
 def canvases(samples: list, seed: int) -> Iterator[np.ndarray]:
     """The samples as an app's canvas would send them (``evaluate.draw_sample``, "centred")."""
-    from digitrec.evaluate import draw_sample
+    from digitrec.data.renderings import draw_sample
 
     rng = np.random.default_rng(seed)
     return (draw_sample(s, "centred", rng) for s in samples)
@@ -106,7 +106,7 @@ def canvases(samples: list, seed: int) -> Iterator[np.ndarray]:
 
 def save_pngs(samples: list, folder: Path, seed: int) -> None:
     """The picked digits as an app's canvas would send them, one folder per class."""
-    from digitrec.drawings import to_png
+    from digitrec.data.canvases import to_png
 
     for i, (s, canvas) in enumerate(zip(samples, canvases(samples, seed), strict=True)):
         (folder / str(s.label)).mkdir(parents=True, exist_ok=True)
@@ -257,7 +257,7 @@ def render_markdown(result: dict) -> str:
 
 def measure(model: str | None, sizes, n_writers: int, repeats: int, log=print) -> dict:
     from digitrec import card
-    from digitrec.handwriting import load_handwriting, split
+    from digitrec.data.handwriting import load_handwriting, split
     from digitrec.paths import model_path
     from digitrec.predict import Predictor
 

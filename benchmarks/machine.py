@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.blas import default_blas_threads
-from benchmarks.processes import ROOT
+from tests.harness.processes import ROOT
 
 
 def _cpu_model() -> str:

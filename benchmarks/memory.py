@@ -12,14 +12,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import loadgen
-from benchmarks.apps import GRADIO_APP, GradioCaller, flask_args, gradio_args, gunicorn_args, predict_request
 from benchmarks.context import Context, log
 from benchmarks.drawings import drawings
 from benchmarks.formats import fmt_mib
-from benchmarks.processes import PYTHON, children, peak_rss, run_json
 from benchmarks.report import Section
-from benchmarks.servers import free_port, serve
+from tests.harness import loadgen
+from tests.harness.apps import GRADIO_APP, GradioCaller, flask_args, gradio_args, gunicorn_args, predict_request
+from tests.harness.processes import PYTHON, children, peak_rss, run_json
+from tests.harness.servers import free_port, serve
 
 NAME = "memory"
 TITLE = "6. Memory: peak RSS after 1,000 predictions"
@@ -43,7 +43,7 @@ def child(kind: str, n: int) -> dict:
 
         import pygame_frontend as front
         from digitrec import Predictor
-        from digitrec.drawings import pen_paths
+        from digitrec.data.canvases import pen_paths
 
         app = front.open_window(Predictor.load())
         paths = {d: pen_paths(d, canvas=app.canvas.size) for d in range(10)}

@@ -1,7 +1,7 @@
 """7. Whole numbers: ``read_number`` on an 840x280 canvas PNG holding four digits.
 
 Baseline: ``predict`` on one 280x280 canvas, timed in the same worker, in turns. The numbers are
-synthetic pen digits (``digitrec.synth``, every style) written in a row by ``digitrec.numbers`` with
+synthetic pen digits (``digitrec.data.synth``, every style) written in a row by ``digitrec.data.composed`` with
 a person's jitter (height, drifting baseline, gaps, overlapping x-extents), 150 px tall with an
 11 px pen, in the middle of the wide canvas the Flask page's number mode and the Gradio number pad
 send: dark ink on white and ink in the alpha channel of a transparent canvas.
@@ -29,9 +29,9 @@ SIZE = (840, 280)
 
 def numbers(n: int = CASES, seed: int = 0) -> list[tuple[str, str, bytes]]:
     """``n`` 840x280 canvas PNGs holding four digits, as (text, look, png); deterministic."""
-    from digitrec.drawings import to_png
-    from digitrec.numbers import compose, on_canvas
-    from digitrec.synth import digit_strokes
+    from digitrec.data.canvases import to_png
+    from digitrec.data.composed import compose, on_canvas
+    from digitrec.data.synth import digit_strokes
 
     rng = np.random.default_rng(seed)
     out = []

@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from benchmarks.processes import ROOT
+from tests.harness.processes import ROOT
 
 PROPOSED = ROOT / "benchmarks" / "proposed"
 TREE = ("digitrec", "flask_app", "models", "benchmarks", "gunicorn.conf.py", "pygame_frontend.py")

@@ -1,6 +1,6 @@
 """3. Serving: the Flask app under its production servers, ``POST /api/predict`` from N clients.
 
-Every server runs in its own process on 127.0.0.1; the load generator (``benchmarks.loadgen``)
+Every server runs in its own process on 127.0.0.1; the load generator (``tests.harness.loadgen``)
 runs in another, so three processes share the machine's cores, as they would in production with
 the clients elsewhere. Each run is bounded by a request count and a time limit.
 """
@@ -11,16 +11,16 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks import loadgen
-from benchmarks.apps import flask_args, gunicorn_args, predict_request
 from benchmarks.blas import BLAS_ENV, many_blas_threads
 from benchmarks.context import Context, log
 from benchmarks.drawings import drawings
 from benchmarks.formats import fmt_ms, fmt_rate, rate_ratio
 from benchmarks.patches import proposed_tree
-from benchmarks.processes import ROOT, tree_cpu_seconds
 from benchmarks.report import Section, Target
-from benchmarks.servers import free_port, serve
+from tests.harness import loadgen
+from tests.harness.apps import flask_args, gunicorn_args, predict_request
+from tests.harness.processes import ROOT, tree_cpu_seconds
+from tests.harness.servers import free_port, serve
 
 NAME = "serving"
 TITLE = "3. Serving: the Flask app over HTTP"
@@ -111,7 +111,7 @@ def run(ctx: Context) -> Section:
             f"`POST /api/predict` with a real drawing (a {len(png):,}-byte transparent-canvas PNG of a {digit} as a "
             f"data URL in JSON, {len(body):,} bytes: what the page sends), from N concurrent clients on "
             f"127.0.0.1, each run stopped after {requests:,} requests or {seconds:.0f} s. Load generator: "
-            "`benchmarks/loadgen.py`, a separate process with one thread and one persistent keep-alive "
+            "`tests/harness/loadgen.py`, a separate process with one thread and one persistent keep-alive "
             "connection per client, the request pre-encoded and answers read with a minimal parser "
             "(see its docstring); its own CPU per request is the last column. "
             "Server CPU is the server's processes' user+system time per answered request."

@@ -12,14 +12,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.apps import GRADIO_APP, GradioCaller, flask_args, gradio_args, gunicorn_args, predict_request
 from benchmarks.context import Context, log
 from benchmarks.drawings import drawings
 from benchmarks.formats import fmt_s, speedup
-from benchmarks.processes import PYTHON, ROOT, child_env
 from benchmarks.report import Section, Target
-from benchmarks.servers import Server, free_port, http_status
 from benchmarks.stats import p50
+from tests.harness.apps import GRADIO_APP, GradioCaller, flask_args, gradio_args, gunicorn_args, predict_request
+from tests.harness.processes import PYTHON, ROOT, child_env
+from tests.harness.servers import Server, free_port, http_status
 
 NAME = "startup"
 TITLE = "4. Start-up: process start to first prediction"

@@ -15,9 +15,9 @@ import time
 
 from benchmarks.context import Context, log
 from benchmarks.formats import fmt_rate, fmt_s, rate_ratio
-from benchmarks.processes import PYTHON, run_json
 from benchmarks.report import Section, Target
 from benchmarks.stats import p50
+from tests.harness.processes import PYTHON, run_json
 
 NAME = "training"
 TITLE = "5. Training throughput"
@@ -34,7 +34,7 @@ def child(tiny: bool) -> dict:
     import numpy as np
     import tensorflow as tf
 
-    from digitrec.data import DataError, load_mnist
+    from digitrec.data.mnist import DataError, load_mnist
     from digitrec.training.model import build_model
     from digitrec.training.train import TrainConfig, make_batches
 

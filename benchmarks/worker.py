@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.context import Context
-from benchmarks.processes import PYTHON, ROOT, child_env
+from tests.harness.processes import PYTHON, ROOT, child_env
 
 
 class Worker:

@@ -17,11 +17,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from digitrec.data import DataError, load_mnist
+from digitrec.data.mnist import DataError, load_mnist
 from digitrec.imageio import InvalidImage
-from digitrec.predict import ModelError, Prediction, Predictor
+from digitrec.predict import DigitReading, ModelError, NumberReading, Prediction, Predictor
 from digitrec.preprocess import preprocess
-from digitrec.reading import DigitReading, NumberReading
 
 __all__ = [
     "DataError",

@@ -80,7 +80,7 @@ def build(
     handwriting_md5: dict | None = None,
 ) -> dict:
     """A fresh card for a just-saved model, with its MNIST test figures."""
-    from digitrec.data import data_md5s
+    from digitrec.data.mnist import data_md5s
 
     probs = model.predict(x_test[..., None], batch_size=1000, verbose=0)
     return {

@@ -1,13 +1,14 @@
 """Saving corrections from a front end: "Right" and "Wrong, it was 7", the count, where they are kept.
 
     feedback = Feedback(predictor, source="gradio", allowed=saving_allowed(host, share, allow_flag))
-    feedback.save(image, 7, user="ana")     # -> "Saved as a 7. 12 drawings saved by ana, kept in /home/..."
-    feedback.status("ana")                  # the same line without saving
+    saved = feedback.save(image, 7, user="ana")   # -> Saved(id=12, label=7, predicted=1, count=12, ...)
+    present.saved_line(saved)                     # "Saved as a 7 (a correction). 12 drawings saved by ana, kept in ..."
+    feedback.status("ana")                        # the count line alone, without saving
     feedback.save_digit(image, reading, 1, 7, "ana")   # number mode: the second digit was a 7
 
 The front ends stay thin: they hand over the drawing they showed and the label the user chose; in
 number mode, the whole drawing, its ``NumberReading`` and which digit, and the digit's own ink is
-kept (``reading.digit_image``), so each digit is confirmed or corrected on its own. The store
+kept (``digit_image``), so each digit is confirmed or corrected on its own. The store
 opens on the first save, so an app that nobody corrects writes nothing. A server reachable beyond
 this machine saves nothing unless it was started with ``--allow-saving``: strangers must not fill or
 poison the store by default.
@@ -18,13 +19,14 @@ from __future__ import annotations
 import ipaddress
 import os
 import threading
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
-from digitrec.reading import NumberReading, digit_image
+import numpy as np
+
+from digitrec.imageio import ImageLike, picture
+from digitrec.predict import NumberReading, Prediction, Predictor
 from digitrec.store import InvalidDrawing, Store, StoreError, check_label, clean_user
-
-if TYPE_CHECKING:
-    from digitrec.predict import Prediction, Predictor
 
 ALLOW_ENV = "DIGITREC_ALLOW_SAVING"
 SAVING_OFF = "Saving is off: this app is served beyond this machine (start it with --allow-saving to keep drawings)."
@@ -52,6 +54,37 @@ def env_allows() -> bool:
     return os.environ.get(ALLOW_ENV, "").strip().lower() in ("1", "true", "yes")
 
 
+class SavingOff(Exception):
+    """This app saves nothing: it is served beyond this machine without ``--allow-saving``."""
+
+    def __init__(self) -> None:
+        super().__init__(SAVING_OFF)
+
+
+class NothingDrawn(ValueError):
+    """ "Right" on a blank canvas: there is no answer to confirm."""
+
+    def __init__(self) -> None:
+        super().__init__("Draw a digit first.")
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What one save kept, for the front end to word (``digitrec.present.saved_line``) or send as JSON."""
+
+    id: int  # the drawing's id in the store
+    label: int  # the true digit, as the user said
+    predicted: int | None  # what the network read (None: blank)
+    position: int | None  # which digit of a number (0-based), None for a whole drawing
+    user: str | None
+    count: int  # drawings saved by ``user`` (by everyone when None), this one included
+    where: str  # the store's place for this user: a path, or "on the server"
+
+    @property
+    def correction(self) -> bool:
+        return self.predicted != self.label
+
+
 def count_line(count: int, where: str, user: str | None = None) -> str:
     """ "3 drawings saved by ana, kept in /path" (or "kept on the server")."""
     noun = "drawing" if count == 1 else "drawings"
@@ -75,8 +108,31 @@ def check_position(position: Any, reading: NumberReading) -> int:
     return position
 
 
+def digit_image(image: ImageLike, reading: NumberReading, position: int) -> ImageLike:
+    """The digit at ``position`` (0-based, left to right) of ``reading`` as a picture of its own: what
+    a front end keeps when the user confirms or corrects that digit.
+
+    Its ink alone (a neighbour's ink in its box left out), dark on white, at the resolution the number
+    was read at, with a margin of paper: ``preprocess`` of it gives the 28x28 the network read for
+    this digit (to 8-bit rounding). A number of one digit was read as ``predict`` reads the whole
+    drawing, so that is kept as it is. Raises ``IndexError`` for a position the reading lacks.
+    """
+    if not 0 <= position < len(reading.digits):
+        raise IndexError(f"no digit at position {position}: the number has {len(reading.digits)}")
+    if len(reading.digits) == 1:
+        return image
+    if reading.segmentation is None:  # a reading made elsewhere: the box's pixels
+        x0, y0, x1, y1 = reading.digits[position].box
+        return picture(image)[y0:y1, x0:x1]
+    own = reading.segmentation.pieces[position].ink  # kept by segment: the image is not read again
+    # A margin wider than the band preprocess reads the paper's colour from, so the paper is all it sees there.
+    margin = max(4, min(own.shape) // 8)
+    own = np.pad(own, margin)
+    return np.round((1.0 - own) * 255).astype(np.uint8)
+
+
 def number_digit(image: Any, reading: NumberReading, position: Any) -> tuple[Any, Prediction]:
-    """What to keep for one digit of a number: its own ink (``reading.digit_image``) and what the
+    """What to keep for one digit of a number: its own ink (``digit_image``) and what the
     network read there. Raises ``InvalidDrawing`` for a position the reading lacks."""
     k = check_position(position, reading)
     return digit_image(image, reading, k), reading.digits[k].prediction
@@ -118,48 +174,51 @@ class Feedback:
             self._sha256 = (self.predictor.card or {}).get("sha256") or card.sha256(self.predictor.path)
         return self._sha256
 
-    def save(self, image: Any, label: Any, user: str | None = None, prediction: Prediction | None = None) -> str:
-        """Keep ``image`` with its true ``label``; return the line to show.
+    def save(self, image: Any, label: Any, user: str | None = None, prediction: Prediction | None = None) -> Saved:
+        """Keep ``image`` with its true ``label``; return what was kept.
 
         ``prediction`` is what the model said about this image (computed here when not given).
-        Raises ``InvalidImage``/``InvalidDrawing`` for what cannot be kept and ``StoreError``
-        (``StoreFull`` at the cap) when the store refuses; nothing is saved when saving is off.
+        Raises ``SavingOff`` when saving is off, ``InvalidImage``/``InvalidDrawing`` for what cannot
+        be kept and ``StoreError`` (``StoreFull`` at the cap) when the store refuses.
         """
-        if not self.allowed:
-            return SAVING_OFF
+        self._check_allowed()
         if prediction is None:
             prediction = self.predictor.predict(image)
-        return self._keep(image, label, user, prediction, "Saved")
+        return self._keep(image, label, user, prediction, None)
 
     def save_digit(
         self, image: Any, reading: NumberReading, position: Any, label: Any = None, user: str | None = None
-    ) -> str:
+    ) -> Saved:
         """Number mode: keep the digit at ``position`` (0-based) of ``reading``, the ``NumberReading``
         of ``image``, as ``label`` ("Wrong, it was 7"), or as what was read there when ``label`` is
-        None ("Right"); return the line to show. Only that digit's ink is kept. Raises as ``save``
+        None ("Right"); return what was kept. Only that digit's ink is kept. Raises as ``save``
         does, and ``InvalidDrawing`` for a position the number lacks."""
-        if not self.allowed:
-            return SAVING_OFF
+        self._check_allowed()
         k = check_position(position, reading)
         crop, prediction = number_digit(image, reading, k)
-        return self._keep(crop, prediction.digit if label is None else label, user, prediction, f"Saved digit {k + 1}")
+        return self._keep(crop, prediction.digit if label is None else label, user, prediction, k)
 
-    def _keep(self, image: Any, label: Any, user: str | None, prediction: Prediction, what: str) -> str:
-        label = check_label(label)
-        self.store.save(
-            image, label, prediction=prediction, model_sha256=self.model_sha256(), source=self.source, user=user
-        )
-        verdict = "right" if prediction.digit == label else "a correction"
-        return f"{what} as a {label} ({verdict}). " + self.status(user)
-
-    def right(self, image: Any, user: str | None = None) -> str:
-        """ "Right": keep ``image`` labelled with the model's own answer; return the line to show."""
-        if not self.allowed:
-            return SAVING_OFF
+    def right(self, image: Any, user: str | None = None) -> Saved:
+        """ "Right": keep ``image`` labelled with the model's own answer; return what was kept.
+        Raises ``NothingDrawn`` for a blank canvas, and as ``save`` does."""
+        self._check_allowed()
         prediction = self.predictor.predict(image)
         if prediction.blank:
-            return "Draw a digit first."
+            raise NothingDrawn()
         return self.save(image, prediction.digit, user, prediction)
+
+    def _check_allowed(self) -> None:
+        if not self.allowed:
+            raise SavingOff()
+
+    def _keep(self, image: Any, label: Any, user: str | None, prediction: Prediction, position: int | None) -> Saved:
+        label = check_label(label)
+        name = clean_user(user) if user else None
+        drawing_id = self.store.save(
+            image, label, prediction=prediction, model_sha256=self.model_sha256(), source=self.source, user=name
+        )
+        count = self.store.count(name)
+        return Saved(drawing_id, label, prediction.digit, position, name, count, self.store.where(self.remote))
 
     def status(self, user: str | None = None) -> str:
         """How many drawings are saved (by ``user``) and where; a store that cannot be read says so."""

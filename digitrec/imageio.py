@@ -287,3 +287,13 @@ def png_bytes(pixels: np.ndarray) -> bytes:
 def png_data_url(pixels: np.ndarray) -> str:
     """A uint8 picture as a PNG data URL (about 300 bytes for the 28x28 model input)."""
     return encode_data_url(png_bytes(pixels))
+
+
+def picture(image: ImageLike) -> np.ndarray:
+    """The drawing as an RGB uint8 array, a transparent canvas shown on white: what boxes are drawn over."""
+    img = load(image)
+    if isinstance(img, np.ndarray):
+        img = Image.fromarray(img if img.dtype == np.uint8 else np.uint8(np.clip(img, 0, 1) * 255))
+    rgba = img.convert("RGBA")
+    white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+    return np.asarray(Image.alpha_composite(white, rgba).convert("RGB"))

@@ -31,9 +31,9 @@ from pathlib import Path
 
 import numpy as np
 
-from digitrec.data import ENV_VAR as MNIST_ENV
-from digitrec.data import DataError
-from digitrec.handwriting import ENV_VAR as HANDWRITING_ENV
+from digitrec.data.handwriting import ENV_VAR as HANDWRITING_ENV
+from digitrec.data.mnist import ENV_VAR as MNIST_ENV
+from digitrec.data.mnist import DataError
 from digitrec.paths import ROOT
 
 QUICK_ENV = "DIGITREC_QUICK"
@@ -61,7 +61,7 @@ def setup(tensorflow: bool = False, root: Path = ROOT) -> bool:
     """Prepare a notebook: log level, data folders, TensorFlow (if asked), matplotlib. Returns QUICK.
 
     Raises ``DataError`` when there is no MNIST folder (every notebook reads MNIST); a missing
-    handwriting folder is reported by ``digitrec.handwriting.load_handwriting`` where it is read.
+    handwriting folder is reported by ``digitrec.data.handwriting.load_handwriting`` where it is read.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads: no C++ log noise
     folders = find_data(root)

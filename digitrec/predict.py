@@ -4,28 +4,28 @@
     prediction = predictor.predict(image)   # any drawing preprocess() accepts
     prediction.digit, prediction.confidence, prediction.probabilities, prediction.model_input
     reading = predictor.read_number(image)  # a whole number: reading.text, reading.digits (box, prediction)
+    reading.text, reading.confidence        # "2026", the product of the digits' confidences
 
 A ``Predictor`` holds only read-only weights, so one instance is safe to share between threads.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from digitrec import card as model_card
-from digitrec.backends import AUTO, LOADERS, TRAIN_HINT, Backend, ModelError, Unavailable
-from digitrec.engine import limit_blas_threads
+from digitrec.engines.numpy_net import limit_blas_threads
+from digitrec.engines.pick import AUTO, LOADERS, TRAIN_HINT, Backend, ModelError, Unavailable
 from digitrec.paths import MODEL_ENV, model_path
 from digitrec.preprocess import SIZE, preprocess
-
-if TYPE_CHECKING:
-    from digitrec.reading import NumberReading
+from digitrec.segment import Box, Segmentation, segment
 
 VERIFY_ENV = "DIGITREC_VERIFY_MODEL"
 BACKENDS = ("auto", *LOADERS)
@@ -62,6 +62,43 @@ class Prediction:
             return []
         order = np.argsort(self.probabilities)[::-1][:k]
         return [(int(d), float(self.probabilities[d])) for d in order]
+
+
+@dataclass(frozen=True)
+class DigitReading:
+    """One digit of a number: where it is and what the network read there."""
+
+    box: Box  # (x0, y0, x1, y1) in the original image's pixels; x1 and y1 exclusive
+    prediction: Prediction
+
+    @property
+    def digit(self) -> int:
+        return self.prediction.digit
+
+    @property
+    def confidence(self) -> float:
+        return self.prediction.confidence
+
+
+@dataclass(frozen=True)
+class NumberReading:
+    """The digits of a drawn number, left to right. ``text`` is "" and ``digits`` empty when blank."""
+
+    digits: tuple[DigitReading, ...]
+    segmentation: Segmentation | None = field(default=None, repr=False, compare=False)  # how it was cut
+
+    @property
+    def text(self) -> str:
+        return "".join(str(d.digit) for d in self.digits)
+
+    @property
+    def confidence(self) -> float:
+        """The product of the digits' confidences: how likely every digit is right (0.0 when blank)."""
+        return math.prod(d.confidence for d in self.digits) if self.digits else 0.0
+
+    @property
+    def blank(self) -> bool:
+        return not self.digits
 
 
 BLANK_PROBABILITIES = (0.1,) * 10
@@ -142,9 +179,16 @@ class Predictor:
         the digits' confidences. One digit reads exactly as ``predict`` reads it; a blank canvas
         gives ``text == ""``. Raises ``digitrec.InvalidImage`` as ``predict`` does (``digitrec.segment``).
         """
-        from digitrec.reading import read_number
-
-        return read_number(self, image)
+        seg = segment(image, self.probabilities)
+        if len(seg.pieces) == 1:  # exactly predict's answer: its one piece is the whole drawing, framed alike
+            return NumberReading((DigitReading(seg.pieces[0].box, self.predict(image)),), seg)
+        digits = []
+        for piece in seg.pieces:
+            p = piece.probabilities
+            digit = int(np.argmax(p))
+            prediction = Prediction(digit, tuple(float(v) for v in p), float(p[digit]), piece.framed)
+            digits.append(DigitReading(piece.box, prediction))
+        return NumberReading(tuple(digits), seg)
 
     def predict_framed(self, framed: Sequence[np.ndarray | None]) -> list[Prediction]:
         """Predictions for images already through ``preprocess`` (None for blank)."""

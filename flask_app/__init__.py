@@ -66,9 +66,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, predictor: Predi
     app.register_blueprint(views.bp)
     drawings.init_app(app)  # saving corrections: DRAWINGS_DB, ALLOW_SAVING (flask_app/drawings.py)
     errors.init_app(app)
-    from flask_app import numbers  # whole numbers: POST /api/read_number (flask_app/numbers.py)
 
-    app.register_blueprint(numbers.bp)
     app.after_request(_secure)
     return app
 

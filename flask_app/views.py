@@ -1,4 +1,15 @@
-"""The page, the health check and the prediction API."""
+"""The page, the health check and the prediction API: ``POST /api/predict`` for one digit,
+``POST /api/read_number`` for a whole number.
+
+Both take a drawing the same way (a JSON data URL or a multipart upload, the same limits, the same
+errors). ``read_number`` answers ``digitrec.present.to_dict`` of a ``NumberReading``:
+
+    {"text": "2026", "confidence": 0.93,
+     "digits": [{"digit": 2, "confidence": 0.99, "probabilities": [...], "box": [x0, y0, x1, y1]}, ...]}
+
+``box`` is in the pixels of the image sent, x1 and y1 exclusive; ``text`` is "" for a blank canvas.
+The page's number mode lives in ``templates/number.html`` and ``static/number.js``.
+"""
 
 from __future__ import annotations
 
@@ -41,6 +52,15 @@ def predict() -> dict[str, Any]:
     """
     prediction = predictor().predict(drawing_from_request())
     return answer(prediction)
+
+
+@bp.post("/api/read_number")
+def read_number() -> dict[str, Any]:
+    """A drawing of a whole number -> its digits, left to right, with their boxes.
+
+    Raises ``ApiError`` for malformed requests; ``InvalidImage`` from digitrec for bad images.
+    """
+    return to_dict(predictor().read_number(drawing_from_request()))
 
 
 def answer(prediction: Prediction) -> dict[str, Any]:

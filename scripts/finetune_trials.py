@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np
 
 from benchmarks.finetune import canvas_renderings, canvases, choose_writers, pick, writer_halves
-from digitrec.drawings import to_png
+from digitrec.data.canvases import to_png
 from digitrec.preprocess import preprocess
 
 
@@ -54,11 +54,11 @@ def main(argv: list[str] | None = None) -> int:
 
     import keras
 
-    from digitrec.handwriting import load_handwriting, split
+    from digitrec.data.handwriting import load_handwriting, split
     from digitrec.paths import model_path
     from digitrec.predict import Predictor
-    from digitrec.training import finetune as ft
-    from digitrec.training.finetune_data import mnist_replay
+    from digitrec.training.finetune import tuning as ft
+    from digitrec.training.finetune.data import mnist_replay
 
     cfg = replace(ft.FinetuneConfig(), **dict(args.set))
     halves = writer_halves(split(load_handwriting())["test"])

@@ -22,9 +22,9 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import Page, expect
 
-from benchmarks.servers import free_port, serve
-from scripts.browser import launch
-from scripts.gradio_page import draw, expect_answer, expect_number, open_app, open_number_pad, write_number
+from tests.harness.browser import launch
+from tests.harness.gradio_page import draw, expect_answer, expect_number, open_app, open_number_pad, write_number
+from tests.harness.servers import free_port, serve
 
 USER = "ana"  # the name the saved line shows: never the login name of whoever takes the screenshot
 MARGIN = 16  # page pixels kept around what is shown

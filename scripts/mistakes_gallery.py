@@ -19,8 +19,8 @@ sys.path.insert(0, str(ROOT))
 import numpy as np
 
 from digitrec import Predictor
-from digitrec.evaluate import draw_sample
-from digitrec.handwriting import load_handwriting, split
+from digitrec.data.handwriting import load_handwriting, split
+from digitrec.data.renderings import draw_sample
 from digitrec.present import format_percent
 
 COLUMNS = 10

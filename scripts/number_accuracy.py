@@ -4,10 +4,10 @@
     python scripts/number_accuracy.py --model runs/new.keras --figures docs
     python scripts/number_accuracy.py --quick               # 100 numbers a row: a minute
 
-Numbers are composed from one held-out writer's own real digits (``digitrec.numbers``: height +-10%,
+Numbers are composed from one held-out writer's own real digits (``digitrec.data.composed``: height +-10%,
 a sloping, drifting baseline, gaps from nothing to a digit's width, a quarter of neighbours
 overlapping in x without touching), drawn as a canvas PNG and read by ``Predictor.read_number``,
-as the apps read them. "Cut right" is ``digitrec.numbers.judge``: as many pieces as digits, each
+as the apps read them. "Cut right" is ``digitrec.data.composed.judge``: as many pieces as digits, each
 holding all of one digit's ink and none of another's. Brackets: 95% intervals. The touching rows
 push every digit into the one before until their ink overlaps, as in a "00" written in one go.
 Re-run it after training a new model: the figures move with the model, the numbers stay the same.
@@ -26,10 +26,11 @@ import numpy as np
 
 from digitrec import Predictor
 from digitrec.card import trained_writers
-from digitrec.evaluate import draw_sample
-from digitrec.handwriting import load_handwriting, split
-from digitrec.numbers import HEIGHT, PEN_PX, by_writer, measure, wilson
-from digitrec.reading import overlay
+from digitrec.data.composed import HEIGHT, PEN_PX, by_writer
+from digitrec.data.handwriting import load_handwriting, split
+from digitrec.data.renderings import draw_sample
+from digitrec.evaluate.reading import measure, wilson
+from digitrec.present import overlay
 
 ROWS = [  # (digits, touching)
     (2, False),

@@ -28,7 +28,7 @@ import pygame
 import pygame_frontend as front
 import pygame_numbers
 from digitrec import Predictor
-from digitrec.drawings import pen_paths
+from digitrec.data.canvases import pen_paths
 from digitrec.feedback import Feedback
 
 USER = "ana"  # the name the saving hint shows: never the login name of whoever takes the screenshot

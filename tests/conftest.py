@@ -12,10 +12,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from digitrec import Predictor, load_mnist
-from digitrec.drawings import pen_digit, to_png
+from digitrec.data.canvases import pen_digit, to_png
 from flask_app import create_app
-from scripts.browser import CHROMIUM, launch
-from tests.support import serve_flask, serve_gradio
+from tests.harness.browser import CHROMIUM, launch
+from tests.harness.support import serve_flask, serve_gradio
 
 
 @pytest.fixture(scope="session")
@@ -34,8 +34,8 @@ def handwriting():
 
     Without the files the tests that need them skip, saying why, except under CI=true, where
     the data must be there and their absence fails the run."""
-    from digitrec.data import DataError
-    from digitrec.handwriting import load_handwriting, split
+    from digitrec.data.handwriting import load_handwriting, split
+    from digitrec.data.mnist import DataError
 
     try:
         return split(load_handwriting())
@@ -116,11 +116,11 @@ def _own_drawing_store(tmp_path_factory, monkeypatch):
 
 @pytest.fixture(scope="session")
 def postgres():
-    """A throw-away PostgreSQL server on 127.0.0.1 (scripts/postgres.py), for the whole session.
+    """A throw-away PostgreSQL server on 127.0.0.1 (tests/harness/postgres.py), for the whole session.
 
     Without one the tests that need it skip, saying why, except under CI=true, where PostgreSQL
     must be there (scripts/install-postgresql.sh) and its absence fails the run."""
-    from scripts.postgres import PostgresUnavailable, TempPostgres
+    from tests.harness.postgres import PostgresUnavailable, TempPostgres
 
     try:
         server = TempPostgres()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 from benchmarks.numbers import CASES, SIZE, numbers
-from tests.support import bench, tables
+from tests.harness.support import bench, tables
 
 
 def test_the_cases_are_wide_canvases_holding_four_digits():

@@ -16,7 +16,7 @@ from benchmarks.formats import fmt_ms, rate_ratio, speedup
 from benchmarks.patches import proposed_tree
 from benchmarks.report import Section, Target
 from benchmarks.stats import p50, p99
-from tests.support import ROOT, bench, tables
+from tests.harness.support import ROOT, bench, tables
 
 PARTS = {
     "single": "## 1. One drawing, in process",

@@ -9,8 +9,8 @@ import sys
 import numpy as np
 import pytest
 
-from digitrec.drawings import to_png
-from tests.support import ROOT, run_cli
+from digitrec.data.canvases import to_png
+from tests.harness.support import ROOT, run_cli
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from digitrec.drawings import to_png
-from digitrec.numbers import compose
-from digitrec.synth import digit_strokes
-from tests.support import ROOT, run_cli
+from digitrec.data.canvases import to_png
+from digitrec.data.composed import compose
+from digitrec.data.synth import digit_strokes
+from tests.harness.support import ROOT, run_cli
 
 
 @pytest.fixture(scope="module")

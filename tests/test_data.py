@@ -1,4 +1,4 @@
-"""digitrec.data: the four IDX files, gzip or plain, checked against their MD5s."""
+"""digitrec.data.mnist: the four IDX files, gzip or plain, checked against their MD5s."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from digitrec import DataError, load_mnist
-from digitrec.data import ENV_VAR, MD5, data_md5s, load_idx_dir, parse_idx, resolve_dir
+from digitrec.data.mnist import ENV_VAR, MD5, data_md5s, load_idx_dir, parse_idx, resolve_dir
 
 
 @pytest.fixture(scope="module")

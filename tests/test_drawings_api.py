@@ -10,11 +10,11 @@ from collections import Counter
 
 import pytest
 
-from benchmarks.servers import free_port, serve
 from digitrec.imageio import encode_data_url
 from digitrec.store import Store
 from flask_app import create_app
-from tests.support import blank_canvas_png, keep_alive_clients
+from tests.harness.servers import free_port, serve
+from tests.harness.support import blank_canvas_png, keep_alive_clients
 
 
 @pytest.fixture
@@ -206,7 +206,7 @@ def test_a_thousand_saves_from_sixteen_clients_against_two_workers(store_url, ma
     assert len(pids) == 2  # both workers saved
     with Store.open(store_url) as s:
         assert s.count() == SAVES
-    from digitrec.training.finetune_data import saved_drawings  # what finetune reads: all of it
+    from digitrec.training.finetune.data import saved_drawings  # what finetune reads: all of it
 
     x, y, info = saved_drawings(store_url, None)
     assert len(x) == SAVES and info["users"] == ["c0", "c1", "c2"]

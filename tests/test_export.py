@@ -13,7 +13,7 @@ import sys
 import numpy as np
 import pytest
 
-from tests.support import ROOT
+from tests.harness.support import ROOT
 
 pytestmark = pytest.mark.slow
 IMAGES = 300

@@ -12,10 +12,11 @@ from PIL import Image
 
 import gradio_app
 import pygame_frontend as front
-from digitrec.drawings import pen_digit, pen_paths
-from digitrec.feedback import SAVING_OFF, Feedback, count_line, is_loopback, saving_allowed
+from digitrec.data.canvases import pen_digit, pen_paths
+from digitrec.feedback import SAVING_OFF, Feedback, NothingDrawn, SavingOff, count_line, is_loopback, saving_allowed
+from digitrec.present import saved_line
 from digitrec.store import Store
-from tests.support import draw_digit, gradio_ids_and_api_names, serve_flask
+from tests.harness.support import draw_digit, gradio_ids_and_api_names, serve_flask
 
 # --- the policy ------------------------------------------------------------------------------------
 
@@ -51,13 +52,18 @@ def test_count_line():
 def test_feedback_saves_rights_and_corrections(predictor, tmp_path, make_drawing_png):
     fb = Feedback(predictor, "cli", db=tmp_path / "d.sqlite3")
     assert fb.status() == f"0 drawings saved, kept in {tmp_path / 'd.sqlite3'}."
-    assert fb.right(make_drawing_png(3), "ana").startswith("Saved as a 3 (right). 1 drawing saved by ana")
-    assert fb.save(make_drawing_png(3), 8, "ana").startswith("Saved as a 8 (a correction). 2 drawings")
-    assert fb.right(np.full((50, 50), 255, np.uint8)) == "Draw a digit first."
+    saved = fb.right(make_drawing_png(3), "ana")
+    assert (saved.label, saved.predicted, saved.count, saved.user, saved.correction) == (3, 3, 1, "ana", False)
+    assert saved_line(saved).startswith("Saved as a 3 (right). 1 drawing saved by ana")
+    assert saved_line(fb.save(make_drawing_png(3), 8, "ana")).startswith("Saved as a 8 (a correction). 2 drawings")
+    with pytest.raises(NothingDrawn, match="Draw a digit first."):
+        fb.right(np.full((50, 50), 255, np.uint8))
     remote = Feedback(predictor, "flask", db=tmp_path / "d.sqlite3", remote=True)
     assert remote.status() == "2 drawings saved, kept on the server."
     off = Feedback(predictor, "gradio", db=tmp_path / "off.sqlite3", allowed=False)
-    assert off.save(make_drawing_png(3), 3) == SAVING_OFF == off.status()
+    with pytest.raises(SavingOff, match="Saving is off"):
+        off.save(make_drawing_png(3), 3)
+    assert off.status() == SAVING_OFF
     assert not (tmp_path / "off.sqlite3").exists()
 
 

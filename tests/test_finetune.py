@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from digitrec import Predictor, card
-from digitrec.drawings import pen_digit, to_png
+from digitrec.data.canvases import pen_digit, to_png
 from digitrec.paths import DEFAULT_MODEL
 from digitrec.store import Store
-from tests.support import run_cli
+from tests.harness.support import run_cli
 
 
 @pytest.fixture

@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from benchmarks.servers import free_port
 from digitrec import ModelError
 from digitrec.imageio import encode_data_url
 from flask_app import MAX_BODY, create_app
 from flask_app.errors import status_for
-from tests.support import ROOT, blank_canvas_png, serve_flask
+from tests.harness.servers import free_port
+from tests.harness.support import ROOT, blank_canvas_png, serve_flask
 
 DIGITS = range(10)
 

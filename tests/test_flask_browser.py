@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts.flask_page import STEPS, draw_with_mouse, ink_pixels, open_page, predicted, strokes_on_screen
-from tests.support import ROOT
+from tests.harness.flask_page import STEPS, draw_with_mouse, ink_pixels, open_page, predicted, strokes_on_screen
+from tests.harness.support import ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

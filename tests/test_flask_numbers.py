@@ -11,13 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from digitrec.drawings import to_png
+from digitrec.data.canvases import to_png
+from digitrec.data.composed import compose
+from digitrec.data.synth import digit_strokes
 from digitrec.imageio import encode_data_url
-from digitrec.numbers import compose
-from digitrec.synth import digit_strokes
-from scripts.flask_page import ink_pixels, open_page, predicted, read_number, write_number
 from tests.corpus.make_corpus import requests
-from tests.support import ROOT
+from tests.harness.flask_page import ink_pixels, open_page, predicted, read_number, write_number
+from tests.harness.support import ROOT
 
 SCREENSHOT = ROOT / "docs" / "flask_number.png"
 URL = "/api/read_number"

@@ -8,7 +8,7 @@ import pytest
 
 import gradio_app
 import pygame_frontend
-from digitrec.drawings import pen_paths, to_png
+from digitrec.data.canvases import pen_paths, to_png
 from digitrec.imageio import encode_data_url
 from flask_app import create_app
 

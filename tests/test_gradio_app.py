@@ -14,11 +14,11 @@ from PIL import Image
 from playwright.sync_api import expect
 
 import gradio_app
-from benchmarks.servers import free_port, wait_for_http
-from digitrec.drawings import pen_digit, to_png
+from digitrec.data.canvases import pen_digit, to_png
 from gradio_app import BLANK, CANVAS, predict
-from scripts.gradio_page import draw, expect_answer, open_app, wait_for_brush
-from tests.support import ROOT
+from tests.harness.gradio_page import draw, expect_answer, open_app, wait_for_brush
+from tests.harness.servers import free_port, wait_for_http
+from tests.harness.support import ROOT
 
 DIGITS = range(10)
 

@@ -8,10 +8,10 @@ import pytest
 from playwright.sync_api import expect
 
 import gradio_numbers
-from digitrec.drawings import to_png
+from digitrec.data.canvases import to_png
 from gradio_numbers import BLANK, HEADERS, HEIGHT, WIDTH, read
-from scripts.gradio_page import open_number_pad, write_number
-from tests.support import number_layer, sketch
+from tests.harness.gradio_page import open_number_pad, write_number
+from tests.harness.support import number_layer, sketch
 
 
 def test_a_blank_pad_asks_for_a_number(predictor):

@@ -10,10 +10,11 @@ import shutil
 import numpy as np
 import pytest
 
-from digitrec import handwriting, strokes
-from digitrec.data import DataError
-from digitrec.evaluate import RENDERINGS, WriterLeak, draw_sample, real_handwriting
-from digitrec.handwriting import GROUPS, Sample, load_handwriting, writer_groups
+from digitrec.data import handwriting, strokes
+from digitrec.data.handwriting import GROUPS, Sample, load_handwriting, writer_groups
+from digitrec.data.mnist import DataError
+from digitrec.data.renderings import RENDERINGS, draw_sample
+from digitrec.evaluate import WriterLeak, real_handwriting
 from digitrec.preprocess import preprocess
 
 

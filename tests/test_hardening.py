@@ -184,7 +184,7 @@ def test_fuzz_preprocess_data_urls(value):
 
 def png_prefix_mutations():
     """Real PNG bytes with random bytes flipped: deeper into the decoder than random noise gets."""
-    from digitrec.drawings import pen_digit, to_png
+    from digitrec.data.canvases import pen_digit, to_png
 
     png = to_png(pen_digit(5, np.random.default_rng(0), "dark_on_light"))
     return st.lists(st.tuples(st.integers(0, len(png) - 1), st.integers(0, 255)), max_size=8).map(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from digitrec.card import sha256
-from digitrec.data import MD5
+from digitrec.data.mnist import MD5
 from digitrec.paths import DEFAULT_MODEL
 
 
@@ -44,7 +44,7 @@ def test_card_reports_the_drawing_proxies():
 
 
 def test_card_reports_real_writers_it_never_saw():
-    from digitrec.handwriting import load_handwriting, writer_groups
+    from digitrec.data.handwriting import load_handwriting, writer_groups
 
     c = card()
     groups = writer_groups(load_handwriting())

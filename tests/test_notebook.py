@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import digitrec.notebook as nb
-from digitrec.data import DataError
-from tests.support import ROOT
+from digitrec.data.mnist import DataError
+from tests.harness.support import ROOT
 
 
 @pytest.fixture

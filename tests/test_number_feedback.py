@@ -16,16 +16,17 @@ from PIL import Image
 
 import pygame_numbers
 from digitrec import preprocess
-from digitrec.drawings import to_png
-from digitrec.feedback import SAVING_OFF, Feedback, check_position
+from digitrec.data.canvases import to_png
+from digitrec.data.composed import compose
+from digitrec.data.synth import digit_strokes
+from digitrec.feedback import SAVING_OFF, Feedback, SavingOff, check_position, digit_image
 from digitrec.imageio import encode_data_url, sketchpad_image
-from digitrec.numbers import compose
-from digitrec.reading import NumberReading, digit_image
+from digitrec.predict import NumberReading
+from digitrec.present import saved_line
 from digitrec.store import InvalidDrawing, Store
-from digitrec.synth import digit_strokes
 from flask_app import create_app
-from scripts import flask_page
-from tests.support import (
+from tests.harness import flask_page
+from tests.harness.support import (
     gradio_ids_and_api_names,
     number_layer,
     painted,
@@ -66,8 +67,12 @@ def test_each_digit_is_kept_as_its_own_ink(predictor, tmp_path, look):
     reading = predictor.read_number(png)
     assert reading.text == "305"
     fb = Feedback(predictor, "cli", db=tmp_path / "d.sqlite3")
-    assert fb.save_digit(png, reading, 1, 8, "ana").startswith("Saved digit 2 as a 8 (a correction). 1 drawing")
-    assert fb.save_digit(png, reading, 2, user="ana").startswith("Saved digit 3 as a 5 (right). 2 drawings saved by")
+    assert saved_line(fb.save_digit(png, reading, 1, 8, "ana")).startswith(
+        "Saved digit 2 as a 8 (a correction). 1 drawing"
+    )
+    saved = fb.save_digit(png, reading, 2, user="ana")
+    assert (saved.position, saved.label, saved.count) == (2, 5, 2)
+    assert saved_line(saved).startswith("Saved digit 3 as a 5 (right). 2 drawings saved by")
     assert_kept(fb.store, reading, [(1, 8), (2, 5)], predictor)
 
 
@@ -109,7 +114,8 @@ def test_positions_and_labels_are_checked(predictor, tmp_path):
 def test_saving_off_saves_no_digit(predictor, tmp_path):
     png = number_png("42")
     off = Feedback(predictor, "flask", db=tmp_path / "off.sqlite3", allowed=False)
-    assert off.save_digit(png, predictor.read_number(png), 0, 4) == SAVING_OFF
+    with pytest.raises(SavingOff, match=SAVING_OFF[:20]):
+        off.save_digit(png, predictor.read_number(png), 0, 4)
     assert not (tmp_path / "off.sqlite3").exists()
 
 
@@ -347,7 +353,7 @@ def test_gradio_api_saves_each_digit(gradio_server, tmp_path, predictor):
 def test_gradio_page_saves_each_digit(page, gradio_server, predictor):
     from playwright.sync_api import expect
 
-    from scripts.gradio_page import open_number_pad, write_number
+    from tests.harness.gradio_page import open_number_pad, write_number
 
     url, db = gradio_server
     before = Store.open(db).count()  # the API test may have saved into this server's store first

@@ -1,4 +1,4 @@
-"""digitrec.numbers: numbers composed from one writer's digits, with the truth to judge a segmentation."""
+"""digitrec.data.composed: numbers composed from one writer's digits, with the truth to judge a segmentation."""
 
 from __future__ import annotations
 
@@ -6,19 +6,9 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from digitrec.numbers import (
-    CLEARANCE,
-    HEIGHT,
-    HEIGHT_JITTER,
-    MIN_DIGITS,
-    PEN_PX,
-    by_writer,
-    compose,
-    judge,
-    numbers,
-    wilson,
-)
-from digitrec.synth import digit_strokes
+from digitrec.data.composed import CLEARANCE, HEIGHT, HEIGHT_JITTER, MIN_DIGITS, PEN_PX, by_writer, compose, deal
+from digitrec.data.synth import digit_strokes
+from digitrec.evaluate.reading import judge, wilson
 
 
 def plain(text: str, seed: int = 0) -> list:
@@ -103,8 +93,8 @@ def test_numbers_come_from_one_writer_each(handwriting):
     samples = handwriting["test"]
     writers = by_writer(samples)
     assert writers and all(len(v) >= MIN_DIGITS for v in writers.values())
-    made = list(numbers(samples, 4, 12, seed=3))
-    again = list(numbers(samples, 4, 12, seed=3))
+    made = list(deal(samples, 4, 12, seed=3))
+    again = list(deal(samples, 4, 12, seed=3))
     assert [m.text for m in made] == [m.text for m in again]  # a fixed seed: the same numbers
     for m in made:
         assert m.writer in writers and len(m.text) == 4 and len(m.boxes) == 4
@@ -124,7 +114,7 @@ def test_the_accuracy_script_prints_the_readme_table_and_draws_the_figures(handw
     import subprocess
     import sys
 
-    from tests.support import ROOT
+    from tests.harness.support import ROOT
 
     result = subprocess.run(
         [sys.executable, "scripts/number_accuracy.py", "--count", "4", "--figures", str(tmp_path)],

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from digitrec import InvalidImage, ModelError, Prediction, Predictor
-from digitrec.drawings import LOOKS, mnist_digit, pen_digit
+from digitrec.data.canvases import mnist_digit, pen_digit
+from digitrec.data.strokes import LOOKS
 from digitrec.paths import DEFAULT_MODEL
 from digitrec.present import to_dict
 
@@ -177,7 +178,7 @@ def test_a_tflite_not_made_from_this_model_is_never_run(tmp_path):
 
 
 def test_without_the_litert_package_the_numpy_engine_runs(monkeypatch):
-    from digitrec import litert
+    from digitrec.engines import litert
 
     monkeypatch.setattr(litert, "available", lambda: False)
     assert Predictor.load().backend == "numpy"

@@ -10,7 +10,8 @@ from PIL import Image
 from scipy import ndimage
 
 from digitrec import InvalidImage, preprocess
-from digitrec.drawings import LOOKS, look_of, paste, pen_digit, to_png
+from digitrec.data.canvases import paste, pen_digit, to_png
+from digitrec.data.strokes import LOOKS, look_of
 from digitrec.imageio import MAX_PIXELS, MAX_SIDE, encode_data_url
 from digitrec.preprocess import BOX, SIZE
 

@@ -14,8 +14,8 @@ import pytest
 
 import pygame_frontend as front
 import pygame_numbers
-from digitrec.drawings import pen_paths
-from tests.support import ROOT, draw_digit, painted, post, press
+from digitrec.data.canvases import pen_paths
+from tests.harness.support import ROOT, draw_digit, painted, post, press
 
 # --- drawing through events --------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ import pygame
 
 import pygame_frontend as front
 import pygame_numbers as numbers
-from tests.support import draw_digit, painted, press
+from tests.harness.support import draw_digit, painted, press
 
 
 def test_n_switches_to_a_wide_canvas_and_back(pygame_app):

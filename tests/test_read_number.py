@@ -14,11 +14,15 @@ import pytest
 from PIL import Image
 
 from digitrec import InvalidImage, NumberReading
-from digitrec.drawings import LOOKS, pen_digit, to_png
-from digitrec.numbers import compose, judge, measure
-from digitrec.reading import annotations, overlay, picture, to_dict
-from digitrec.segment import MAX_MARKS, segment
-from digitrec.synth import digit_strokes
+from digitrec.data.canvases import pen_digit, to_png
+from digitrec.data.composed import compose
+from digitrec.data.strokes import LOOKS
+from digitrec.data.synth import digit_strokes
+from digitrec.evaluate.reading import judge, measure
+from digitrec.imageio import picture
+from digitrec.present import annotations, overlay, to_dict
+from digitrec.segment import segment
+from digitrec.segment.sizes import MAX_MARKS
 from tests.corpus.make_corpus import arrays
 
 CORPUS = Path(__file__).resolve().parent / "corpus"

@@ -1,4 +1,4 @@
-"""The server harness that the tests and the benchmarks share (``benchmarks.servers``).
+"""The server harness that the tests and the benchmarks share (``tests.harness.servers``).
 
 Small real servers (``python -m http.server``) on free ports of 127.0.0.1: seconds each.
 """
@@ -9,7 +9,7 @@ import socket
 
 import pytest
 
-from benchmarks.servers import answers, free_port, serve, wait_for_http
+from tests.harness.servers import answers, free_port, serve, wait_for_http
 
 
 def test_free_port_is_free():

@@ -14,12 +14,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from benchmarks import loadgen
-from benchmarks.apps import predict_request
-from benchmarks.processes import children
-from benchmarks.servers import free_port, serve, wait_for_http
 from digitrec.imageio import encode_data_url
-from tests.support import ROOT
+from tests.harness import loadgen
+from tests.harness.apps import predict_request
+from tests.harness.processes import children
+from tests.harness.servers import free_port, serve, wait_for_http
+from tests.harness.support import ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -163,7 +163,7 @@ def test_loadgen_command_prints_json(waitress_port, tmp_path, make_drawing_png):
         [
             sys.executable,
             "-m",
-            "benchmarks.loadgen",
+            "tests.harness.loadgen",
             "--port",
             str(waitress_port),
             "--body",

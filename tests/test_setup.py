@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 
-from tests.support import ROOT
+from tests.harness.support import ROOT
 
 
 def pins(text: str) -> dict[str, str]:

@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.servers import free_port, serve
-from digitrec.drawings import pen_digit, to_png
+from digitrec.data.canvases import pen_digit, to_png
 from digitrec.imageio import encode_data_url
-from tests.support import keep_alive_clients
+from tests.harness.servers import free_port, serve
+from tests.harness.support import keep_alive_clients
 
 pytestmark = pytest.mark.slow
 

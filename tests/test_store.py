@@ -14,11 +14,13 @@ import time
 import numpy as np
 import pytest
 
-from digitrec import InvalidImage, store, store_db, store_schema
-from digitrec.drawings import pen_digit, to_png
+from digitrec import InvalidImage, store
+from digitrec.data.canvases import pen_digit, to_png
 from digitrec.preprocess import preprocess
 from digitrec.store import InvalidDrawing, Store, StoreError, StoreFull
-from tests.support import ROOT
+from digitrec.store import db as store_db
+from digitrec.store import schema as store_schema
+from tests.harness.support import ROOT
 
 
 def png(digit: int, seed: int = 0, how: str = "dark_on_light") -> bytes:
@@ -230,7 +232,7 @@ def test_threads_save_at_once_and_nothing_is_lost(opened):
 WRITER = """
 import sys
 import numpy as np
-from digitrec.drawings import pen_digit, to_png
+from digitrec.data.canvases import pen_digit, to_png
 from digitrec.store import Store
 s = Store.open(sys.argv[1])
 image = to_png(pen_digit(4, np.random.default_rng(0), "dark_on_light"))

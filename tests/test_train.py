@@ -9,10 +9,11 @@ import sys
 import numpy as np
 import pytest
 
-from digitrec import Predictor, handwriting
-from digitrec.data import MD5
-from digitrec.handwriting import load_handwriting, writer_groups
-from tests.support import ROOT
+from digitrec import Predictor
+from digitrec.data import handwriting
+from digitrec.data.handwriting import load_handwriting, writer_groups
+from digitrec.data.mnist import MD5
+from tests.harness.support import ROOT
 
 pytestmark = pytest.mark.slow
 

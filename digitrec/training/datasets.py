@@ -1,7 +1,7 @@
 """What the network learns from, every part framed by ``preprocess`` as the apps frame drawings.
 
 - MNIST's training digits as distributed (the last 5,000 held out to watch for overfitting);
-- real handwriting by the *training* writers (``digitrec.handwriting``), each digit drawn several
+- real handwriting by the *training* writers (``digitrec.data.handwriting``), each digit drawn several
   times through the one stroke renderer, its hand varied on the vectors (``strokes.augment``), at
   a random size, place, pen width and canvas look, sometimes as a low-resolution scan;
 - optional extras: synthetic pen drawings in styles MNIST lacks, MNIST as low-resolution scans,
@@ -15,10 +15,9 @@ import os
 
 import numpy as np
 
-from digitrec.drawings import LOOKS
-from digitrec.handwriting import Sample
+from digitrec.data.handwriting import Sample
+from digitrec.data.strokes import LOOKS, augment, ink_map, random_box, render
 from digitrec.preprocess import SIZE, preprocess
-from digitrec.strokes import augment, ink_map, random_box, render
 
 SCAN_SHARE = 0.15  # of real drawings shown as a low-resolution scan of the same strokes
 PEN_PX = (3.0, 32.0)  # log-uniform pen width on a 280-pixel canvas
@@ -26,7 +25,7 @@ PEN_PX = (3.0, 32.0)  # log-uniform pen width on a 280-pixel canvas
 
 def draw_for_training(sample: Sample, rng: np.random.Generator) -> np.ndarray:
     """One varied rendering of a real digit, as a canvas (or a small scan) the apps might receive."""
-    from digitrec.scans import scan_like
+    from digitrec.data.scans import scan_like
 
     strokes = augment(sample.strokes, rng, strength=rng.uniform(0.2, 1.0))
     if rng.random() < SCAN_SHARE:  # a scanner sees a written line, never a hairline
@@ -81,8 +80,8 @@ def extras(
     ``load_digits_share`` of scikit-learn's digits (by writer order; the rest stay held out)."""
     from sklearn.datasets import load_digits
 
-    from digitrec import synth
-    from digitrec.scans import make_scans  # not `import scans`: the argument of that name is a count
+    from digitrec.data import synth
+    from digitrec.data.scans import make_scans  # not `import scans`: the argument of that name is a count
 
     px, py = synth.make_drawings(synthetic, seed=seed, tablet=tablet)
     sx, sy = make_scans(mnist_images, mnist_labels, min(scans, len(mnist_images)), seed=seed)

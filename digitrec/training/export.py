@@ -48,7 +48,7 @@ def export_tflite(model_file: str | os.PathLike, out: str | os.PathLike | None =
     import tensorflow as tf
 
     from digitrec import card as model_card
-    from digitrec.litert import tflite_path
+    from digitrec.engines.litert import tflite_path
     from digitrec.training.model import probabilities
 
     model = keras.models.load_model(model_file, compile=False)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from digitrec.engines.keras_net import output_activation
+
 NUM_CLASSES = 10
 INPUT_SHAPE = (28, 28, 1)
 MODEL_NAMES = ("seed", "default")
@@ -64,11 +66,6 @@ def build_model(name: str = "default", learning_rate: float = 1e-3) -> keras.Mod
         metrics=["accuracy"],
     )
     return model
-
-
-def output_activation(model: keras.Model) -> str:
-    """The name of the last layer's activation: "softmax" (default), "sigmoid" (seed), "linear"..."""
-    return getattr(getattr(model.layers[-1], "activation", None), "__name__", "linear")
 
 
 def probabilities(model: keras.Model, x):

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from digitrec import card as model_card
-from digitrec.data import load_mnist
+from digitrec.data.mnist import load_mnist
 from digitrec.paths import DEFAULT_MODEL
 
 VALIDATION = 5_000  # the last MNIST training images, held out to watch for overfitting
@@ -82,8 +82,8 @@ def make_batches(x: np.ndarray, y: np.ndarray, cfg: TrainConfig, augment: bool):
 
 def handwriting_data(cfg: TrainConfig, handwriting_dir: str | None):
     """The real writers, split by the fixed rule, or None (with a warning) when there are none."""
-    from digitrec.data import DataError
-    from digitrec.handwriting import load_handwriting, resolve_dir, split
+    from digitrec.data.handwriting import load_handwriting, resolve_dir, split
+    from digitrec.data.mnist import DataError
 
     if resolve_dir(handwriting_dir) is None:
         warnings.warn(
@@ -116,7 +116,7 @@ def train(
     Each epoch is checkpointed beside ``out``; ``resume=True`` continues an interrupted run of the
     same configuration from its last finished epoch.
     """
-    from digitrec.handwriting import data_md5s
+    from digitrec.data.handwriting import data_md5s
     from digitrec.training import datasets
 
     improved = cfg.arch != "seed"
@@ -278,9 +278,9 @@ def fit_calibration(model, x_val: np.ndarray, y_val: np.ndarray, writers: dict |
     """Fit a softmax temperature on the validation writers' drawings (as the apps receive them) and
     held-out MNIST, then fold it into the last layer. Without real writers: MNIST, synthetic
     drawings and scans of other seeds than training's."""
-    from digitrec import scans, synth
     from digitrec.calibrate import expected_calibration_error, fit_temperature, fold_temperature, rescale
-    from digitrec.evaluate import framed_renderings
+    from digitrec.data import scans, synth
+    from digitrec.data.renderings import framed_renderings
 
     n = 100 if cfg.quick else 1_000
     if writers and writers["validation"]:

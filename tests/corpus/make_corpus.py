@@ -31,7 +31,7 @@ FILES = HERE / "files"
 
 
 def digit_image(digit: int = 3) -> Image.Image:
-    from digitrec.drawings import pen_digit
+    from digitrec.data.canvases import pen_digit
 
     return Image.fromarray(pen_digit(digit, np.random.default_rng(digit), "dark_on_light", pen_px=16))
 

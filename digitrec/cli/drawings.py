@@ -1,0 +1,147 @@
+"""``python -m digitrec drawings import|export|stats`` and ``python -m digitrec finetune``.
+
+    python -m digitrec drawings import DIR [--db URL_OR_PATH] [--user NAME]   # DIR/0/*.png ... DIR/9/*.png
+    python -m digitrec drawings export DIR [--db URL_OR_PATH] [--user NAME]   # the same layout back
+    python -m digitrec drawings stats [--db URL_OR_PATH] [--user NAME] [--json]
+    python -m digitrec finetune [--db URL_OR_PATH] [--user NAME] [--data-dir MNIST_DIR] --out PATH
+
+Other tools script these forms: keep them stable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from digitrec.cli.options import add_data_dir, add_handwriting_dir, add_model
+from digitrec.paths import DEFAULT_MODEL
+
+DB_HELP = (
+    "drawing store: a database URL (postgresql://...) or an SQLite file "
+    "(default: $DIGITREC_DB, else a file in the user data folder)"
+)
+
+
+def add_commands(sub: argparse._SubParsersAction) -> dict:
+    """Add ``drawings`` and ``finetune``; return {name: function}."""
+    d = sub.add_parser("drawings", help="the saved drawings: import a folder, export them, count them")
+    dsub = d.add_subparsers(dest="action", required=True)
+    imp = dsub.add_parser("import", help="save DIR/0/*.png ... DIR/9/*.png, each labelled by its folder")
+    imp.add_argument("dir", type=Path)
+    exp = dsub.add_parser("export", help="write every saved drawing to DIR/<label>/<id>.png")
+    exp.add_argument("dir", type=Path)
+    st = dsub.add_parser("stats", help="how many drawings are saved: per digit, source and user")
+    st.add_argument("--json", action="store_true", help="print JSON")
+    for p in (imp, exp, st):
+        p.add_argument("--db", help=DB_HELP)
+        p.add_argument("--user", help="import: whose drawings (default: your login name); else: only theirs")
+    add_model(imp, "the model whose answers are recorded (default: the shipped one)", verify=False)
+
+    f = sub.add_parser("finetune", help="fine-tune the model on the saved drawings, mixed with MNIST")
+    f.add_argument("--db", help=DB_HELP)
+    f.add_argument("--user", help="only this user's drawings (default: everyone's)")
+    add_data_dir(f)
+    add_handwriting_dir(f, ", for the validation writers")
+    f.add_argument("--out", required=True, help="the new .keras file (never the model it starts from)")
+    add_model(f, f"the model to start from (default: $DIGITREC_MODEL or {DEFAULT_MODEL.name})", verify=False)
+    f.add_argument("--steps", type=int, help="training steps (default: the recipe's)")
+    f.add_argument("--seed", type=int, default=0)
+    f.add_argument("--folds", type=int, help="cross-validation folds for the saved drawings' figure (default: auto)")
+    f.add_argument("--json", action="store_true", help="print the report as JSON")
+    return {"drawings": cmd_drawings, "finetune": cmd_finetune}
+
+
+def cmd_drawings(args) -> int:
+    from digitrec.store import Store
+
+    store = Store.open(args.db)
+    try:
+        return {"import": _import, "export": _export, "stats": _stats}[args.action](store, args)
+    finally:
+        store.close()
+
+
+def _import(store, args) -> int:
+    from digitrec.card import sha256
+    from digitrec.imageio import InvalidImage
+    from digitrec.predict import Predictor
+    from digitrec.store import InvalidDrawing, drawing_png
+
+    if not args.dir.is_dir():
+        print(
+            f"error: {args.dir} is not a folder (expected {args.dir}/0/*.png ... {args.dir}/9/*.png)", file=sys.stderr
+        )
+        return 2
+    files = [(d, f) for d in range(10) for f in sorted((args.dir / str(d)).glob("*.png")) if f.is_file()]
+    if not files:
+        print(f"error: no {args.dir}/<digit>/*.png files", file=sys.stderr)
+        return 2
+    predictor = Predictor.load(args.model_path)
+    digest = (predictor.card or {}).get("sha256") or sha256(predictor.path)
+    saved = skipped = failed = 0
+    for label, path in files:
+        try:
+            if store.has_image(drawing_png(path)):
+                skipped += 1
+                continue
+            store.save(
+                path, label, prediction=predictor.predict(path), model_sha256=digest, source="cli", user=args.user
+            )
+            saved += 1
+        except (InvalidImage, InvalidDrawing) as exc:
+            print(f"{path}: skipped: {exc}", file=sys.stderr)
+            failed += 1
+    print(
+        f"imported {saved} drawings into {store.describe()}"
+        + (f"; {skipped} already there" if skipped else "")
+        + (f"; {failed} not readable" if failed else "")
+    )
+    return 1 if failed else 0
+
+
+def _export(store, args) -> int:
+    count = 0
+    for drawing in store.drawings(args.user):
+        folder = args.dir / str(drawing.label)  # names from the label and the id alone: no user input in a path
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{drawing.id:06d}.png").write_bytes(drawing.png)
+        count += 1
+    print(f"exported {count} drawings to {args.dir}/<digit>/<id>.png")
+    return 0
+
+
+def _stats(store, args) -> int:
+    stats = store.stats(args.user)
+    if args.json:
+        print(json.dumps({"store": store.describe(), **stats}, indent=2))
+        return 0
+    who = f" by {args.user}" if args.user else ""
+    print(f"{stats['count']} drawings{who} in {store.describe()}; {stats['wrong']} of them corrections")
+    print("per digit: " + "  ".join(f"{d}: {n}" for d, n in stats["by_label"].items()))
+    if stats["by_source"]:
+        print("per source: " + ", ".join(f"{k} {n}" for k, n in stats["by_source"].items()))
+    if stats.get("by_user"):
+        print("per user: " + ", ".join(f"{k} {n}" for k, n in stats["by_user"].items()))
+    return 0
+
+
+def cmd_finetune(args) -> int:
+    from digitrec.training.finetune import FinetuneConfig, finetune, format_report
+
+    cfg = FinetuneConfig(seed=args.seed)
+    if args.steps is not None:
+        cfg.steps = args.steps
+    report = finetune(
+        cfg,
+        out=args.out,
+        db=args.db,
+        user=args.user,
+        base=args.model_path,
+        data_dir=args.data_dir,
+        handwriting_dir=args.handwriting_dir,
+        folds=args.folds,
+    )
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return 0

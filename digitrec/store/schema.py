@@ -1,0 +1,89 @@
+"""The drawing store's tables and their versioned schema: a small ordered list of migrations
+(``MIGRATIONS``), applied in one locked transaction on the first write."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from digitrec.store.checks import MAX_USER
+from digitrec.store.db import DB_ENV, StoreError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+
+def _tables():
+    import sqlalchemy as sa
+
+    meta = sa.MetaData()
+    version = sa.Table("digitrec_schema", meta, sa.Column("version", sa.Integer, nullable=False))
+    drawings = sa.Table(
+        "digitrec_drawings",
+        meta,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("created", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("user_name", sa.String(MAX_USER), nullable=False, index=True),
+        sa.Column("source", sa.String(16), nullable=False),
+        sa.Column("label", sa.SmallInteger, sa.CheckConstraint("label BETWEEN 0 AND 9"), nullable=False),
+        sa.Column("predicted", sa.SmallInteger, nullable=True),
+        sa.Column("probabilities", sa.Text, nullable=True),  # JSON: ten floats
+        sa.Column("model_sha256", sa.String(64), nullable=True),
+        sa.Column("image_sha256", sa.String(64), nullable=False, index=True),
+        sa.Column("png", sa.LargeBinary, nullable=False),
+    )
+    return meta, version, drawings
+
+
+META, SCHEMA, DRAWINGS = _tables()
+
+
+def _create_v1(conn: Connection) -> None:
+    # The table as DRAWINGS describes it. Before DRAWINGS changes, copy today's columns into this
+    # step, so that version 1 stays version 1; the change itself is step 2.
+    META.create_all(conn, tables=[DRAWINGS])
+
+
+# Each step moves the schema from version i to i + 1 and is never edited once released: a change
+# is a new step. A plain list rather than Alembic: one table, migrations applied by the apps
+# themselves on first write (no alembic.ini, env.py or separate command to run), in the same
+# transaction that records the new version.
+MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
+    ("the drawings table", _create_v1),
+]
+
+
+def schema_version(conn: Connection) -> int:
+    """The store's schema version: 0 for an empty database."""
+    import sqlalchemy as sa
+
+    if not sa.inspect(conn).has_table(SCHEMA.name):
+        return 0
+    return conn.execute(sa.select(sa.func.max(SCHEMA.c.version))).scalar() or 0
+
+
+def check_version(version: int) -> None:
+    """Raises ``StoreError`` for a schema newer than ``MIGRATIONS`` knows (a newer digitrec's store)."""
+    if version > len(MIGRATIONS):
+        raise StoreError(
+            f"the drawing store has schema version {version}, newer than this digitrec knows "
+            f"({len(MIGRATIONS)}): upgrade digitrec, or use another store (--db / {DB_ENV})"
+        )
+
+
+def apply_migrations(conn: Connection) -> None:
+    """Apply the pending migrations in the caller's transaction, which holds the store's write lock
+    (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock), so two servers starting together
+    migrate once."""
+    import sqlalchemy as sa
+
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(20261130)"))
+    version = schema_version(conn)
+    check_version(version)
+    if version == 0:
+        META.create_all(conn, tables=[SCHEMA])
+        conn.execute(SCHEMA.insert().values(version=0))
+    for number, (_, step) in enumerate(MIGRATIONS[version:], start=version + 1):
+        step(conn)
+        conn.execute(SCHEMA.update().values(version=number))

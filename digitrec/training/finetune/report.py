@@ -1,0 +1,93 @@
+"""What fine-tuning writes and says: the new model's card, the report's lines, the time each phase took."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from digitrec import card as model_card
+
+
+class Laps:
+    """Seconds spent in each phase, for the report (what the 60-second goal is spent on)."""
+
+    def __init__(self) -> None:
+        self.start = self.last = time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self.last, 1)
+        self.last = now
+
+    def total(self) -> float:
+        return round(time.perf_counter() - self.start, 1)
+
+
+def card_mnist(path: Path, images: int, data_dir: str | None) -> float | None:
+    """The MNIST test accuracy in ``path``'s card, when the card is this file's and measured on these
+    very test images (predicting them again costs seconds); None otherwise."""
+    from digitrec.data.mnist import data_md5s
+
+    found = model_card.read(path) or {}
+    figure = found.get("mnist_test") or {}
+    same = found.get("sha256") == model_card.sha256(path) and found.get("data_md5") == data_md5s(data_dir)
+    return figure.get("accuracy") if same and figure.get("images") == images else None
+
+
+def new_card(out: Path, new, base_path: Path, mnist_pred, y_test, cfg, report: dict, data_dir) -> dict:
+    """The new model's card: the base's description, its own SHA-256 and MNIST figures, how it was tuned."""
+    from datetime import UTC, datetime
+
+    from digitrec.data.mnist import data_md5s
+
+    old = model_card.read(base_path) or {}
+    return {
+        "file": out.name,
+        "sha256": model_card.sha256(out),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "architecture": old.get("architecture", new.name),
+        "parameters": int(new.count_params()),
+        "input": old.get("input"),
+        "output": old.get("output"),
+        "mnist_test": model_card.classification_report(y_test, mnist_pred),
+        "training": {
+            "data": (old.get("training") or {}).get("data"),  # the writers it ever trained on
+            "finetuned_from": {"file": base_path.name, "sha256": model_card.sha256(base_path)},
+            "finetune": {
+                **asdict(cfg),
+                "saved_drawings": report["saved"],
+                "saved_figure": report["saved_figure"],
+                "before": report["before"],
+                "after": report["after"],
+            },
+        },
+        "versions": model_card.versions(),
+        "data_md5": data_md5s(data_dir),
+    }
+
+
+def format_report(report: dict) -> str:
+    """The report as a few lines: before -> after for each figure."""
+    saved = report["saved"]
+    lines = [
+        f"fine-tuned {Path(report['base']).name} on {saved['drawings']} saved drawings "
+        f"({'by ' + saved['user'] if saved['user'] else 'everyone'}; {saved['store']})",
+        f"wrote {report['out']} with its card and LiteRT file, in {report['seconds']:.0f} s",
+        f"  {'accuracy':<44} {'before':>8} {'after':>8}",
+    ]
+    if report.get("kept_old_weights"):
+        lines.insert(
+            2, f"pulled {report['kept_old_weights']:.0%} of the way back to the old weights: the forgetting budget"
+        )
+    names = {
+        "saved": f"saved drawings ({report['saved_figure']})",
+        "mnist_test": "MNIST test",
+        "validation_writers": "validation writers ({digits} of {of} digits, {writers} writers)",
+    }
+    for key, label in names.items():
+        if key in report["before"]:
+            label = label.format(**report.get("validation_writers", {}))
+            lines.append(f"  {label:<44} {100 * report['before'][key]:>7.2f}% {100 * report['after'][key]:>7.2f}%")
+    return "\n".join(lines)
