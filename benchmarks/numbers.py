@@ -18,13 +18,14 @@ from benchmarks.report import Section, Target
 from benchmarks.stats import p50, p99
 from benchmarks.timing import Candidate, interleaved
 from benchmarks.worker import Worker
+from digitrec.preprocess import NUMBER_CANVAS
 
 NAME = "numbers"
 TITLE = "7. Whole numbers: `read_number`"
 TARGET_P50 = 0.010  # seconds, for four digits on an 840x280 canvas
 CASES = 20  # ten numbers in each of two looks
 LOOKS = ("dark_on_light", "transparent")
-SIZE = (840, 280)
+SIZE = NUMBER_CANVAS
 
 
 def numbers(n: int = CASES, seed: int = 0) -> list[tuple[str, str, bytes]]:

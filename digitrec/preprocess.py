@@ -23,6 +23,10 @@ from scipy import ndimage
 from digitrec.imageio import LEVELS, WIDE_MODES, WORKING_SIDE, ImageLike, decode, levels, load, planes
 
 SIZE = 28  # network input side
+# The front ends' drawing pads: ten canvas pixels per pixel of the network's input, and three of them
+# side by side for a whole number.
+CANVAS = 10 * SIZE
+NUMBER_CANVAS = (3 * CANVAS, CANVAS)  # width, height
 BOX = 20  # MNIST fitted each digit into a 20x20 box...
 WORK = 4 * BOX  # ...we shape strokes at 4x that, then area-average down (MNIST's anti-aliasing)
 # MNIST's mean centre of mass (row, col) in 28x28, measured on the training set.
@@ -129,10 +133,11 @@ def inked_box(img: Image.Image) -> np.ndarray | None:
         if inked.size == 0:
             return None
         mask = grey <= int(inked[-1]) if inked[0] == 0 else grey >= int(inked[0])  # int: compare as uint8
-        rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-        if rows.size == 0:
+        box = ink_box(mask)
+        if box is None:
             return None
-        return lut[grey[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]]
+        x0, y0, x1, y1 = box
+        return lut[grey[y0:y1, x0:x1]]
     box = alpha_img.getbbox()  # the non-zero alpha: nothing else is painted
     if box is None:
         return None  # fully transparent
@@ -189,13 +194,22 @@ def drop_specks(ink: np.ndarray) -> np.ndarray | None:
 # --- crop, normalize_stroke, fit_box, center_by_mass ---------------------------------------------
 
 
-def crop(ink: np.ndarray) -> np.ndarray | None:
-    """The tight bounding box of the ink."""
-    rows = np.flatnonzero(ink.max(axis=1) > 0)
-    cols = np.flatnonzero(ink.max(axis=0) > 0)
+def ink_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    """The bounding box (x0, y0, x1, y1) of a 2-D array's non-zero pixels, x1 and y1 exclusive;
+    None when there are none. Every crop to the ink in the project goes through here."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     if rows.size == 0:
         return None
-    return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+
+
+def crop(ink: np.ndarray, threshold: float = 0.0) -> np.ndarray | None:
+    """The ink inside its tight bounding box (the pixels above ``threshold``); None when blank."""
+    box = ink_box(ink > threshold)
+    if box is None:
+        return None
+    x0, y0, x1, y1 = box
+    return ink[y0:y1, x0:x1]
 
 
 def _resize(a: np.ndarray, height: int, width: int) -> np.ndarray:

@@ -1,5 +1,5 @@
 #!/usr/bin/env sh
-# Debian's PostgreSQL server for the drawing-store tests (scripts/postgres.py starts a throw-away
+# Debian's PostgreSQL server for the drawing-store tests (tests/harness/postgres.py starts a throw-away
 # one per test session, as the unprivileged "postgres" user the package creates).
 set -e
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && id postgres >/dev/null 2>&1 && exit 0

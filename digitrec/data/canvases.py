@@ -13,6 +13,7 @@ from PIL import Image
 
 from digitrec.data import synth
 from digitrec.data.strokes import CANVAS, look_of, render
+from digitrec.preprocess import crop
 
 
 def paste(
@@ -25,12 +26,10 @@ def paste(
     """Scale an ink map so its longer side is ``scale`` of the canvas; centre it or place at random."""
     rng = rng or np.random.default_rng(0)
     frac = rng.uniform(*scale) if isinstance(scale, tuple) else scale
-    rows = np.flatnonzero(ink.max(axis=1) > 0)
-    cols = np.flatnonzero(ink.max(axis=0) > 0)
     out = np.zeros((canvas, canvas), dtype=np.uint8)
-    if rows.size == 0:
+    digit = crop(ink)
+    if digit is None:
         return out
-    digit = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     k = frac * canvas / max(digit.shape)
     h, w = max(1, round(digit.shape[0] * k)), max(1, round(digit.shape[1] * k))
     img = Image.fromarray(np.asarray(digit, dtype=np.uint8)).resize((w, h), Image.BILINEAR)

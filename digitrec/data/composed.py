@@ -25,6 +25,7 @@ from scipy import ndimage
 
 from digitrec.data.handwriting import Sample
 from digitrec.data.strokes import Strokes, bounds, ink_map, look_of, place
+from digitrec.preprocess import NUMBER_CANVAS, ink_box
 
 HEIGHT = 64  # a digit's height in canvas pixels: a number on an 840x280 canvas, written at a third of its height
 PEN_PX = 5.0  # the pen: 7% of a digit's height, as on the single-digit canvases (12 px for a 168 px digit)
@@ -80,8 +81,8 @@ def _shape(strokes: Strokes, height: float, pen_px: float) -> tuple[list[np.ndar
 
 
 def _ink_columns(ink: np.ndarray) -> tuple[int, int]:
-    cols = np.flatnonzero(ink.any(axis=0))
-    return int(cols[0]), int(cols[-1]) + 1
+    x0, _, x1, _ = ink_box(ink)
+    return x0, x1
 
 
 def _contact(near: np.ndarray, digit: np.ndarray, top: int, x: int) -> bool:
@@ -177,17 +178,16 @@ def compose(
         right, last_width = max(right, x + ink_right), ink_right - left
         baseline += rng.normal(0, DRIFT * height)
     # Crop to the ink plus the margin, then draw the whole number at once, as a canvas would.
-    rows, cols = np.flatnonzero(canvas_ink.any(axis=1)), np.flatnonzero(canvas_ink.any(axis=0))
-    y0, x0 = max(int(rows[0]) - margin, 0), max(int(cols[0]) - margin, 0)
-    size = (int(cols[-1]) + 1 + margin - x0, int(rows[-1]) + 1 + margin - y0)
+    left, top, right, bottom = ink_box(canvas_ink)
+    y0, x0 = max(top - margin, 0), max(left - margin, 0)
+    size = (right + margin - x0, bottom + margin - y0)
     strokes, masks, boxes = [], [], []
     for (placed, _), (ox, oy) in zip(shapes, offsets, strict=True):
         moved = [s + (ox - x0, oy - y0) for s in placed]
         strokes += moved
         alone = _draw(moved, size, pen_px)
         masks.append(_without_specks(alone > INK, height))
-        r, c = np.flatnonzero(alone.any(axis=1)), np.flatnonzero(alone.any(axis=0))
-        boxes.append((int(c[0]), int(r[0]), int(c[-1]) + 1, int(r[-1]) + 1))
+        boxes.append(ink_box(alone))
     image = look_of(_draw(strokes, size, pen_px), look)
     return ComposedNumber(image, text, tuple(boxes), np.stack(masks), writer, touching)
 
@@ -214,15 +214,15 @@ def deal(samples: Sequence[Sample], length: int, count: int, seed: int = 0, **op
         yield compose([s.strokes for s in chosen], rng, text=text, writer=writer, **options)
 
 
-def on_canvas(number: ComposedNumber, size: tuple[int, int] = (840, 280)) -> ComposedNumber:
+def on_canvas(number: ComposedNumber, size: tuple[int, int] = NUMBER_CANVAS) -> ComposedNumber:
     """The number in the middle of a canvas of ``size`` (width, height), as a front end's wide pad
     sends it; boxes and masks move along. Raises ``ValueError`` when the ink does not fit."""
     w, h = size
-    rows, cols = np.flatnonzero(number.masks.any(axis=(0, 2))), np.flatnonzero(number.masks.any(axis=(0, 1)))
-    ink_h, ink_w = rows[-1] + 1 - rows[0], cols[-1] + 1 - cols[0]
+    x0, y0, x1, y1 = ink_box(number.masks.any(axis=0))
+    ink_h, ink_w = y1 - y0, x1 - x0
     if ink_w > w or ink_h > h:
         raise ValueError(f"a {ink_w}x{ink_h} number does not fit a {w}x{h} canvas")
-    dy, dx = int((h - ink_h) // 2 - rows[0]), int((w - ink_w) // 2 - cols[0])
+    dy, dx = (h - ink_h) // 2 - y0, (w - ink_w) // 2 - x0
     image = np.zeros((h, w, number.image.shape[2]), np.uint8)
     if number.image.shape[2] == 3:
         image[:] = number.image[0, 0]  # the background of the look

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from digitrec.data.mnist import DataError
+from digitrec.paths import env_folder
 
 ENV_VAR = "DIGITREC_HANDWRITING_DIR"
 # MD5 of each file as distributed (gzip-compressed).
@@ -49,8 +50,7 @@ class Sample:
 
 def resolve_dir(data_dir: str | os.PathLike | None = None) -> Path | None:
     """The handwriting folder from the argument or ``$DIGITREC_HANDWRITING_DIR``; None if neither."""
-    chosen = data_dir or os.environ.get(ENV_VAR)
-    return Path(chosen).expanduser() if chosen else None
+    return env_folder(ENV_VAR, data_dir)
 
 
 def _read(folder: Path, name: str, verify: bool) -> bytes:

@@ -14,6 +14,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from digitrec.paths import env_folder
+
 ENV_VAR = "DIGITREC_MNIST_DIR"
 
 # MD5 of the *uncompressed* content, as listed with the original files.
@@ -58,8 +60,7 @@ def parse_idx(raw: bytes, name: str = "IDX data") -> np.ndarray:
 
 def resolve_dir(data_dir: str | os.PathLike | None = None) -> Path | None:
     """The MNIST folder from the argument or ``$DIGITREC_MNIST_DIR``, or None for the download."""
-    chosen = data_dir or os.environ.get(ENV_VAR)
-    return Path(chosen).expanduser() if chosen else None
+    return env_folder(ENV_VAR, data_dir)
 
 
 def _read_file(folder: Path, stem: str, verify: bool) -> tuple[bytes, str]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+from digitrec.preprocess import crop, preprocess
+
 
 def scan_like(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """One MNIST digit as a scanned-form pipeline might have stored it, before ``preprocess``.
@@ -19,11 +21,10 @@ def scan_like(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     to black and white. A stretched 1 becomes a broad diagonal bar that MNIST never shows.
     """
     ink = image.astype(np.float32) / 255.0 if image.dtype == np.uint8 else image.astype(np.float32)
-    rows = np.flatnonzero(ink.max(axis=1) > 0.1)
-    cols = np.flatnonzero(ink.max(axis=0) > 0.1)
-    if rows.size == 0:
+    cropped = crop(ink, 0.1)
+    if cropped is None:
         return ink
-    ink = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    ink = cropped
     counts = rng.random() < 0.25  # the 8x8-counts pipeline, else a 16x16 one
     side = 32 if counts else 16
     h, w = ink.shape
@@ -45,8 +46,6 @@ def scan_like(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def make_scans(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """``n`` random MNIST digits through ``scan_like`` and ``preprocess``: (n, 28, 28), labels."""
-    from digitrec.preprocess import preprocess
-
     rng = np.random.default_rng(seed)
     pick = rng.choice(len(images), size=n, replace=False)
     out = np.zeros((n, 28, 28), dtype=np.float32)

@@ -19,9 +19,10 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image, ImageDraw
 
+from digitrec.preprocess import CANVAS
+
 Strokes = Sequence[np.ndarray]
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in canvas pixels
-CANVAS = 280
 SUPERSAMPLE = 2  # draw at twice the size, then area-average: a browser canvas's antialiasing
 # How front ends deliver a drawing: dark ink on white, light ink on black, ink only in the alpha
 # channel of a transparent layer, light ink on the dark theme's grey.

@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from digitrec.preprocess import ink_box
 from digitrec.segment.groups import best_grouping, score
 from digitrec.segment.marks import Group
 from digitrec.segment.reader import Reader, piece_ink
@@ -47,12 +48,11 @@ def between(g: Group, labels: np.ndarray, lo: int, hi: int) -> Group | None:
     """The part of ``g`` between columns ``lo`` and ``hi``, its box shrunk to its ink (None if no ink)."""
     sub = labels[g.y0 : g.y1, lo:hi]
     own = np.isin(sub, g.ids)
-    rows, cols = np.flatnonzero(own.any(axis=1)), np.flatnonzero(own.any(axis=0))
-    if rows.size == 0:
+    box = ink_box(own)
+    if box is None:
         return None
-    return Group(
-        g.ids, lo + int(cols[0]), g.y0 + int(rows[0]), lo + int(cols[-1]) + 1, g.y0 + int(rows[-1]) + 1, (lo, hi)
-    )
+    x0, y0, x1, y1 = box
+    return Group(g.ids, lo + x0, g.y0 + y0, lo + x1, g.y0 + y1, (lo, hi))
 
 
 def suspect(g: Group, p: np.ndarray | None, line: float) -> bool:

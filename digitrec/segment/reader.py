@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from scipy import ndimage
 
-from digitrec.preprocess import frame
+from digitrec.preprocess import frame, ink_box
 from digitrec.segment.marks import Box, Distances, Group
 
 Probabilities = Callable[[np.ndarray], np.ndarray]  # (N, 28, 28) framed images -> (N, 10)
@@ -17,13 +17,12 @@ Probabilities = Callable[[np.ndarray], np.ndarray]  # (N, 28, 28) framed images 
 def owners(ink: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """The label map with the faint edge pixels (0 < ink <= INK) given to the mark within 2 pixels
     of them, as drop_specks keeps a stroke's halo: each piece then takes its antialiased edges along."""
-    rows, cols = np.flatnonzero(labels.any(axis=1)), np.flatnonzero(labels.any(axis=0))
     owned = labels.copy()
-    if rows.size == 0:
+    box = ink_box(labels)
+    if box is None:
         return owned
     # Only around the marks: most of a canvas is empty.
-    y0, y1 = max(rows[0] - 2, 0), rows[-1] + 3
-    x0, x1 = max(cols[0] - 2, 0), cols[-1] + 3
+    x0, y0, x1, y1 = max(box[0] - 2, 0), max(box[1] - 2, 0), box[2] + 2, box[3] + 2
     box = labels[y0:y1, x0:x1]
     near = ndimage.maximum_filter(box, size=5)
     owned[y0:y1, x0:x1] = np.where(box > 0, box, np.where(ink[y0:y1, x0:x1] > 0, near, 0))

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from digitrec.paths import env_folder
+
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Engine
 
@@ -26,11 +28,7 @@ class StoreError(RuntimeError):
 
 def data_dir() -> Path:
     """``$DIGITREC_DATA``, else the user's data directory (``~/.local/share/digitrec`` on Linux)."""
-    if os.environ.get(DATA_ENV):
-        return Path(os.environ[DATA_ENV]).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("digitrec", appauthor=False))
+    return env_folder(DATA_ENV, user="data")
 
 
 def resolve(db: str | os.PathLike | None = None) -> str:

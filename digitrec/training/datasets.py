@@ -17,7 +17,7 @@ import numpy as np
 
 from digitrec.data.handwriting import Sample
 from digitrec.data.strokes import LOOKS, augment, ink_map, random_box, render
-from digitrec.preprocess import SIZE, preprocess
+from digitrec.preprocess import CANVAS, SIZE, preprocess
 
 SCAN_SHARE = 0.15  # of real drawings shown as a low-resolution scan of the same strokes
 PEN_PX = (3.0, 32.0)  # log-uniform pen width on a 280-pixel canvas
@@ -31,7 +31,7 @@ def draw_for_training(sample: Sample, rng: np.random.Generator) -> np.ndarray:
     if rng.random() < SCAN_SHARE:  # a scanner sees a written line, never a hairline
         return scan_like(ink_map(strokes, 112, pen_px=rng.uniform(6.0, 13.0)), rng)
     pen = float(np.exp(rng.uniform(*np.log(PEN_PX))))
-    return render(strokes, 280, random_box((280, 280), rng), pen_px=pen, look=LOOKS[rng.integers(len(LOOKS))])
+    return render(strokes, CANVAS, random_box((CANVAS, CANVAS), rng), pen_px=pen, look=LOOKS[rng.integers(len(LOOKS))])
 
 
 def _frame_chunk(args: tuple[list[Sample], int, int]) -> np.ndarray:

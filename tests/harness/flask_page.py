@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from digitrec.data.canvases import pen_paths
+from digitrec.preprocess import CANVAS
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -43,7 +44,7 @@ def trace(page: Page, points: list[tuple[float, float]]) -> None:
 def strokes_on_screen(page: Page, digit: int) -> list[list[tuple[float, float]]]:
     """``pen_paths`` for ``digit``, scaled from a 280 px canvas to the canvas's box on the page."""
     box = page.locator("#canvas").bounding_box()
-    k = box["width"] / 280
+    k = box["width"] / CANVAS
     return [[(box["x"] + x * k, box["y"] + y * k) for x, y in stroke] for stroke in pen_paths(digit)]
 
 
@@ -58,7 +59,7 @@ def write_number(page: Page, text: str) -> None:
     it."""
     box = page.locator("#canvas").bounding_box()
     side = box["height"]
-    k = side / 280
+    k = side / CANVAS
     for i, digit in enumerate(text):
         left = box["x"] + box["width"] * 0.08 + i * side * 0.62
         for stroke in pen_paths(int(digit)):

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
+from digitrec.paths import env_folder
 from digitrec.predict import ModelError
 
+CACHE_ENV = "DIGITREC_CACHE"  # where the fine-tune keeps what it computed once (rendered validation writers)
 VALIDATION_DIGITS = 1_000  # of the validation writers' digits, evenly spread (rendering all takes long)
 MNIST_VALIDATION = 5_000  # the last MNIST training digits, held out by training: replay never sees them
 
@@ -108,8 +110,4 @@ def validation_writers(handwriting_dir: str | None, seed: int = 0) -> tuple[np.n
 
 def cache_dir() -> Path:
     """``$DIGITREC_CACHE``, else the user's cache directory (``~/.cache/digitrec`` on Linux)."""
-    if os.environ.get("DIGITREC_CACHE"):
-        return Path(os.environ["DIGITREC_CACHE"]).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("digitrec", appauthor=False))
+    return env_folder(CACHE_ENV, user="cache")
