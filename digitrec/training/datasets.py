@@ -74,7 +74,6 @@ def extras(
     load_digits_share: int,
     load_digits_repeat: int,
     seed: int,
-    tablet: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray, dict]:
     """Synthetic pen drawings in other styles, MNIST digits as low-resolution scans, and the first
     ``load_digits_share`` of scikit-learn's digits (by writer order; the rest stay held out)."""
@@ -83,7 +82,7 @@ def extras(
     from digitrec.data import synth
     from digitrec.data.scans import make_scans  # not `import scans`: the argument of that name is a count
 
-    px, py = synth.make_drawings(synthetic, seed=seed, tablet=tablet)
+    px, py = synth.make_drawings(synthetic, seed=seed, tablet=0)
     sx, sy = make_scans(mnist_images, mnist_labels, min(scans, len(mnist_images)), seed=seed)
     digits = load_digits()
     framed = [preprocess(img) for img in digits.images[:load_digits_share]]
@@ -96,22 +95,4 @@ def extras(
         "load_digits_train": len(keep),
         "load_digits_repeat": load_digits_repeat,
     }
-    if tablet:
-        info["synthetic_tablet_share"] = tablet
     return np.concatenate([px, sx, dx]), np.concatenate([py, sy, dy]), info
-
-
-def reframe(images: np.ndarray, share: float, seed: int) -> np.ndarray:
-    """Replace ``share`` of the digits by what ``preprocess`` makes of them.
-
-    Every drawing reaches the network through ``preprocess``, whose cropping, stroke-width
-    normalisation and centring differ slightly from NIST's; seeing both keeps the network at home
-    with either (MNIST test accuracy is measured on the originals).
-    """
-    out = images.copy()
-    pick = np.random.default_rng(seed).random(len(images)) < share
-    for i in np.flatnonzero(pick):
-        framed = preprocess(images[i])
-        if framed is not None:
-            out[i] = framed
-    return out

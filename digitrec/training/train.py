@@ -39,11 +39,6 @@ class TrainConfig:
     scans: int = 15_000  # MNIST training digits as low-resolution scanning pipelines store them
     load_digits_share: int = 900  # first N of scikit-learn's digits, by writer order; the rest stay held out
     load_digits_repeat: int = 5
-    # Tried and not kept (99.47% on MNIST test against 99.62%): half the MNIST digits shown as
-    # preprocess() frames them, and a quarter of the synthetic drawings summarised like pen-tablet
-    # trajectories. Both stay available.
-    reframed: float = 0.0  # share of MNIST training digits shown as preprocess() frames them
-    tablet: float = 0.0  # share of synthetic drawings summarised to 7-16 points (synth.draw_digit)
     augment: bool = True
 
     def resolved_epochs(self) -> int:
@@ -145,9 +140,6 @@ def train(
             "writers": sorted({s.writer for s in writers["train"]}),
             "held_out_writers": {g: len({s.writer for s in writers[g]}) for g in ("validation", "test")},
         }
-    if improved and cfg.reframed:
-        parts_x[0] = datasets.reframe(x_train, cfg.reframed, cfg.seed)
-        data_info["mnist_reframed_share"] = cfg.reframed
     if improved and (cfg.synthetic or cfg.scans or cfg.load_digits_share):
         shrink = (lambda n: min(n, 300)) if cfg.quick else (lambda n: n)
         ex, ey, info = datasets.extras(
@@ -158,7 +150,6 @@ def train(
             load_digits_share=shrink(cfg.load_digits_share),
             load_digits_repeat=cfg.load_digits_repeat,
             seed=cfg.seed,
-            tablet=cfg.tablet,
         )
         parts_x.append(ex)
         parts_y.append(ey)
@@ -289,7 +280,7 @@ def fit_calibration(model, x_val: np.ndarray, y_val: np.ndarray, writers: dict |
         y = np.concatenate([y_val[:n], hy]).astype(int)
         source = "validation writers' drawings (every rendering) + held-out MNIST"
     else:
-        px, py = synth.make_drawings(n, seed=cfg.seed + 1, tablet=cfg.tablet)  # other seeds than training's
+        px, py = synth.make_drawings(n, seed=cfg.seed + 1, tablet=0)  # other seeds than training's
         sx, sy = scans.make_scans((x_val * 255).astype(np.uint8), y_val, min(n, len(x_val)), seed=cfg.seed + 1)
         x = np.concatenate([x_val, px, sx])
         y = np.concatenate([y_val, py, sy]).astype(int)
