@@ -60,21 +60,10 @@ def test_quick_training_writes_model_and_card(tmp_path, name):
     np.testing.assert_allclose(fast, Predictor.load(out, backend="numpy").probabilities(x), atol=1e-4)
 
 
-def test_train_model_is_the_deprecated_name_of_arch(monkeypatch):
-    from digitrec import cli
-    from digitrec.training import train as train_module
+def test_the_removed_train_model_spelling_is_refused(capsys):
+    """``train --model NAME`` was the old spelling of ``--arch NAME``; it was removed (README's change notes)."""
+    from digitrec.cli import main
 
-    seen = {}
-
-    def fake_train(cfg, **kwargs):
-        seen["cfg"] = cfg
-        return {
-            "mnist_test": {"accuracy": 1.0, "errors": 0, "images": 1},
-            "parameters": 1,
-            "training": {"epochs": 1, "seconds": 1.0},
-        }
-
-    monkeypatch.setattr(train_module, "train", fake_train)
-    with pytest.warns(FutureWarning, match="use `train --arch`"):
-        assert cli.main(["train", "--model", "seed", "--out", "unused.keras"]) == 0
-    assert seen["cfg"].arch == "seed"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--model", "seed", "--quick"])
+    assert exit_info.value.code == 2 and "--model" in capsys.readouterr().err
