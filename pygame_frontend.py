@@ -5,13 +5,14 @@
 Draw with the left mouse button (the answer comes when you let go), Enter to predict again,
 C or Backspace to clear, Esc or closing the window to quit. After an answer, a digit key 0-9 saves
 the drawing as that digit ("Right" when it is the answer, "Wrong, it was N" otherwise) in the
-drawing store (``digitrec.store``), for ``python -m digitrec finetune``. N switches to a wide canvas
-that reads a whole number ("2026"): each digit's box over the ink, its top readings below; there
-Tab, the arrow keys or a click on a digit's column picks a digit, 0-9 saves it as that digit and
-Space as what was read (``pygame_numbers.py``).
+drawing store (``digitrec.store``), for ``python -m digitrec finetune``.
 
-The layout follows pygame's own examples: constants up top, the drawing state (``Canvas``) apart
-from the window (``App``), events only change state and ``App.draw`` only reads it.
+N switches to number mode (``NumberMode``): a wide canvas read as a whole number ("2026"), each digit's
+box over the ink, its top readings below. There Tab, the arrow keys or a click on a digit's column picks
+a digit, 0-9 saves it as that digit and Space as what was read (only that digit's ink is kept).
+
+The layout follows pygame's own examples: constants up top, the state (``Canvas``, ``NumberMode``) apart
+from the window (``App``), events only change state and drawing only reads it.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ import numpy as np
 import pygame
 
 from digitrec import InvalidImage, ModelError, Prediction, Predictor, present
-from digitrec.feedback import Feedback, SavingOff
-from digitrec.present import format_percent
+from digitrec.feedback import Feedback, Saved, SavingOff
+from digitrec.predict import NumberReading
+from digitrec.present import COLOURS, format_percent
 from digitrec.store import InvalidDrawing, StoreError
 
 TITLE = "digitrec: draw a digit"
@@ -49,6 +51,12 @@ BAR_ROW = 20
 PREVIEW_SCALE = 4  # the 28x28 model input, each pixel shown 4x4
 PREVIEW = 28 * PREVIEW_SCALE
 
+# Number mode (N)
+NUMBER_WIDTH, NUMBER_HEIGHT = 840, 280  # the canvas: three single-digit canvases side by side
+NUMBER_PANEL = 250  # under the canvas: the number, its confidence, the columns
+COLUMN = 112  # each digit's readings, one column a digit
+ROWS = 3  # its three likeliest readings
+
 BACKGROUND = (28, 30, 38)
 PAPER = (250, 250, 247)
 INK = (20, 24, 40)
@@ -58,14 +66,22 @@ MUTED = (140, 145, 160)
 TRACK = (48, 51, 62)
 BAR = (110, 116, 136)
 ACCENT = (90, 170, 255)
+# Each digit of a number in its own colour: digitrec.present.COLOURS, as the other front ends.
 
 HELP = "draw with the mouse    Enter: predict    C / Backspace: clear    N: whole number    Esc: quit"
 BLANK = "draw a digit"
 SAVE_HINT = "0-9 after an answer: save the drawing as that digit."
+NUMBER_HELP = "draw    Enter: read    C: clear    N: one digit    Esc: quit"
+# When saving is on, the keys that pick and save a digit stay in sight after the first save.
+NUMBER_SAVING_HELP = NUMBER_HELP.replace("Esc", "Tab / click: pick a digit    0-9 / Space: save it    Esc")
+NUMBER_BLANK = "write a number"
+NUMBER_SAVE_HINT = "Tab, arrows or a click on a column: pick a digit. 0-9: save it as that digit, Space: it was right."
+
 DIGIT_KEYS = {getattr(pygame, f"K_{d}"): d for d in range(10)} | {getattr(pygame, f"K_KP{d}"): d for d in range(10)}
-NUMBER_KEYS = (pygame.K_TAB, pygame.K_LEFT, pygame.K_RIGHT, pygame.K_SPACE)  # number mode: pick a digit, "Right"
+PICK_KEYS = (pygame.K_TAB, pygame.K_LEFT, pygame.K_RIGHT)  # number mode: the next (previous) digit
 
 Point = tuple[float, float]
+Colour = tuple[int, int, int]
 
 
 def make_brush(diameter: float) -> pygame.Surface:
@@ -168,6 +184,40 @@ class Layout:
         return MARGIN + self.size + MARGIN + PANEL + MARGIN, MARGIN + max(self.size, PANEL_HEIGHT) + FOOTER
 
 
+@dataclass(frozen=True)
+class NumberLayout:
+    """Where everything goes in number mode: the wide canvas on top, the answer under it."""
+
+    @property
+    def canvas(self) -> pygame.Rect:
+        return pygame.Rect(MARGIN, MARGIN, NUMBER_WIDTH, NUMBER_HEIGHT)
+
+    @property
+    def answer(self) -> pygame.Rect:
+        return pygame.Rect(MARGIN, self.canvas.bottom + MARGIN, NUMBER_WIDTH, 110)
+
+    @property
+    def digits(self) -> pygame.Rect:
+        return pygame.Rect(MARGIN, self.answer.bottom + 10, NUMBER_WIDTH, NUMBER_PANEL - 120)
+
+    @property
+    def columns(self) -> int:
+        """How many digits' columns fit under the number."""
+        return self.digits.width // COLUMN
+
+    def column(self, k: int) -> pygame.Rect:
+        """Where digit ``k``'s column is drawn (and clicked)."""
+        return pygame.Rect(self.digits.left + k * COLUMN, self.digits.top, COLUMN - 12, self.digits.height)
+
+    @property
+    def help(self) -> pygame.Rect:
+        return pygame.Rect(MARGIN, self.canvas.bottom + MARGIN + NUMBER_PANEL + MARGIN // 2, NUMBER_WIDTH, 20)
+
+    @property
+    def window(self) -> tuple[int, int]:
+        return MARGIN + NUMBER_WIDTH + MARGIN, MARGIN + NUMBER_HEIGHT + MARGIN + NUMBER_PANEL + FOOTER
+
+
 def wrap(text: str, font: pygame.font.Font, width: int) -> list[str]:
     """``text`` in lines no wider than ``width`` in ``font``: broken at spaces, and a word too long for
     a line (a path) broken where it must be."""
@@ -193,12 +243,119 @@ def headline(prediction: Prediction | None) -> str:
     return BLANK if prediction is None or prediction.blank else str(prediction.digit)
 
 
-def confidence_text(prediction: Prediction | None) -> str:
-    return "" if prediction is None or prediction.blank else f"confidence {format_percent(prediction.confidence)}"
+def confidence_text(answer: Prediction | NumberReading | None) -> str:
+    """How sure the network is of a digit, or of a whole number; nothing when there is nothing to judge."""
+    return "" if answer is None or answer.blank else f"confidence {format_percent(answer.confidence)}"
+
+
+class NumberMode:
+    """Number mode (N): the reading of the wide canvas, the digit picked and the digits saved; what keys
+    and clicks do to them, saving the picked digit, and drawing it all on the window.
+
+    Each digit is confirmed or corrected on its own: 0-9 saves the picked one as that digit and Space as
+    what was read (``Feedback.save_digit``: only that digit's ink is kept); then the next one is picked.
+    """
+
+    def __init__(self) -> None:
+        self.layout = NumberLayout()
+        self.reading: NumberReading | None = None  # None until read, and after clearing
+        self.selected = 0  # the digit that 0-9 and Space save (0-based, left to right)
+        self.saved_digits: dict[int, int] = {}  # the digits of this reading saved: position -> label
+
+    @property
+    def headline(self) -> str:
+        """The number, or an invitation when there is nothing to read."""
+        return NUMBER_BLANK if self.reading is None or self.reading.blank else self.reading.text
+
+    @property
+    def count(self) -> int:
+        return len(self.reading.digits) if self.reading is not None else 0
+
+    # --- events -> state --------------------------------------------------------------------
+
+    def read(self, predictor: Predictor, image: np.ndarray) -> None:
+        """A new reading (about 2-3 ms a digit) starts at its first digit, none saved."""
+        self.clear()
+        self.reading = predictor.read_number(image)
+
+    def clear(self) -> None:
+        self.reading = None
+        self.selected, self.saved_digits = 0, {}
+
+    def pick(self, event: pygame.event.Event) -> None:
+        """Tab or Right: the next digit (Shift+Tab or Left: the previous one), round the number."""
+        if self.count:
+            back = event.key == pygame.K_LEFT or (
+                event.key == pygame.K_TAB and getattr(event, "mod", 0) & pygame.KMOD_SHIFT
+            )
+            self.selected = (self.selected + (-1 if back else 1)) % self.count
+
+    def click(self, pos: tuple[int, int]) -> None:
+        """A click on a digit's column (under the number) picks that digit."""
+        for k in range(min(self.count, self.layout.columns)):
+            if self.layout.column(k).collidepoint(pos):
+                self.selected = k
+
+    def save(self, feedback: Feedback, image: np.ndarray, label: int | None, user: str | None) -> Saved | None:
+        """Keep the picked digit's ink as ``label`` (None: as read) and pick the next digit; None when there is
+        no number to save from. Raises as ``Feedback.save_digit`` does."""
+        if self.reading is None or self.reading.blank:
+            return None
+        k = self.selected
+        saved = feedback.save_digit(image, self.reading, k, label, user)
+        self.saved_digits[k] = saved.label
+        self.selected = min(k + 1, self.count - 1)  # on to the next digit: a number is checked in one go
+        return saved
+
+    # --- state -> screen --------------------------------------------------------------------
+
+    def draw(self, window: App) -> None:
+        """Each digit's box over its ink, the number and a column per digit, on ``window``'s screen. The
+        picked digit shows only when saving is on: then 0-9 and Space save it."""
+        picking = window.feedback is not None
+        digits = self.reading.digits if self.reading is not None else ()
+        area = self.layout.canvas
+        for k, d in enumerate(digits):
+            colour = COLOURS[k % len(COLOURS)]
+            x0, y0, x1, y1 = d.box
+            box = pygame.Rect(area.left + x0 - 3, area.top + y0 - 3, x1 - x0 + 6, y1 - y0 + 6).clip(area)
+            pygame.draw.rect(window.screen, colour, box, 4 if picking and k == self.selected else 2, border_radius=4)
+            window.text(str(d.digit), "medium", colour, bottomleft=(box.left, max(box.top, area.top + 18)))
+        answer, text = self.layout.answer, self.headline
+        if text == NUMBER_BLANK:
+            window.text(text, "large", MUTED, midleft=answer.midleft)
+        else:
+            if window.fonts["huge"].size(text)[0] > answer.width:  # a long number: smaller, never off the window
+                window.text(text, "large", TEXT, midleft=answer.midleft)
+            else:
+                window.text(text, "huge", TEXT, midleft=(answer.left, answer.centery + 4))
+            window.text(confidence_text(self.reading), "medium", ACCENT, midright=(answer.right, answer.centery))
+        for k, d in enumerate(digits[: self.layout.columns]):
+            self._draw_column(window, k, d.prediction, picking and k == self.selected)
+        if len(digits) > self.layout.columns:
+            more = f"+{len(digits) - self.layout.columns} more"
+            window.text(more, "small", MUTED, bottomright=self.layout.digits.bottomright)
+
+    def _draw_column(self, window: App, k: int, prediction: Prediction, picked: bool) -> None:
+        """Under the number, digit ``k``'s column: its three likeliest readings as bars; framed when picked."""
+        colour = COLOURS[k % len(COLOURS)]
+        box = self.layout.column(k)
+        pygame.draw.rect(window.screen, colour, (box.left, box.top, box.width, 4))
+        if picked:  # framed, as its box on the canvas
+            pygame.draw.rect(window.screen, colour, box.inflate(8, 4), 2, border_radius=4)
+        if k in self.saved_digits:
+            window.text(f"saved as {self.saved_digits[k]}", "small", colour, bottomleft=(box.left, box.bottom - 2))
+        for row, (digit, p) in enumerate(prediction.top(ROWS)):
+            line = pygame.Rect(box.left, box.top + 14 + row * (BAR_ROW + 4), box.width, BAR_ROW)
+            window.text(str(digit), "medium", TEXT if row == 0 else MUTED, midleft=(line.left, line.centery))
+            window.text(format_percent(p), "small", MUTED, midright=(line.right, line.centery))
+            track = pygame.Rect(line.left + 16, line.top + 5, line.width - 16 - 46, line.height - 10)
+            window.bar(track, p, colour if row == 0 else BAR)
 
 
 class App:
-    """The window: ``handle`` turns events into state, ``draw`` renders the state."""
+    """The window: ``handle`` turns events into state, ``draw`` renders the state. ``numbers`` is number
+    mode's state while N is on (None: one digit, ``prediction``)."""
 
     def __init__(
         self,
@@ -211,46 +368,51 @@ class App:
         self.predictor = predictor
         self.feedback = feedback  # None: no saving (digit keys do nothing)
         self.user = user
-        self.saved_line = f"{SAVE_HINT} {feedback.status(user)}" if feedback else ""
         self.screen = screen
         self.canvas = canvas or Canvas()
-        self.layout = Layout(self.canvas.size)
+        self.digit_size = self.canvas.size  # the square canvas's side, for coming back from number mode
+        self.layout: Layout | NumberLayout = Layout(self.canvas.size)
         self.prediction: Prediction | None = None  # None until asked, and after clearing
+        self.numbers: NumberMode | None = None  # N: a wide canvas, read as a whole number
+        self.saved_line = self.saving_hint()
         self.running = True
         self.fonts = {
             size: pygame.font.Font(None, px)
             for size, px in (("huge", 150), ("large", 34), ("medium", 24), ("small", 20))
         }
-        self.number_mode = False  # N: a wide canvas, read as a whole number
-        self.reading = None  # in number mode, the NumberReading of the canvas (pygame_numbers.py shows it)
-        self.selected = 0  # in number mode, the digit that 0-9 and Space save (0-based, left to right)
-        self.saved_digits: dict[int, int] = {}  # in number mode, the digits of this reading saved: position -> label
-        self.digit_size = self.canvas.size
+
+    @property
+    def save_hint(self) -> str:
+        """Which keys save, in this mode."""
+        return SAVE_HINT if self.numbers is None else NUMBER_SAVE_HINT
+
+    def saving_hint(self) -> str:
+        """The saving line before a save: which keys save, and how many drawings are kept where."""
+        return f"{self.save_hint} {self.feedback.status(self.user)}" if self.feedback is not None else ""
 
     # --- events -> state --------------------------------------------------------------------
 
     def handle(self, event: pygame.event.Event) -> None:
-        if event.type == pygame.QUIT or (event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE):
+        key = event.key if event.type == pygame.KEYDOWN else None
+        if event.type == pygame.QUIT or key == pygame.K_ESCAPE:
             self.running = False
-        elif event.type == pygame.KEYDOWN and event.key == pygame.K_n:
+        elif key == pygame.K_n:
             self.switch_mode()
-        elif event.type == pygame.KEYDOWN and event.key in (pygame.K_RETURN, pygame.K_KP_ENTER):
+        elif key in (pygame.K_RETURN, pygame.K_KP_ENTER):
             self.predict()
-        elif event.type == pygame.KEYDOWN and event.key in (pygame.K_c, pygame.K_BACKSPACE):
+        elif key in (pygame.K_c, pygame.K_BACKSPACE):
             self.clear()
-        elif event.type == pygame.KEYDOWN and event.key in DIGIT_KEYS:
-            self.save(DIGIT_KEYS[event.key])
-        elif self.number_mode and event.type == pygame.KEYDOWN and event.key in NUMBER_KEYS:
-            import pygame_numbers
-
-            pygame_numbers.key(self, event)  # pick a digit, or Space: "Right"
+        elif key in DIGIT_KEYS:
+            self.save(DIGIT_KEYS[key])
+        elif key == pygame.K_SPACE and self.numbers is not None:
+            self.save(None)  # "Right": the picked digit is what was read
+        elif key in PICK_KEYS and self.numbers is not None:
+            self.numbers.pick(event)
         elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
             if self.layout.canvas.collidepoint(event.pos):
                 self.canvas.begin(self._on_canvas(event.pos))
-            elif self.number_mode:
-                import pygame_numbers
-
-                pygame_numbers.click(self, event.pos)  # a digit's column picks it
+            elif self.numbers is not None:
+                self.numbers.click(event.pos)  # a digit's column picks it
         elif event.type == pygame.MOUSEMOTION and self.canvas.drawing:
             self.canvas.extend(self._on_canvas(event.pos))  # leaving the canvas just clips the ink
         elif event.type == pygame.MOUSEBUTTONUP and event.button == 1 and self.canvas.drawing:
@@ -259,58 +421,51 @@ class App:
 
     def predict(self) -> None:
         # About 2 ms a drawing (2.5 ms with the NumPy engine): calling it synchronously never stalls a frame.
-        if self.number_mode:
-            self.reading = self.predictor.read_number(self.canvas.as_array())  # about 2-3 ms a digit
-            self.selected, self.saved_digits = 0, {}
+        if self.numbers is not None:
+            self.numbers.read(self.predictor, self.canvas.as_array())
         else:
             self.prediction = self.predictor.predict(self.canvas.as_array())
 
     def clear(self) -> None:
         self.canvas.clear()
         self.prediction = None
-        self.reading = None
-        self.selected, self.saved_digits = 0, {}
+        if self.numbers is not None:
+            self.numbers.clear()
 
     def switch_mode(self) -> None:
         """One digit <-> a whole number: a new, empty canvas of the mode's shape, the window resized to fit."""
-        import pygame_numbers as numbers  # number mode's layout and drawing
-
-        self.number_mode = not self.number_mode
-        self.canvas = Canvas(numbers.HEIGHT, width=numbers.WIDTH) if self.number_mode else Canvas(self.digit_size)
-        self.layout = numbers.NumberLayout() if self.number_mode else Layout(self.digit_size)
-        self.prediction = self.reading = None
-        self.selected, self.saved_digits = 0, {}
-        if self.feedback is not None:
-            self.saved_line = (
-                f"{numbers.SAVE_HINT if self.number_mode else SAVE_HINT} {self.feedback.status(self.user)}"
-            )
+        self.numbers = NumberMode() if self.numbers is None else None
+        if self.numbers is not None:
+            self.canvas, self.layout = Canvas(NUMBER_HEIGHT, width=NUMBER_WIDTH), self.numbers.layout
+        else:
+            self.canvas, self.layout = Canvas(self.digit_size), Layout(self.digit_size)
+        self.prediction = None
+        self.saved_line = self.saving_hint()
         if pygame.display.get_surface() is self.screen:  # a real window (tests may draw on a plain surface)
             self.screen = pygame.display.set_mode(self.layout.window)
         else:
             self.screen = pygame.Surface(self.layout.window)
 
     def save(self, label: int | None) -> None:
-        """Keep the drawing as ``label``: "Right" when it is the answer shown, a correction otherwise.
-        In number mode, only the selected digit, and ``label`` None is "Right"."""
+        """Keep the drawing as ``label``: "Right" when it is the answer shown, a correction otherwise. In
+        number mode only the picked digit, and ``label`` None is "Right". The saving line says what happened."""
         if self.feedback is None:
             return
-        if self.number_mode:
-            import pygame_numbers
-
-            pygame_numbers.save(self, label)
-            return
-        if self.prediction is None or self.prediction.blank:
-            self.saved_line = f"Draw a digit first. {SAVE_HINT}"
-            return
-        label = self.prediction.digit if label is None else label
+        image = self.canvas.as_array()
         try:
-            self.saved_line = present.saved_line(
-                self.feedback.save(self.canvas.as_array(), label, self.user, self.prediction)
-            )
+            if self.numbers is not None:
+                saved = self.numbers.save(self.feedback, image, label, self.user)
+            elif self.prediction is None or self.prediction.blank:
+                saved = None
+            else:
+                saved = self.feedback.save(image, label, self.user, self.prediction)
         except SavingOff as exc:
             self.saved_line = str(exc)
         except (InvalidImage, InvalidDrawing, StoreError) as exc:
             self.saved_line = f"Not saved: {exc}"
+        else:
+            first = "Draw a digit first." if self.numbers is None else "Write a number first."
+            self.saved_line = present.saved_line(saved) if saved else f"{first} {self.save_hint}"
 
     def _on_canvas(self, pos: tuple[int, int]) -> Point:
         return float(pos[0] - self.layout.canvas.left), float(pos[1] - self.layout.canvas.top)
@@ -318,36 +473,34 @@ class App:
     # --- state -> screen --------------------------------------------------------------------
 
     def draw(self) -> None:
-        if self.number_mode:
-            import pygame_numbers
-
-            pygame_numbers.draw(self, sys.modules[__name__])  # this module: its colours and sizes
-            return
         self.screen.fill(BACKGROUND)
         self.screen.blit(self.canvas.surface, self.layout.canvas)
         pygame.draw.rect(self.screen, FRAME, self.layout.canvas.inflate(4, 4), 2)
-        self._draw_answer()
-        self._draw_preview()
-        self._draw_bars()
-        self._text(HELP, "small", MUTED, midleft=self.layout.help.midleft)
-        self.draw_saved_line()
+        if self.numbers is not None:
+            self.numbers.draw(self)
+            help_line = NUMBER_HELP if self.feedback is None else NUMBER_SAVING_HELP
+        else:
+            self._draw_answer()
+            self._draw_preview()
+            self._draw_bars()
+            help_line = HELP
+        self.text(help_line, "small", MUTED, midleft=self.layout.help.midleft)
+        self._draw_saved_line()
 
-    def draw_saved_line(self) -> None:
+    def _draw_saved_line(self) -> None:
         """The saving line in the margin under the help line, wrapped to the window: a store's path can be long."""
-        if not self.saved_line:
-            return
         font, help_line = self.fonts["small"], self.layout.help
         for k, line in enumerate(wrap(self.saved_line, font, help_line.width)[:SAVED_LINES]):
-            self._text(line, "small", ACCENT, topleft=(help_line.left, help_line.bottom + k * font.get_linesize()))
+            self.text(line, "small", ACCENT, topleft=(help_line.left, help_line.bottom + k * font.get_linesize()))
 
     def _draw_answer(self) -> None:
         box = self.layout.answer
         text = headline(self.prediction)
         if text == BLANK:
-            self._text(text, "large", MUTED, midleft=(box.left, box.centery))
+            self.text(text, "large", MUTED, midleft=(box.left, box.centery))
             return
-        self._text(text, "huge", TEXT, midleft=(box.left, box.centery + 6))
-        self._text(confidence_text(self.prediction), "medium", ACCENT, topleft=(box.left, box.bottom + 14))
+        self.text(text, "huge", TEXT, midleft=(box.left, box.centery + 6))
+        self.text(confidence_text(self.prediction), "medium", ACCENT, topleft=(box.left, box.bottom + 14))
 
     def _draw_preview(self) -> None:
         box = self.layout.preview
@@ -358,7 +511,7 @@ class App:
         grey = image.T  # surfarray is (x, y)
         self.screen.blit(pygame.surfarray.make_surface(np.repeat(grey[..., None], 3, axis=2)), box)
         pygame.draw.rect(self.screen, FRAME, box.inflate(4, 4), 2)
-        self._text("what the model sees", "small", MUTED, topright=(box.right, box.bottom + 8))
+        self.text("what the model sees", "small", MUTED, topright=(box.right, box.bottom + 8))
 
     def _draw_bars(self) -> None:
         area = self.layout.bars
@@ -368,17 +521,20 @@ class App:
         for digit, p in enumerate(probs):
             row = pygame.Rect(area.left, area.top + digit * BAR_ROW, area.width, BAR_ROW)
             best = shown and digit == self.prediction.digit
-            self._text(str(digit), "medium", TEXT if best else MUTED, midleft=(row.left + 4, row.centery))
+            self.text(str(digit), "medium", TEXT if best else MUTED, midleft=(row.left + 4, row.centery))
             track = pygame.Rect(row.left + label_w, row.top + 4, row.width - label_w - value_w, row.height - 8)
-            pygame.draw.rect(self.screen, TRACK, track, border_radius=3)
-            if round(p * track.width) > 0:
-                fill = track.copy()
-                fill.width = round(p * track.width)
-                pygame.draw.rect(self.screen, ACCENT if best else BAR, fill, border_radius=3)
+            self.bar(track, p, ACCENT if best else BAR)
             if shown:
-                self._text(format_percent(p), "small", TEXT if best else MUTED, midright=(row.right, row.centery))
+                self.text(format_percent(p), "small", TEXT if best else MUTED, midright=(row.right, row.centery))
 
-    def _text(self, text: str, font: str, colour: tuple[int, int, int], **where: tuple[int, int]) -> None:
+    def bar(self, track: pygame.Rect, p: float, colour: Colour) -> None:
+        """A probability as a bar: the ``track``, filled ``p`` of the way in ``colour``."""
+        pygame.draw.rect(self.screen, TRACK, track, border_radius=3)
+        if round(p * track.width) > 0:
+            fill = pygame.Rect(track.left, track.top, round(p * track.width), track.height)
+            pygame.draw.rect(self.screen, colour, fill, border_radius=3)
+
+    def text(self, text: str, font: str, colour: Colour, **where: tuple[int, int]) -> None:
         image = self.fonts[font].render(text, True, colour)
         self.screen.blit(image, image.get_rect(**where))
 
@@ -414,21 +570,6 @@ def open_window(
     screen = pygame.display.set_mode(Layout(size).window)
     pygame.display.set_caption(TITLE)
     return App(predictor, screen, canvas, feedback, user)
-
-
-def replay_stroke(points: Sequence[Point], origin: tuple[int, int], release: bool = True) -> None:
-    """Queue one pen stroke as a user makes it: left button down, moves with it held, release.
-
-    ``points`` are canvas coordinates and ``origin`` the canvas's top-left in the window. For
-    tests and scripts that drive the real event loop without a mouse.
-    """
-    pts = [(round(x + origin[0]), round(y + origin[1])) for x, y in points]
-    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=pts[0], button=1))
-    for prev, pos in zip(pts, pts[1:], strict=False):
-        rel = (pos[0] - prev[0], pos[1] - prev[1])
-        pygame.event.post(pygame.event.Event(pygame.MOUSEMOTION, pos=pos, rel=rel, buttons=(1, 0, 0)))
-    if release:
-        pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, pos=pts[-1], button=1))
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

@@ -8,17 +8,17 @@ import pytest
 
 import gradio_app
 import pygame_frontend
-from digitrec.data.canvases import pen_paths, to_png
+from digitrec.data.canvases import to_png
 from digitrec.imageio import encode_data_url
 from flask_app import create_app
+from tests.harness.support import draw_digit
 
 
 def pygame_drawing(predictor, digit: int):
     """Draw ``digit`` in the real Pygame app with posted mouse events; return the app after release."""
     app = pygame_frontend.open_window(predictor)
     pygame.event.clear()
-    for stroke in pen_paths(digit, canvas=app.canvas.size):
-        pygame_frontend.replay_stroke(stroke, app.layout.canvas.topleft)
+    draw_digit(app, digit)
     app.step()
     return app
 

@@ -14,7 +14,7 @@ import pygame
 import pytest
 from PIL import Image
 
-import pygame_numbers
+import pygame_frontend as front
 from digitrec import preprocess
 from digitrec.data.canvases import to_png
 from digitrec.data.composed import compose
@@ -22,7 +22,7 @@ from digitrec.data.synth import digit_strokes
 from digitrec.feedback import SAVING_OFF, Feedback, SavingOff, check_position, digit_image
 from digitrec.imageio import encode_data_url, sketchpad_image
 from digitrec.predict import NumberReading
-from digitrec.present import saved_line
+from digitrec.present import COLOURS, saved_line
 from digitrec.store import InvalidDrawing, Store
 from flask_app import create_app
 from tests.harness import flask_page
@@ -34,6 +34,7 @@ from tests.harness.support import (
     serve_flask,
     serve_gradio,
     sketch,
+    write_number,
 )
 
 
@@ -125,28 +126,29 @@ def test_saving_off_saves_no_digit(predictor, tmp_path):
 def test_pygame_number_mode_confirms_and_corrects_each_digit(window, tmp_path, predictor):
     press(pygame.K_n)
     window.step()
-    assert window.saved_line.startswith(pygame_numbers.SAVE_HINT) and "0 drawings saved by kim" in window.saved_line
+    assert window.saved_line.startswith(front.NUMBER_SAVE_HINT) and "0 drawings saved by kim" in window.saved_line
     press(pygame.K_4)
     window.step()
     assert window.saved_line.startswith("Write a number first")
-    pygame_numbers.replay_number(window, "427")
+    write_number(window, "427")
     window.step()
-    reading = window.reading
-    assert reading.text == "427" and window.selected == 0
+    numbers = window.numbers
+    reading = numbers.reading
+    assert reading.text == "427" and numbers.selected == 0
     press(pygame.K_SPACE)  # the first digit was right: on to the second
     window.step()
     assert window.saved_line.startswith("Saved digit 1 as a 4 (right). 1 drawing saved by kim")
-    assert window.selected == 1 and window.saved_digits == {0: 4}
+    assert numbers.selected == 1 and numbers.saved_digits == {0: 4}
     press(pygame.K_TAB)  # skip the second
     press(pygame.K_KP1)  # "Wrong, it was 1" for the third
     window.step()
     assert window.saved_line.startswith("Saved digit 3 as a 1 (a correction). 2 drawings saved by kim")
-    assert window.saved_digits == {0: 4, 2: 1}
+    assert numbers.saved_digits == {0: 4, 2: 1}
     window.draw()  # the picked digit's column, and only it, is framed in its colour
 
     def left_edge(k: int) -> int:
-        col = pygame_numbers.column(window, k)
-        return painted(window, pygame.Rect(col.left - 4, col.top + 10, 2, col.height - 20), pygame_numbers.COLOURS[k])
+        col = window.layout.column(k)
+        return painted(window, pygame.Rect(col.left - 4, col.top + 10, 2, col.height - 20), COLOURS[k])
 
     assert left_edge(2) > 100 and left_edge(1) == 0
     assert_kept(Store.open(tmp_path / "p.sqlite3"), reading, [(0, 4), (2, 1)], predictor)
@@ -156,21 +158,22 @@ def test_pygame_number_mode_confirms_and_corrects_each_digit(window, tmp_path, p
 def test_pygame_picks_a_digit_by_click_and_arrows(window):
     press(pygame.K_n)
     window.step()
-    pygame_numbers.replay_number(window, "42")
+    write_number(window, "42")
     window.step()
+    numbers = window.numbers
     post = pygame.event.post
-    post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=pygame_numbers.column(window, 1).center, button=1))
+    post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=window.layout.column(1).center, button=1))
     window.step()
-    assert window.selected == 1 and window.canvas.strokes  # a click on a column picks; it draws nothing
+    assert numbers.selected == 1 and window.canvas.strokes  # a click on a column picks; it draws nothing
     press(pygame.K_RIGHT)  # past the last: back to the first
     window.step()
-    assert window.selected == 0
+    assert numbers.selected == 0
     post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_TAB, mod=pygame.KMOD_SHIFT))
     window.step()
-    assert window.selected == 1
+    assert numbers.selected == 1
     press(pygame.K_c)  # a new drawing starts at its first digit
     window.step()
-    assert window.selected == 0 and window.reading is None
+    assert numbers.selected == 0 and numbers.reading is None
 
 
 # --- the web API -------------------------------------------------------------------------------------------

@@ -3,7 +3,6 @@ same loop step ``main()`` runs, on the committed model."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -13,9 +12,10 @@ import pygame
 import pytest
 
 import pygame_frontend as front
-import pygame_numbers
 from digitrec.data.canvases import pen_paths
-from tests.harness.support import ROOT, draw_digit, painted, post, press
+from digitrec.present import COLOURS
+from scripts import pygame_screenshot
+from tests.harness.support import ROOT, draw_digit, painted, post, press, replay_stroke
 
 # --- drawing through events --------------------------------------------------------------------
 
@@ -172,7 +172,7 @@ def test_run_loop_starts_draws_and_stops(pygame_app):
 def test_main_opens_the_window_and_quits(predictor):
     pygame.display.init()  # main() keeps what is already queued: a drawing, then closing the window
     for stroke in pen_paths(8):
-        front.replay_stroke(stroke, front.Layout(front.CANVAS).canvas.topleft)
+        replay_stroke(stroke, front.Layout(front.CANVAS).canvas.topleft)
     post(pygame.QUIT)
     assert front.main(["--model", str(predictor.path)]) == 0
     assert not pygame.display.get_init()  # and it cleaned up after itself
@@ -223,17 +223,9 @@ def test_canvas_state():
 # --- the screenshot ----------------------------------------------------------------------------
 
 
-def load_script(name: str):
-    """A module of scripts/ (not a package), imported from its file."""
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_screenshot_shows_the_window_with_the_drawing_and_the_answer(pygame_app, tmp_path):
     out = tmp_path / "pygame.png"
-    load_script("pygame_screenshot").draw_and_save(pygame_app, 3, out)
+    pygame_screenshot.draw_and_save(pygame_app, 3, out)
     assert pygame_app.prediction.digit == 3
 
     shot = pygame.image.load(str(out))
@@ -263,13 +255,14 @@ def test_screenshot_shows_the_window_with_the_drawing_and_the_answer(pygame_app,
     "args, said, size",
     [
         (["--digit", "7"], "drew a 7, the app shows '7' (confidence ", front.Layout(front.CANVAS).window),
-        (["--number", "42"], "wrote 42, the app reads '42', digit 2 picked", pygame_numbers.NumberLayout().window),
+        (["--number", "42"], "wrote 42, the app reads '42', digit 2 picked", front.NumberLayout().window),
     ],
     ids=["digit", "number"],
 )
 def test_screenshot_script_saves_and_says_what_it_drew(predictor, tmp_path, capsys, args, said, size):
     out = tmp_path / "shots" / "pygame.png"
-    assert load_script("pygame_screenshot").main([*args, "--out", str(out), "--model", str(predictor.path)]) == 0
+    store = tmp_path / "shot.sqlite3"
+    assert pygame_screenshot.main([*args, "--out", str(out), "--model", str(predictor.path), "--db", str(store)]) == 0
     assert f"{out}: {said}" in capsys.readouterr().out
     assert pygame.image.load(str(out)).get_size() == size
     assert not pygame.display.get_init()  # the window is closed
@@ -277,18 +270,20 @@ def test_screenshot_script_saves_and_says_what_it_drew(predictor, tmp_path, caps
 
 def test_number_screenshot_shows_the_picked_digit_and_the_saving_hint(window, tmp_path):
     out = tmp_path / "pygame_number.png"
-    load_script("pygame_screenshot").write_and_save(window, "305", out)
-    assert window.number_mode and window.reading.text == "305" and window.selected == 1  # Tab: the second digit
+    pygame_screenshot.write_and_save(window, "305", out)
+    assert (
+        window.numbers is not None and window.numbers.reading.text == "305" and window.numbers.selected == 1
+    )  # Tab: the second digit
 
     shot = pygame.image.load(str(out))
     np.testing.assert_array_equal(pygame.surfarray.array3d(shot), pygame.surfarray.array3d(window.screen))
 
     def left_edge(k: int) -> int:  # the frame round digit k's column, in its colour
-        col = pygame_numbers.column(window, k)
-        return painted(window, pygame.Rect(col.left - 4, col.top + 10, 2, col.height - 20), pygame_numbers.COLOURS[k])
+        col = window.layout.column(k)
+        return painted(window, pygame.Rect(col.left - 4, col.top + 10, 2, col.height - 20), COLOURS[k])
 
     assert left_edge(1) > 100 and left_edge(0) == 0
-    assert window.saved_line.startswith(pygame_numbers.SAVE_HINT)  # nothing saved: the hint, under the help line
+    assert window.saved_line.startswith(front.NUMBER_SAVE_HINT)  # nothing saved: the hint, under the help line
     hint = pygame.Rect(window.layout.help.left, window.layout.help.bottom, window.layout.help.width, 18)
     assert painted(window, hint, front.ACCENT, on=shot) > 300
     # The committed screenshot (scripts/pygame_screenshot.py --number) shows the current number layout.

@@ -1,6 +1,7 @@
 """What the tests share that is theirs alone: where the repository is, the CLI and the benchmarks run as a
 user runs them, the apps' servers on free ports, inputs (a blank canvas, a number on the Gradio pad), many
-keep-alive HTTP clients at once, and the headless Pygame window driven by posted events.
+keep-alive HTTP clients at once, and the headless Pygame window driven by posted events (a stroke, a digit,
+a number), which scripts/pygame_screenshot.py drives too.
 
 A helper two test modules need lives here, never in one of them: no test module imports another.
 Servers come from ``tests.harness.servers`` and the browser from ``tests.harness.browser``, which the
@@ -18,7 +19,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -200,15 +201,41 @@ def press(key: int) -> None:
     post(pygame.KEYDOWN, key=key)
 
 
+def replay_stroke(points: Sequence[tuple[float, float]], origin: tuple[int, int], release: bool = True) -> None:
+    """Queue one pen stroke as a user makes it: left button down, moves with it held, release.
+
+    ``points`` are canvas coordinates and ``origin`` the canvas's top-left in the window.
+    """
+    import pygame
+
+    pts = [(round(x + origin[0]), round(y + origin[1])) for x, y in points]
+    post(pygame.MOUSEBUTTONDOWN, pos=pts[0], button=1)
+    for prev, pos in zip(pts, pts[1:], strict=False):
+        post(pygame.MOUSEMOTION, pos=pos, rel=(pos[0] - prev[0], pos[1] - prev[1]), buttons=(1, 0, 0))
+    if release:
+        post(pygame.MOUSEBUTTONUP, pos=pts[-1], button=1)
+
+
 def draw_digit(app: pygame_frontend.App, digit: int, release: bool = True) -> None:
     """Queue ``digit``'s pen strokes across ``app``'s square canvas; ``release=False`` keeps the last stroke's
     button held."""
-    import pygame_frontend as front
     from digitrec.data.canvases import pen_paths
 
     strokes = pen_paths(digit, canvas=app.canvas.size)
     for i, stroke in enumerate(strokes):
-        front.replay_stroke(stroke, app.layout.canvas.topleft, release=release or i < len(strokes) - 1)
+        replay_stroke(stroke, app.layout.canvas.topleft, release=release or i < len(strokes) - 1)
+
+
+def write_number(app: pygame_frontend.App, text: str) -> None:
+    """Queue ``text`` written with the mouse, digit after digit across number mode's wide canvas, each 60% of
+    its height."""
+    from digitrec.data.canvases import pen_paths
+
+    side = app.canvas.size
+    for i, digit in enumerate(text):
+        left = 40 + i * 0.62 * side
+        for stroke in pen_paths(int(digit), canvas=side):
+            replay_stroke([(x - 0.2 * side + left, y) for x, y in stroke], app.layout.canvas.topleft)
 
 
 def painted(
