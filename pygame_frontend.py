@@ -32,6 +32,7 @@ import pygame
 from digitrec import InvalidImage, ModelError, Prediction, Predictor, present
 from digitrec.feedback import Feedback, Saved, SavingOff
 from digitrec.predict import NumberReading
+from digitrec.preprocess import NUMBER_CANVAS
 from digitrec.present import COLOURS, format_percent
 from digitrec.store import InvalidDrawing, StoreError
 
@@ -52,7 +53,7 @@ PREVIEW_SCALE = 4  # the 28x28 model input, each pixel shown 4x4
 PREVIEW = 28 * PREVIEW_SCALE
 
 # Number mode (N)
-NUMBER_WIDTH, NUMBER_HEIGHT = 840, 280  # the canvas: three single-digit canvases side by side
+NUMBER_WIDTH, NUMBER_HEIGHT = NUMBER_CANVAS  # the canvas: three single-digit canvases side by side
 NUMBER_PANEL = 250  # under the canvas: the number, its confidence, the columns
 COLUMN = 112  # each digit's readings, one column a digit
 ROWS = 3  # its three likeliest readings
