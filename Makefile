@@ -9,10 +9,13 @@ export DIGITREC_HANDWRITING_DIR ?= $(abspath ../shared/data/handwriting)
 
 .PHONY: install demo test test-fast lint bench notebooks lab flask pygame clean
 
-$(STAMP): requirements.txt
+# The pinned requirements, then this checkout in editable mode (its dependencies are the pins), so
+# `digitrec`, `python -m digitrec`, the scripts and the notebooks' kernel import it from anywhere.
+$(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -26,8 +29,11 @@ flask: install
 pygame: install
 	$(PY) pygame_frontend.py
 
+# JupyterLab refuses to start as root unless told to (containers often run as root).
+LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: install
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab $(LAB_ROOT) notebooks/
 
 # The linter and formatter first: a tree they complain about fails before any test runs.
 lint: install
@@ -52,4 +58,4 @@ notebooks: install
 	DIGITREC_QUICK=0 $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=7200 notebooks/*.ipynb
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info

@@ -2,18 +2,14 @@
 
 A notebook in ``notebooks/`` starts with::
 
-    import os
-    import sys
-
-    sys.path.insert(0, os.path.abspath(".."))  # the kernel runs in notebooks/: import this checkout
     import digitrec.notebook as nb
 
     QUICK = nb.setup()  # nb.setup(tensorflow=True) in the notebooks that train or load Keras
 
-The ``sys.path`` line cannot move in here: a kernel started by JupyterLab, ``jupyter nbconvert`` or
-nbval runs in the notebook's folder with only that folder on its path (pytest puts the repository on
-the path of its own process, not on the kernel's), and the package is not installed, so nothing of
-``digitrec`` can be imported before it.
+A kernel started by JupyterLab, ``jupyter nbconvert`` or nbval runs in the notebook's folder, so
+``digitrec`` comes from the environment: ``make install`` installs this checkout in editable mode
+(``pip install -e .``), and the tests also put the checkout on the kernels' ``PYTHONPATH``
+(conftest.py), so a worktree's notebooks import that worktree's code.
 
 ``setup`` then does what the notebooks used to repeat in 25-39 lines: quiet TensorFlow's C++ log,
 find MNIST and the real handwriting (``$DIGITREC_MNIST_DIR`` and ``$DIGITREC_HANDWRITING_DIR``, else

@@ -1,13 +1,23 @@
-"""Where things live by default; every one can be overridden by an argument or variable."""
+"""Where things live by default; every one can be overridden by an argument or variable.
+
+The committed models sit in the repository's top-level ``models/`` folder. A wheel ships the same
+files as the package data of ``digitrec.models`` (pyproject.toml maps that package onto
+``models/``), so they land in ``digitrec/models/`` inside site-packages. ``MODELS`` is whichever
+of the two holds the model: the installed copy when there is one (a wheel), else the checkout's
+folder (a checkout, with or without ``pip install -e .``).
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-MODELS = ROOT / "models"
-DEFAULT_MODEL = MODELS / "digit_recognizer.keras"
+PACKAGE = Path(__file__).resolve().parent
+ROOT = PACKAGE.parent  # the checkout's root (site-packages, in an installed wheel)
+INSTALLED_MODELS = PACKAGE / "models"
+MODEL_NAME = "digit_recognizer.keras"
+MODELS = INSTALLED_MODELS if (INSTALLED_MODELS / MODEL_NAME).is_file() else ROOT / "models"
+DEFAULT_MODEL = MODELS / MODEL_NAME
 MODEL_ENV = "DIGITREC_MODEL"
 
 

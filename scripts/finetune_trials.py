@@ -1,7 +1,9 @@
 """Try a fine-tuning recipe quickly, in one process, the way ``benchmarks/finetune.py`` measures it.
 
-    python scripts/finetune_trials.py                                   # the recipe in FinetuneConfig
-    python scripts/finetune_trials.py --set learning_rate=1e-4 --set saved_weight=2 --sizes 3 10 --repeat 1
+    python -m scripts.finetune_trials                                   # the recipe in FinetuneConfig
+    python -m scripts.finetune_trials --set learning_rate=1e-4 --set saved_weight=2 --sizes 3 10 --repeat 1
+
+(from the checkout's root, with ``-m``: it imports ``benchmarks``, which is not installed.)
 
 The same writers (the three ``test`` writers the model reads worst, chosen on their pool), the same
 halves and the same picks as the benchmark, but ``training.finetune.tune`` is called directly on the
@@ -18,10 +20,6 @@ import ast
 import json
 import sys
 from dataclasses import replace
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 import numpy as np
 

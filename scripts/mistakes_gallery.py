@@ -13,15 +13,14 @@ import argparse
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
 import numpy as np
 
 from digitrec import Predictor
 from digitrec.data.handwriting import load_handwriting, split
 from digitrec.data.renderings import draw_sample
 from digitrec.present import format_percent
+
+ROOT = Path(__file__).resolve().parent.parent
 
 COLUMNS = 10
 
