@@ -18,8 +18,8 @@ import time
 import traceback
 from pathlib import Path
 
+from benchmarks.canvases import CACHE_ENV
 from benchmarks.context import Context, log
-from benchmarks.drawings import CACHE_ENV
 from benchmarks.machine import load_average, machine, now
 from benchmarks.report import ORDER, Section, load, merge, render, write
 from tests.harness.processes import ROOT
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()  # before anything changes BLAS threads
     sections = []
     with tempfile.TemporaryDirectory(prefix="digitrec-bench-") as cache:
-        os.environ[CACHE_ENV] = cache  # the drawings, made once per run for every process
+        os.environ[CACHE_ENV] = cache  # the canvases, made once per run for every process
         for name in names:
             log(f"--- {name}")
             sections.append(run_part(name, ctx))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 
 from benchmarks.blas import BLAS_ENV, blas_threads, many_blas_threads
+from benchmarks.canvases import canvases
 from benchmarks.context import Context, log
-from benchmarks.drawings import drawings
 from benchmarks.formats import fmt_ms, fmt_rate, rate_ratio
 from benchmarks.report import Section
 from benchmarks.stats import p50
@@ -22,12 +22,12 @@ def images(ctx: Context) -> int:
 
 
 def kit(ctx: Context):
-    """Runs in a worker without TensorFlow. Each call handles all the drawings once."""
+    """Runs in a worker without TensorFlow. Each call handles all the canvases once."""
     import numpy as np
 
     from digitrec import Predictor, preprocess
 
-    pngs = [png for _d, _h, png in drawings(images(ctx), seed=1)]
+    pngs = [png for _d, _h, png in canvases(images(ctx), seed=1)]
     p = Predictor.load()
     framed = np.stack([f for f in (preprocess(png) for png in pngs) if f is not None])
     rounds = ctx.n(3, 1)
@@ -44,8 +44,8 @@ def kit(ctx: Context):
 
 def run(ctx: Context) -> Section:
     n = images(ctx)
-    log(f"batch: making {n} drawings")
-    drawings(n, seed=1)  # once, here: the workers read them from the run's cache
+    log(f"batch: making {n} canvases")
+    canvases(n, seed=1)  # once, here: the workers read them from the run's cache
     with contextlib.ExitStack() as stack:
         worker = stack.enter_context(Worker("benchmarks.batch:kit", ctx))
         threads = worker.info["blas_threads"]

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from benchmarks.canvases import canvases
 from benchmarks.context import Context, log
-from benchmarks.drawings import drawings
 from benchmarks.formats import fmt_ms, speedup
 from benchmarks.report import Section, Target
 from benchmarks.stats import p50, p99
@@ -51,7 +51,7 @@ def kit(ctx: Context):
 
     p = Predictor.load()
     wide = numbers()
-    single = drawings(CASES)
+    single = canvases(CASES)
     n = ctx.n(1000, 5)
     candidates = {
         "digit": Candidate(lambda i: p.predict(single[i % CASES][2]), n),
@@ -66,7 +66,7 @@ def kit(ctx: Context):
 
 def run(ctx: Context) -> Section:
     log("numbers: a worker reads 840x280 numbers and 280x280 digits in turns")
-    drawings(CASES)  # made here once; the worker reads them from the run's cache
+    canvases(CASES)  # made here once; the worker reads them from the run's cache
     n = ctx.n(1000, 5)
     with Worker("benchmarks.numbers:kit", ctx) as worker:
         candidates = {name: worker.candidate(name, n) for name in ("digit", "number")}

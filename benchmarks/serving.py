@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks.blas import BLAS_ENV, many_blas_threads
+from benchmarks.canvases import canvases
 from benchmarks.context import Context, log
-from benchmarks.drawings import drawings
 from benchmarks.formats import fmt_ms, fmt_rate, rate_ratio
 from benchmarks.report import Section, Target
 from tests.harness import loadgen
@@ -90,7 +90,7 @@ def configs(ctx: Context) -> list[Config]:
 
 
 def run(ctx: Context) -> Section:
-    digit, _how, png = next(c for c in drawings(20) if c[1] == "transparent" and c[0] == 7)
+    digit, _how, png = next(c for c in canvases(20) if c[1] == "transparent" and c[0] == 7)
     body, _headers = predict_request(png)
     requests, seconds = ctx.n(3000, 30), ctx.n(20.0, 10.0)
     s = Section(

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from benchmarks.blas import BLAS_ENV, blas_threads, many_blas_threads
+from benchmarks.canvases import canvases
 from benchmarks.context import Context, log
-from benchmarks.drawings import drawings
 from benchmarks.formats import fmt_ms, speedup
 from benchmarks.report import Section, Target
 from benchmarks.stats import p50, p99
@@ -48,7 +48,7 @@ def numpy_kit(ctx: Context):
     flatbuffer is there), and the NumPy engine it falls back to."""
     from digitrec import Predictor, preprocess
 
-    cases = drawings(CASES)
+    cases = canvases(CASES)
     pngs = [png for _d, _h, png in cases]
     fast, engine = Predictor.load(), Predictor.load(backend="numpy")
     framed = [preprocess(png) for png in pngs]
@@ -71,7 +71,7 @@ def tensorflow_kit(ctx: Context):
 
     from digitrec import Predictor
 
-    cases = drawings(CASES)
+    cases = canvases(CASES)
     pngs = [png for _d, _h, png in cases]
     slow = Predictor.load(backend="keras")
     model = keras.models.load_model(slow.path, compile=False)
@@ -91,7 +91,7 @@ def tensorflow_kit(ctx: Context):
 
 
 def run(ctx: Context) -> Section:
-    cases = drawings(CASES)  # made here once; the workers read them from the run's cache
+    cases = canvases(CASES)  # made here once; the workers read them from the run's cache
     k = CASES
     log("single: starting workers (NumPy engine without TensorFlow; Keras; BLAS unlimited)")
     spread = many_blas_threads()
