@@ -5,13 +5,14 @@ Never a time: these tests run on loaded CI machines. The figures of ``--tiny`` m
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 
 import pytest
 
 from benchmarks import report
-from benchmarks.__main__ import selected
+from benchmarks.__main__ import MODULES, selected
 from benchmarks.formats import fmt_ms, rate_ratio, speedup
 from benchmarks.report import Section, Target
 from benchmarks.stats import p50, p99
@@ -163,6 +164,12 @@ def test_unknown_part_is_refused_with_the_choices():
 def test_selected_keeps_the_documented_order():
     assert selected(["memory,single", "batch"]) == ["single", "batch", "memory"]
     assert selected(None) == list(PARTS)
+
+
+def test_each_part_is_measured_by_a_module_that_names_it():
+    for name, title in PARTS.items():
+        module = importlib.import_module(f"benchmarks.{MODULES.get(name, name)}")
+        assert (module.NAME, f"## {module.TITLE}") == (name, title)
 
 
 def test_statistics_and_formats():
