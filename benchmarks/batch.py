@@ -5,10 +5,9 @@ from __future__ import annotations
 import contextlib
 
 from benchmarks.blas import BLAS_ENV, blas_threads, many_blas_threads
+from benchmarks.canvases import canvases
 from benchmarks.context import Context, log
-from benchmarks.drawings import drawings
 from benchmarks.formats import fmt_ms, fmt_rate, rate_ratio
-from benchmarks.patches import proposed_tree
 from benchmarks.report import Section
 from benchmarks.stats import p50
 from benchmarks.timing import Candidate, interleaved
@@ -23,12 +22,12 @@ def images(ctx: Context) -> int:
 
 
 def kit(ctx: Context):
-    """Runs in a worker without TensorFlow. Each call handles all the drawings once."""
+    """Runs in a worker without TensorFlow. Each call handles all the canvases once."""
     import numpy as np
 
     from digitrec import Predictor, preprocess
 
-    pngs = [png for _d, _h, png in drawings(images(ctx), seed=1)]
+    pngs = [png for _d, _h, png in canvases(images(ctx), seed=1)]
     p = Predictor.load()
     framed = np.stack([f for f in (preprocess(png) for png in pngs) if f is not None])
     rounds = ctx.n(3, 1)
@@ -45,9 +44,9 @@ def kit(ctx: Context):
 
 def run(ctx: Context) -> Section:
     n = images(ctx)
-    log(f"batch: making {n} drawings")
-    drawings(n, seed=1)  # once, here: the workers read them from the run's cache
-    with proposed_tree() as (patched, patch_note), contextlib.ExitStack() as stack:
+    log(f"batch: making {n} canvases")
+    canvases(n, seed=1)  # once, here: the workers read them from the run's cache
+    with contextlib.ExitStack() as stack:
         worker = stack.enter_context(Worker("benchmarks.batch:kit", ctx))
         threads = worker.info["blas_threads"]
         rounds = ctx.n(3, 1)
@@ -60,10 +59,6 @@ def run(ctx: Context) -> Section:
             free = stack.enter_context(Worker("benchmarks.batch:kit", ctx, env=spread))
             for name in ("loop", "batch"):  # slow: one call each is enough to show the difference
                 candidates[f"spread_{name}"] = free.candidate(name, 1)
-        if patched is not None:
-            p_worker = stack.enter_context(Worker("benchmarks.batch:kit", ctx, root=patched))
-            for name in ("loop", "batch", "preprocess", "network"):
-                candidates[f"proposed_{name}"] = p_worker.candidate(name, rounds)
         log(f"batch: timing {', '.join(candidates)}, {rounds} rounds each")
         t = interleaved(candidates, rounds=rounds, warmup=0)
         framed = worker.info["framed"]
@@ -100,10 +95,6 @@ def run(ctx: Context) -> Section:
             n,
         ),
         ("spread_batch", f"`predict_batch`, NumPy engine with `{BLAS_ENV}={spread_n}`", spread_n, n),
-        ("proposed_loop", "per-image loop with the **proposed** patches", threads, n),
-        ("proposed_batch", "`predict_batch` with the **proposed** patches", threads, n),
-        ("proposed_preprocess", "&nbsp;&nbsp;split: decode + `preprocess` each", "-", n),
-        ("proposed_network", "&nbsp;&nbsp;split: network only", threads, framed),
     ]
     for name, label, th, count in rows:
         if name in t:
@@ -115,7 +106,6 @@ def run(ctx: Context) -> Section:
                 "1.00x (baseline)" if name == "loop" else rate_ratio(base, rate),
                 th if th is not None else "?",
             )
-    s.notes.append(patch_note[0].upper() + patch_note[1:] + ".")
     s.notes.append(
         "Batching saves the network's per-call overhead only: decoding and framing happen once per "
         "drawing either way (the split rows show how the time divides)."

@@ -12,8 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.canvases import canvases
 from benchmarks.context import Context, log
-from benchmarks.drawings import drawings
 from benchmarks.formats import fmt_mib
 from benchmarks.report import Section
 from tests.harness import loadgen
@@ -29,7 +29,7 @@ def child(kind: str, n: int) -> dict:
     """In-process predictions in a fresh process; returns its peak RSS."""
     import os
 
-    cases = drawings(20)
+    cases = canvases(20)
     right = 0
     if kind in ("litert", "numpy", "keras"):
         from digitrec import Predictor
@@ -94,7 +94,7 @@ def gradio_peak(port: int, png_path: Path, digit: int, n: int, limit_s: float = 
 
 def run(ctx: Context) -> Section:
     n = ctx.n(1000, 10)
-    digit, _how, png = next(c for c in drawings(20) if c[1] == "transparent")
+    digit, _how, png = next(c for c in canvases(20) if c[1] == "transparent")
     body, _headers = predict_request(png)
     s = Section(
         NAME,

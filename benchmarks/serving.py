@@ -12,14 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks.blas import BLAS_ENV, many_blas_threads
+from benchmarks.canvases import canvases
 from benchmarks.context import Context, log
-from benchmarks.drawings import drawings
 from benchmarks.formats import fmt_ms, fmt_rate, rate_ratio
-from benchmarks.patches import proposed_tree
 from benchmarks.report import Section, Target
 from tests.harness import loadgen
 from tests.harness.apps import flask_args, gunicorn_args, predict_request
-from tests.harness.processes import ROOT, tree_cpu_seconds
+from tests.harness.processes import tree_cpu_seconds
 from tests.harness.servers import free_port, serve
 
 NAME = "serving"
@@ -39,7 +38,6 @@ class Config:
     extra: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
     concurrency: tuple[int, ...] = (TARGET_CONCURRENCY,)
-    proposed: bool = False  # run the code with benchmarks/proposed/ applied
 
     def args(self, port: int) -> list[str]:
         """``python`` arguments that start this server on ``port``."""
@@ -55,7 +53,6 @@ def configs(ctx: Context) -> list[Config]:
             Config("waitress4", "`python -m flask_app --threads 4`", "waitress", threads=4),
             Config("waitress1", "`python -m flask_app` (1 thread: the default)", "waitress"),
             Config("gunicorn", "`gunicorn -w 2 'flask_app:create_app()'`", "gunicorn"),
-            Config("waitress1_p", "`python -m flask_app` with the **proposed** patches", "waitress", proposed=True),
         ]
     out = [
         Config(
@@ -77,14 +74,6 @@ def configs(ctx: Context) -> list[Config]:
             "gunicorn",
             extra=("-k", "gthread", "--threads", "4"),
         ),
-        Config(
-            "waitress1_p",
-            "`python -m flask_app` with the **proposed** patches (benchmarks/proposed/)",
-            "waitress",
-            concurrency=(1, 8, 16),
-            proposed=True,
-        ),
-        Config("gunicorn_p", "`gunicorn -w 2 ...` with the **proposed** patches", "gunicorn", proposed=True),
     ]
     if spread:
         out.append(
@@ -101,7 +90,7 @@ def configs(ctx: Context) -> list[Config]:
 
 
 def run(ctx: Context) -> Section:
-    digit, _how, png = next(c for c in drawings(20) if c[1] == "transparent" and c[0] == 7)
+    digit, _how, png = next(c for c in canvases(20) if c[1] == "transparent" and c[0] == 7)
     body, _headers = predict_request(png)
     requests, seconds = ctx.n(3000, 30), ctx.n(20.0, 10.0)
     s = Section(
@@ -130,26 +119,18 @@ def run(ctx: Context) -> Section:
         ],
     )
     results: dict[tuple[str, int], dict] = {}
-    with tempfile.TemporaryDirectory() as tmp, proposed_tree() as (patched, patch_note):
+    with tempfile.TemporaryDirectory() as tmp:
         body_file = Path(tmp) / "body.json"
         body_file.write_bytes(body)
         for cfg in configs(ctx):
-            if cfg.proposed and patched is None:
-                continue
             port = free_port()
             log(f"serving: {cfg.key} on port {port}")
-            with serve(
-                cfg.args(port),
-                f"http://127.0.0.1:{port}/healthz",
-                timeout=120,
-                env=cfg.env,
-                root=patched if cfg.proposed else ROOT,
-            ) as server:
+            with serve(cfg.args(port), f"http://127.0.0.1:{port}/healthz", timeout=120, env=cfg.env) as server:
                 for c in cfg.concurrency:
                     cpu0 = tree_cpu_seconds(server.pid)
                     r = loadgen.run_child(port, body_file, c, requests, seconds, digit, timeout=seconds + 120)
                     r["server_cpu_per_request"] = (tree_cpu_seconds(server.pid) - cpu0) / max(r["requests"], 1)
-                    results[(cfg.key, c)] = {**r, "label": cfg.label, "proposed": cfg.proposed}
+                    results[(cfg.key, c)] = {**r, "label": cfg.label}
                     log(
                         f"serving: {cfg.key} c={c}: {r['rps']:.0f} req/s, p99 {r['p99'] * 1e3:.1f} ms, "
                         f"{r['errors']} errors"
@@ -183,17 +164,9 @@ def run(ctx: Context) -> Section:
     if "waitress1" in at_target:
         r = at_target["waitress1"]
         s.targets.append(Target(f"{label}: `python -m flask_app` as shipped", goal, summary(r), verdict(r)))
-    shipped = {k: r for k, r in at_target.items() if not r["proposed"]}
-    if shipped:
-        best_key = max(shipped, key=lambda k: (verdict(shipped[k]), shipped[k]["rps"]))
-        r = shipped[best_key]
+    if at_target:
+        r = max(at_target.values(), key=lambda x: (verdict(x), x["rps"]))
         s.targets.append(Target(f"{label}: best configuration", goal, f"{summary(r)}: {r['label']}", verdict(r)))
-    if "waitress1_p" in at_target:
-        r = at_target["waitress1_p"]
-        s.targets.append(
-            Target(f"{label}: `python -m flask_app` with the proposed patches", goal, summary(r), verdict(r))
-        )
-    s.notes.append(patch_note[0].upper() + patch_note[1:] + ".")
     s.notes += [
         "Threads in one Python process share one interpreter lock, so more waitress threads add no compute: "
         "compare 1, 2 and 4 threads at the same concurrency; that is why 1 is the default. "

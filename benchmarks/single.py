@@ -16,10 +16,9 @@ from typing import Any
 import numpy as np
 
 from benchmarks.blas import BLAS_ENV, blas_threads, many_blas_threads
+from benchmarks.canvases import canvases
 from benchmarks.context import Context, log
-from benchmarks.drawings import drawings
 from benchmarks.formats import fmt_ms, speedup
-from benchmarks.patches import proposed_tree
 from benchmarks.report import Section, Target
 from benchmarks.stats import p50, p99
 from benchmarks.timing import Candidate, interleaved
@@ -49,7 +48,7 @@ def numpy_kit(ctx: Context):
     flatbuffer is there), and the NumPy engine it falls back to."""
     from digitrec import Predictor, preprocess
 
-    cases = drawings(CASES)
+    cases = canvases(CASES)
     pngs = [png for _d, _h, png in cases]
     fast, engine = Predictor.load(), Predictor.load(backend="numpy")
     framed = [preprocess(png) for png in pngs]
@@ -72,7 +71,7 @@ def tensorflow_kit(ctx: Context):
 
     from digitrec import Predictor
 
-    cases = drawings(CASES)
+    cases = canvases(CASES)
     pngs = [png for _d, _h, png in cases]
     slow = Predictor.load(backend="keras")
     model = keras.models.load_model(slow.path, compile=False)
@@ -92,11 +91,11 @@ def tensorflow_kit(ctx: Context):
 
 
 def run(ctx: Context) -> Section:
-    cases = drawings(CASES)  # made here once; the workers read them from the run's cache
+    cases = canvases(CASES)  # made here once; the workers read them from the run's cache
     k = CASES
-    log("single: starting workers (NumPy engine without TensorFlow; Keras; BLAS unlimited; the proposed patches)")
+    log("single: starting workers (NumPy engine without TensorFlow; Keras; BLAS unlimited)")
     spread = many_blas_threads()
-    with proposed_tree() as (patched, patch_note), contextlib.ExitStack() as stack:
+    with contextlib.ExitStack() as stack:
         np_worker = stack.enter_context(Worker("benchmarks.single:numpy_kit", ctx))
         tf_worker = stack.enter_context(Worker("benchmarks.single:tensorflow_kit", ctx))
         threads = np_worker.info["blas_threads"]
@@ -108,15 +107,9 @@ def run(ctx: Context) -> Section:
         if spread:  # the engine as it was before its one-thread BLAS limit
             free = stack.enter_context(Worker("benchmarks.single:numpy_kit", ctx, env=spread))
             candidates["spread"] = free.candidate("engine", ctx.n(300, 5))
-        if patched is not None:
-            p_worker = stack.enter_context(Worker("benchmarks.single:numpy_kit", ctx, root=patched))
-            for name in ("numpy", "preprocess", "network"):
-                candidates[f"proposed_{name}"] = p_worker.candidate(name, n_np)
         log(f"single: timing {', '.join(f'{n} x{c.n}' for n, c in candidates.items())} in interleaved rounds")
         t = interleaved(candidates, rounds=ctx.n(10, 1))
         right = {"numpy": np_worker.info["right"], **tf_worker.info}
-        if patched is not None:
-            right["proposed"] = p_worker.info["right"]
 
     base = p50(t["seed"])
     s = Section(
@@ -167,25 +160,10 @@ def run(ctx: Context) -> Section:
             "",
             n,
         )
-    if patched is not None:
-        row(
-            "`Predictor.predict` with the **proposed** patches (benchmarks/proposed/)",
-            t["proposed_numpy"],
-            right["proposed"],
-            bt,
-        )
-        for how, label in (("dark_on_light", "dark ink on white"), ("transparent", "transparent canvas")):
-            row(f"&nbsp;&nbsp;of which: {label}", _of_look(t["proposed_numpy"], cases, how), "", bt)
-        row("&nbsp;&nbsp;split: decode + `preprocess` only", t["proposed_preprocess"], "", "-")
-        row("&nbsp;&nbsp;split: network only", t["proposed_network"], "", bt)
-    s.notes.append(patch_note[0].upper() + patch_note[1:] + ".")
 
     shipped = p50(t["numpy"])
-    extra = f" ({fmt_ms(p50(t['proposed_numpy']))} with the proposed patches)" if patched is not None else ""
     s.targets.append(
-        Target(
-            "One drawing in process, p50", f"<= {fmt_ms(TARGET_P50)}", fmt_ms(shipped) + extra, shipped <= TARGET_P50
-        )
+        Target("One drawing in process, p50", f"<= {fmt_ms(TARGET_P50)}", fmt_ms(shipped), shipped <= TARGET_P50)
     )
     s.targets.append(
         Target(

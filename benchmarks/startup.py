@@ -12,8 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.canvases import canvases
 from benchmarks.context import Context, log
-from benchmarks.drawings import drawings
 from benchmarks.formats import fmt_s, speedup
 from benchmarks.report import Section, Target
 from benchmarks.stats import p50
@@ -66,7 +66,7 @@ def gradio_ready(port: int, png_path: Path, digit: int) -> float:
 
 
 def run(ctx: Context) -> Section:
-    digit, _how, png = drawings(1)[0]
+    digit, _how, png = canvases(1)[0]
     reps, app_reps = ctx.n(5, 1), ctx.n(3, 1)
     s = Section(
         NAME,

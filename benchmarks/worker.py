@@ -21,7 +21,6 @@ import json
 import subprocess
 import sys
 import tempfile
-from pathlib import Path
 from typing import Any
 
 from benchmarks.context import Context
@@ -31,14 +30,14 @@ from tests.harness.processes import PYTHON, ROOT, child_env
 class Worker:
     """A measurement child process (``benchmarks.worker``) holding candidates of its own."""
 
-    def __init__(self, target: str, ctx: Context, env: dict[str, str] | None = None, root: Path = ROOT):
+    def __init__(self, target: str, ctx: Context, env: dict[str, str] | None = None):
         argv = [PYTHON, "-m", "benchmarks.worker", target] + (["--tiny"] if ctx.tiny else [])
         self.target = target
         self.stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in close(), it outlives this call)
         self.proc = subprocess.Popen(
             argv,
-            cwd=root,
-            env=child_env(env, root),
+            cwd=ROOT,
+            env=child_env(env),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.stderr,

@@ -5,18 +5,18 @@ Never a time: these tests run on loaded CI machines. The figures of ``--tiny`` m
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 
 import pytest
 
 from benchmarks import report
-from benchmarks.__main__ import selected
+from benchmarks.__main__ import MODULES, selected
 from benchmarks.formats import fmt_ms, rate_ratio, speedup
-from benchmarks.patches import proposed_tree
 from benchmarks.report import Section, Target
 from benchmarks.stats import p50, p99
-from tests.harness.support import ROOT, bench, tables
+from tests.harness.support import bench, tables
 
 PARTS = {
     "single": "## 1. One drawing, in process",
@@ -166,6 +166,12 @@ def test_selected_keeps_the_documented_order():
     assert selected(None) == list(PARTS)
 
 
+def test_each_part_is_measured_by_a_module_that_names_it():
+    for name, title in PARTS.items():
+        module = importlib.import_module(f"benchmarks.{MODULES.get(name, name)}")
+        assert (module.NAME, f"## {module.TITLE}") == (name, title)
+
+
 def test_statistics_and_formats():
     values = [0.001 * i for i in range(1, 101)]
     assert p50(values) == pytest.approx(0.0505)
@@ -191,50 +197,3 @@ def test_merge_replaces_only_the_parts_measured(tmp_path):
     text = report.render(data, "cmd")
     assert text.index("title single") < text.index("title batch") < text.index("title memory")
     assert "| target memory | goal | 2 | met |" in text
-
-
-# A patch that adds a module to digitrec/, and one whose context is not in the code (it has landed, or gone stale).
-NEW_MODULE = """diff --git a/digitrec/_probe.py b/digitrec/_probe.py
-new file mode 100644
---- /dev/null
-+++ b/digitrec/_probe.py
-@@ -0,0 +1 @@
-+PROBE = 1
-"""
-STALE = """diff --git a/digitrec/__init__.py b/digitrec/__init__.py
---- a/digitrec/__init__.py
-+++ b/digitrec/__init__.py
-@@ -1 +1 @@
--a line that is not in digitrec/__init__.py
-+its replacement
-"""
-
-
-def test_proposed_tree_without_patches_has_nothing_to_run(tmp_path):
-    with proposed_tree(tmp_path) as (tree, note):
-        assert tree is None and note.startswith("no patches in ")
-
-
-def test_proposed_tree_is_a_patched_copy_removed_afterwards(tmp_path):
-    (tmp_path / "probe.diff").write_text(NEW_MODULE)
-    with proposed_tree(tmp_path) as (tree, note):
-        assert tree is not None and note == "proposed = this code with probe.diff applied to digitrec/"
-        assert (tree / "digitrec" / "_probe.py").read_text() == "PROBE = 1\n"
-        assert (tree / "digitrec" / "predict.py").read_bytes() == (ROOT / "digitrec" / "predict.py").read_bytes()
-        assert (tree / "models").is_dir() and (tree / "flask_app").is_dir()
-        assert not (ROOT / "digitrec" / "_probe.py").exists()  # the shipped code is untouched
-    assert not tree.exists()
-
-
-def test_proposed_tree_gives_no_tree_when_a_patch_no_longer_applies(tmp_path):
-    (tmp_path / "a_probe.diff").write_text(NEW_MODULE)
-    (tmp_path / "b_stale.diff").write_text(STALE)
-    with proposed_tree(tmp_path) as (tree, note):
-        assert tree is None
-        assert note.startswith("b_stale.diff no longer apply") and "a_probe" not in note
-
-
-def test_the_repos_proposed_patches_still_apply():
-    """A patch in benchmarks/proposed/ that no longer applies has landed (delete it) or gone stale (redo it)."""
-    with proposed_tree() as (_tree, note):
-        assert "no longer apply" not in note, note

@@ -1,4 +1,4 @@
-"""The benchmarks' drawings: deterministic canvas PNGs, shared by the processes of one run."""
+"""The benchmarks' input canvases: deterministic canvas PNGs, shared by the processes of one run."""
 
 from __future__ import annotations
 
@@ -10,17 +10,17 @@ from pathlib import Path
 import numpy as np
 
 LOOKS = ("dark_on_light", "transparent")  # the CLI/Pygame look, and the Flask page's canvas
-CACHE_ENV = "DIGITREC_BENCH_CACHE"  # a folder where the benchmark's processes share their drawings
+CACHE_ENV = "DIGITREC_BENCH_CACHE"  # a folder where the benchmark's processes share their canvases
 
 
-def drawings(n: int, seed: int = 0, looks: Sequence[str] = LOOKS) -> list[tuple[int, str, bytes]]:
+def canvases(n: int, seed: int = 0, looks: Sequence[str] = LOOKS) -> list[tuple[int, str, bytes]]:
     """``n`` 280x280 canvas PNGs as (digit, look, png): the looks in turn, then digits 0-9 in turn.
 
     Deterministic; cached in ``$DIGITREC_BENCH_CACHE`` when set (``python -m benchmarks`` sets it),
     so the worker processes of one run do not each draw the same thousand digits again.
     """
     cache = os.environ.get(CACHE_ENV)
-    path = Path(cache) / f"drawings-{n}-{seed}-{'-'.join(looks)}.pickle" if cache else None
+    path = Path(cache) / f"canvases-{n}-{seed}-{'-'.join(looks)}.pickle" if cache else None
     if path is not None and path.is_file():
         return pickle.loads(path.read_bytes())
     from digitrec.data.canvases import pen_digit, to_png

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from benchmarks.canvases import canvases
 from benchmarks.context import Context, log
-from benchmarks.drawings import drawings
 from benchmarks.formats import fmt_ms, speedup
 from benchmarks.report import Section, Target
 from benchmarks.stats import p50, p99
@@ -20,7 +20,7 @@ from benchmarks.timing import Candidate, interleaved
 from benchmarks.worker import Worker
 from digitrec.preprocess import NUMBER_CANVAS
 
-NAME = "numbers"
+NAME = "numbers"  # the part's name (`--only numbers`); the module is named for what it times
 TITLE = "7. Whole numbers: `read_number`"
 TARGET_P50 = 0.010  # seconds, for four digits on an 840x280 canvas
 CASES = 20  # ten numbers in each of two looks
@@ -51,7 +51,7 @@ def kit(ctx: Context):
 
     p = Predictor.load()
     wide = numbers()
-    single = drawings(CASES)
+    single = canvases(CASES)
     n = ctx.n(1000, 5)
     candidates = {
         "digit": Candidate(lambda i: p.predict(single[i % CASES][2]), n),
@@ -66,9 +66,9 @@ def kit(ctx: Context):
 
 def run(ctx: Context) -> Section:
     log("numbers: a worker reads 840x280 numbers and 280x280 digits in turns")
-    drawings(CASES)  # made here once; the worker reads them from the run's cache
+    canvases(CASES)  # made here once; the worker reads them from the run's cache
     n = ctx.n(1000, 5)
-    with Worker("benchmarks.numbers:kit", ctx) as worker:
+    with Worker("benchmarks.reading:kit", ctx) as worker:
         candidates = {name: worker.candidate(name, n) for name in ("digit", "number")}
         t = interleaved(candidates, rounds=ctx.n(10, 1))
         right, backend = worker.info["right"], worker.info["backend"]
@@ -79,7 +79,7 @@ def run(ctx: Context) -> Section:
         TITLE,
         intro=(
             f"`Predictor.read_number` on {CASES} canvas PNGs of 840x280 holding four digits (synthetic pen digits in "
-            "a row, with a person's jitter: `benchmarks/numbers.py`), beside `Predictor.predict` on one 280x280 "
+            "a row, with a person's jitter: `benchmarks/reading.py`), beside `Predictor.predict` on one 280x280 "
             f"canvas; {n:,} calls each, in {ctx.n(10, 1)} interleaved rounds, in one worker process without "
             f"TensorFlow (`{backend}` backend)."
         ),

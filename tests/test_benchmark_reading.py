@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from benchmarks.numbers import CASES, SIZE, numbers
+from benchmarks.reading import CASES, SIZE, numbers
 from tests.harness.support import bench, tables
 
 
