@@ -15,8 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 
 
-def child_env(extra: dict[str, str] | None = None, root: Path = ROOT) -> dict[str, str]:
-    """The environment of a child process that imports ``digitrec`` from ``root``."""
+def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a child process that imports ``digitrec`` from this checkout."""
     env = {
         **os.environ,
         "TF_CPP_MIN_LOG_LEVEL": "2",
@@ -25,7 +25,7 @@ def child_env(extra: dict[str, str] | None = None, root: Path = ROOT) -> dict[st
         "SDL_AUDIODRIVER": "dummy",
         "PYTHONUNBUFFERED": "1",
     }
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH", "")) if p)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     return {**env, **(extra or {})}
 
 

@@ -18,7 +18,6 @@ import tempfile
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 
 from tests.harness.processes import PYTHON, ROOT, child_env
 
@@ -67,11 +66,11 @@ def wait_for_http(url: str, timeout: float = 60.0, interval: float = 0.2) -> Non
 
 
 class Server:
-    """``python ARGS...`` in a child process from ``root``, stopped (with its workers) on exit."""
+    """``python ARGS...`` in a child process from the checkout, stopped (with its workers) on exit."""
 
-    def __init__(self, args: Sequence[str], env: dict[str, str] | None = None, root: Path = ROOT):
+    def __init__(self, args: Sequence[str], env: dict[str, str] | None = None):
         self.argv = [PYTHON, *args]
-        self.env, self.root = env, root
+        self.env = env
         self.proc: subprocess.Popen | None = None
         self.started = 0.0
 
@@ -81,8 +80,8 @@ class Server:
         # Its own session, so that stop() can kill a master's workers along with it.
         self.proc = subprocess.Popen(
             self.argv,
-            cwd=self.root,
-            env=child_env(self.env, self.root),
+            cwd=ROOT,
+            env=child_env(self.env),
             stdout=self.log,
             stderr=subprocess.STDOUT,
             text=True,
@@ -142,10 +141,8 @@ class Server:
 
 
 @contextlib.contextmanager
-def serve(
-    args: Sequence[str], url: str, timeout: float = 90.0, env: dict[str, str] | None = None, root: Path = ROOT
-) -> Iterator[Server]:
-    """Run ``python args...`` from ``root`` until ``url`` answers; yield the running ``Server``; stop it after."""
-    with Server(args, env=env, root=root) as server:
+def serve(args: Sequence[str], url: str, timeout: float = 90.0, env: dict[str, str] | None = None) -> Iterator[Server]:
+    """Run ``python args...`` from the checkout until ``url`` answers; yield the running ``Server``; stop it after."""
+    with Server(args, env=env) as server:
         server.wait_http(url, timeout)
         yield server
