@@ -60,21 +60,25 @@ def test_quick_training_writes_model_and_card(tmp_path, name):
     np.testing.assert_allclose(fast, Predictor.load(out, backend="numpy").probabilities(x), atol=1e-4)
 
 
-def test_train_model_is_the_deprecated_name_of_arch(monkeypatch):
+def test_resume_without_a_checkpoint_says_it_starts_from_epoch_1(tmp_path):
+    out = tmp_path / "x.keras"
+    result = subprocess.run(
+        [sys.executable, "-m", "digitrec", "train", "--quick", "--resume", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    line = f"--resume: no checkpoint for this run ({tmp_path / 'x.checkpoint'} does not exist): starting from epoch 1"
+    assert line in result.stderr.splitlines()
+    assert out.exists()
+
+
+def test_train_model_the_old_spelling_is_gone():
+    """``train --model NAME`` was the old spelling of ``--arch NAME``; it has been removed."""
     from digitrec import cli
-    from digitrec.training import train as train_module
 
-    seen = {}
-
-    def fake_train(cfg, **kwargs):
-        seen["cfg"] = cfg
-        return {
-            "mnist_test": {"accuracy": 1.0, "errors": 0, "images": 1},
-            "parameters": 1,
-            "training": {"epochs": 1, "seconds": 1.0},
-        }
-
-    monkeypatch.setattr(train_module, "train", fake_train)
-    with pytest.warns(FutureWarning, match="use `train --arch`"):
-        assert cli.main(["train", "--model", "seed", "--out", "unused.keras"]) == 0
-    assert seen["cfg"].arch == "seed"
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["train", "--model", "seed", "--out", "unused.keras"])
+    assert exc.value.code == 2
