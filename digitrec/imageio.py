@@ -162,15 +162,13 @@ def read_file(path: str | os.PathLike) -> bytes:
         raise InvalidImage(
             "empty string: expected a file path or a data URL like 'data:image/png;base64,...'", "malformed"
         )
+    hint = " (a string is read as a file path unless it is a data URL like 'data:image/png;base64,...')"
+    hint = hint if isinstance(path, str) else ""
     try:
         path = Path(path)
         info = path.stat()
     except FileNotFoundError:
-        raise InvalidImage(
-            f"no such file: {str(path)!r} (a string is read as a file path unless it is a data URL "
-            "like 'data:image/png;base64,...')",
-            "malformed",
-        ) from None
+        raise InvalidImage(f"cannot read {str(path)!r}: no such file{hint}", "malformed") from None
     except (OSError, ValueError) as exc:  # a name too long, a NUL byte, no permission...
         raise InvalidImage(f"cannot read {str(path)!r}: {getattr(exc, 'strerror', None) or exc}", "malformed") from None
     if stat.S_ISDIR(info.st_mode):
