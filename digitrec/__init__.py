@@ -3,8 +3,8 @@
 The public API. Importing it is cheap: TensorFlow loads only when a model is built or trained.
 Two sides, by what they import:
 
-- inference (never TensorFlow): ``imageio``, ``preprocess``, ``predict`` and its engines, ``card``,
-  ``data``, ``handwriting``, ``strokes``, ``evaluate``, ``segment``, ``reading``, ``numbers``, ``cli``:
+- inference (never TensorFlow): ``imageio``, ``preprocess``, ``predict`` and its ``engines``,
+  ``present``, ``feedback``, ``card``, ``segment``, ``store``, ``data``, ``evaluate``, ``cli``:
   what the apps load;
 - training (TensorFlow and Keras): the ``digitrec.training`` subpackage.
 

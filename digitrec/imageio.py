@@ -1,7 +1,8 @@
 """Reading and writing pictures: any input a front end sends -> checked float arrays, and back to PNG.
 
 Everything that can arrive as a drawing passes through here first: PIL images, NumPy arrays of any
-numeric dtype, encoded bytes (PNG, JPEG, WebP...), ``pathlib.Path`` files and ``data:`` URLs.
+numeric dtype, encoded bytes (PNG, JPEG, WebP...), files (a ``pathlib.Path`` or a string that is not a
+``data:`` URL) and ``data:`` URLs.
 Limits are checked from the header before a pixel is decoded, and anything unusable raises
 ``InvalidImage`` (a ``ValueError``) with a message a user can act on. ``decode`` is the first step
 of ``digitrec.preprocess``; the front ends' own picture chores (the picture in a Gradio Sketchpad value,
@@ -15,6 +16,7 @@ import binascii
 import io
 import os
 import re
+import stat
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -139,13 +141,11 @@ def check_size(width: int, height: int) -> None:
 def load(image: ImageLike) -> Image.Image | np.ndarray:
     """Any supported input -> a decoded PIL image or an array, size-checked."""
     if isinstance(image, str):
-        # Plain strings are only data URLs, never paths: a web request must not name a file.
-        image = decode_data_url(image)
+        # A data URL, else a file path, as a Python caller means it. The web front ends never pass a
+        # request's string here: they decode it with ``decode_data_url``, so a request cannot name a file.
+        image = decode_data_url(image) if image.lstrip()[:5].lower() == "data:" else read_file(image)
     elif isinstance(image, Path):
-        try:
-            image = image.read_bytes()
-        except OSError as exc:
-            raise InvalidImage(f"cannot read {image}: {exc.strerror}") from None
+        image = read_file(image)
     if isinstance(image, (bytes, bytearray, memoryview)):
         image = open_image(bytes(image))
     if isinstance(image, Image.Image):
@@ -153,6 +153,34 @@ def load(image: ImageLike) -> Image.Image | np.ndarray:
     elif not isinstance(image, np.ndarray):
         raise InvalidImage(f"cannot read a {type(image).__name__} as an image")
     return image
+
+
+def read_file(path: str | os.PathLike) -> bytes:
+    """The bytes of an image file, with a clear ``InvalidImage`` for a missing file, a folder, something
+    that is not a regular file, or a file over ``MAX_BYTES`` (refused before it is read)."""
+    if isinstance(path, str) and not path.strip():
+        raise InvalidImage(
+            "empty string: expected a file path or a data URL like 'data:image/png;base64,...'", "malformed"
+        )
+    hint = " (a string is read as a file path unless it is a data URL like 'data:image/png;base64,...')"
+    hint = hint if isinstance(path, str) else ""
+    try:
+        path = Path(path)
+        info = path.stat()
+    except FileNotFoundError:
+        raise InvalidImage(f"cannot read {str(path)!r}: no such file{hint}", "malformed") from None
+    except (OSError, ValueError) as exc:  # a name too long, a NUL byte, no permission...
+        raise InvalidImage(f"cannot read {str(path)!r}: {getattr(exc, 'strerror', None) or exc}", "malformed") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise InvalidImage(f"{str(path)!r} is a folder, not an image file", "malformed")
+    if not stat.S_ISREG(info.st_mode):
+        raise InvalidImage(f"{str(path)!r} is not a regular file (a device, pipe or socket)", "malformed")
+    if info.st_size > MAX_BYTES:
+        raise InvalidImage(f"image is larger than {MAX_BYTES // 2**20} MiB", "too_large")
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InvalidImage(f"cannot read {str(path)!r}: {exc.strerror or exc}", "malformed") from None
 
 
 # --- decode: anything -> (grey, alpha) float32 arrays in [0, 1] -------------------------------------
@@ -259,13 +287,14 @@ def sketchpad_image(value: Mapping[str, Any] | None) -> Any:
     The composite is what the user sees. API clients may leave it out: then the layers (PIL images
     or arrays, RGBA or not) are painted over the background here. A single image is returned as it
     is: its colours, polarity and alpha are left to ``preprocess``. Raises ``InvalidImage`` for
-    layers that cannot be painted together.
+    layers that cannot be painted together. A string in the value is read only as a data URL, never as a
+    file path: the value comes from a web client.
     """
     if not value:
         return None
     if value.get("composite") is not None:
-        return value["composite"]
-    images = [im for im in (value.get("background"), *(value.get("layers") or [])) if im is not None]
+        return _not_a_path(value["composite"])
+    images = [_not_a_path(im) for im in (value.get("background"), *(value.get("layers") or [])) if im is not None]
     if len(images) <= 1:
         return images[0] if images else None
     try:
@@ -275,6 +304,11 @@ def sketchpad_image(value: Mapping[str, Any] | None) -> Any:
     except (TypeError, ValueError) as exc:  # layers that are not pictures, or larger than the background
         raise InvalidImage(f"cannot paint the drawing's layers together ({exc})") from None
     return canvas
+
+
+def _not_a_path(image: Any) -> Any:
+    """A string from a web client is only ever a data URL (its bytes here), never a file path."""
+    return decode_data_url(image) if isinstance(image, str) else image
 
 
 def png_bytes(pixels: np.ndarray) -> bytes:

@@ -214,7 +214,8 @@ def _check_card(path: Path, card: dict | None, verify: bool | None) -> str | Non
         raise ModelError(
             f"{path} does not match the SHA-256 in {model_card.card_path(path).name} "
             f"({digest[:12]}... vs {card['sha256'][:12]}...): the file changed since it was trained. "
-            f"Restore it, {TRAIN_HINT}, or load it anyway with verify=False / {VERIFY_ENV}=0"
+            f"Restore it, {TRAIN_HINT}, or load it anyway: verify=False (Python) / {VERIFY_ENV}=0 "
+            "(environment) / --no-verify (command line)"
         )
     return digest
 

@@ -19,7 +19,7 @@ from flask import Blueprint, current_app, render_template, request
 from werkzeug.exceptions import BadRequest
 
 from digitrec import Prediction, Predictor
-from digitrec.imageio import png_data_url
+from digitrec.imageio import decode_data_url, png_data_url
 from digitrec.present import to_dict
 from flask_app.errors import ApiError
 
@@ -71,8 +71,10 @@ def answer(prediction: Prediction) -> dict[str, Any]:
     return {**to_dict(prediction), "model_input": None if prediction.blank else png_data_url(prediction.model_image())}
 
 
-def drawing_from_request() -> str | bytes:
-    """The drawing sent as JSON (a data URL) or as a multipart upload (a file, or a data URL field)."""
+def drawing_from_request() -> bytes:
+    """The drawing sent as JSON (a data URL) or as a multipart upload (a file, or a data URL field), as
+    encoded bytes. A string is decoded here as a data URL, so a request can never name a file on the
+    server (``Predictor.predict`` reads a plain string as a path). ``InvalidImage`` for a bad data URL."""
     if request.is_json:
         try:
             body = request.get_json()
@@ -88,7 +90,7 @@ def drawing_from_request() -> str | bytes:
         image = body["image"]
         if not isinstance(image, str):
             raise ApiError(400, f'field "image" must be a string (a data URL), not {_json_type(image)}')
-        return image
+        return decode_data_url(image)
     if request.mimetype == "multipart/form-data":
         upload = request.files.get("image")
         if upload is not None:
@@ -97,7 +99,7 @@ def drawing_from_request() -> str | bytes:
                 raise ApiError(400, 'the uploaded file "image" is empty')
             return data
         if "image" in request.form:  # curl -F 'image=data:image/png;base64,...'
-            return request.form["image"]
+            return decode_data_url(request.form["image"])
         raise ApiError(400, 'missing file field "image" in the multipart form')
     raise ApiError(
         415,

@@ -4,6 +4,7 @@ tools script them; and the gain for one real writer, measured as benchmarks/fine
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from digitrec import Predictor, card
 from digitrec.data.canvases import pen_digit, to_png
 from digitrec.paths import DEFAULT_MODEL
 from digitrec.store import Store
+from digitrec.training.finetune import format_report
 from tests.harness.support import run_cli
 
 
@@ -130,3 +132,51 @@ def test_saved_drawings_remove_most_errors_of_a_real_writer(handwriting):
     result = gain.one_run(writer, halves[writer]["pool"], unseen, 3, 0, DEFAULT_MODEL, before)
     assert result["errors_after"] <= 0.5 * before.sum(), json.dumps(result)
     assert result["mnist_before"] - result["mnist_after"] <= 0.002, json.dumps(result)
+
+
+def _report(after_saved, figure):
+    return {
+        "base": str(DEFAULT_MODEL),
+        "out": "mine.keras",
+        "seconds": 12.0,
+        "saved": {"drawings": 10, "user": None, "store": "drawings.sqlite3"},
+        "saved_figure": figure,
+        "before": {"saved": 1.0, "mnist_test": 0.99},
+        "after": {"saved": after_saved, "mnist_test": 0.985},
+    }
+
+
+def test_cross_validation_that_could_not_run_says_so(monkeypatch):
+    """One drawing of each digit: every drawing falls in the first fold, so no fold has both drawings to
+    hold out and drawings to train on. The figure is not available, never "0.00%"."""
+    from digitrec.training.finetune import tuning
+
+    calls = []
+
+    def fake_tune(base, x, y, replay, cfg, anchor):
+        calls.append(len(y))
+
+        class Model:  # reads each drawing's digit from its first pixel
+            def predict(self, x, verbose=0):
+                return np.eye(10)[x[:, 0, 0, 0].astype(int)]
+
+        return Model()
+
+    cfg = tuning.FinetuneConfig()
+    monkeypatch.setattr(tuning, "tune", fake_tune)
+    y = np.arange(10)
+    x = np.zeros((10, 28, 28), np.float32)
+    x[:, 0, 0] = y
+    assert tuning.cross_validated(None, x, y, None, cfg, 2, None) == (None, 2, 0) and calls == []
+    assert tuning.cv_figure((None, 2, 0), 10) == "2-fold cross-validation: no fold could run"
+    y2 = np.array([0, 0, 1])  # the 1 is held out with one 0 and trained without it: all three scored
+    x2 = np.zeros((3, 28, 28), np.float32)
+    x2[:, 0, 0] = y2
+    assert tuning.cross_validated(None, x2, y2, None, cfg, 2, None) == (1.0, 2, 3) and calls == [1, 2]
+
+    text = format_report(_report(None, tuning.cv_figure((None, 2, 0), 10)))
+    assert not re.search(r"(?<![\d.])0\.00%", text) and "n/a" in text and "not available" in text
+    line = next(s for s in text.splitlines() if s.strip().startswith("saved drawings"))
+    assert line.split()[-2:] == ["100.00%", "n/a"]
+    ran = format_report(_report(0.9, "2-fold cross-validation"))
+    assert "n/a" not in ran and "90.00%" in ran

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 from scipy import ndimage
 
-from digitrec import InvalidImage, preprocess
+from digitrec import InvalidImage, imageio, preprocess
 from digitrec.data.canvases import paste, pen_digit, to_png
 from digitrec.data.strokes import LOOKS, look_of
 from digitrec.imageio import MAX_PIXELS, MAX_SIDE, encode_data_url
@@ -151,11 +152,53 @@ def test_path_objects_are_read(tmp_path):
     assert similar(assert_framed(preprocess(path)), reference())
 
 
-def test_plain_strings_are_never_paths(tmp_path):
+def test_a_plain_string_is_a_file_path(tmp_path, monkeypatch):
+    """README's first lines: ``predictor.predict("drawing.png")`` reads the file, as a Path does."""
+    path = tmp_path / "seven.png"
+    path.write_bytes(to_png(look_of(ink_seven(), "dark_on_light")))
+    assert similar(assert_framed(preprocess(str(path))), reference())
+    monkeypatch.chdir(tmp_path)
+    assert similar(assert_framed(preprocess("seven.png")), reference())  # relative to the working folder
+    url = imageio.encode_data_url(path.read_bytes())
+    assert similar(assert_framed(preprocess(url)), reference())  # data URLs still read as data URLs
+
+
+def test_a_path_that_is_no_image_file_says_so_clearly(tmp_path):
+    cases = [
+        (str(tmp_path / "missing.png"), "cannot read .*missing.png.: no such file .*data URL"),
+        (tmp_path / "missing.png", "no such file"),
+        (str(tmp_path), "is a folder, not an image file"),
+        (tmp_path, "is a folder, not an image file"),
+        ("", "empty string: expected a file path or a data URL"),
+        ("x" * 5000, "cannot read"),
+        ("bad\0name.png", "cannot read"),
+    ]
+    if Path("/dev/null").exists():
+        cases.append(("/dev/null", "not a regular file"))
+    for bad, message in cases:
+        with pytest.raises(InvalidImage, match=message) as info:
+            preprocess(bad)
+        assert info.value.kind == "malformed", bad
+    big = tmp_path / "big.png"
+    with big.open("wb") as f:
+        f.truncate(imageio.MAX_BYTES + 1)  # sparse: refused from its size, before a byte is read
+    with pytest.raises(InvalidImage) as info:
+        preprocess(str(big))
+    assert info.value.kind == "too_large"
+    (tmp_path / "notes.png").write_text("not an image")
+    with pytest.raises(InvalidImage, match="not a readable image"):
+        preprocess(str(tmp_path / "notes.png"))
+
+
+def test_web_clients_strings_are_only_data_urls(tmp_path):
+    """A Sketchpad value comes from a browser: its strings must never name a file on the server."""
     path = tmp_path / "seven.png"
     path.write_bytes(to_png(look_of(ink_seven(), "dark_on_light")))
     with pytest.raises(InvalidImage, match="data URL"):
-        preprocess(str(path))
+        imageio.sketchpad_image({"composite": str(path)})
+    with pytest.raises(InvalidImage, match="data URL"):
+        imageio.sketchpad_image({"background": str(path), "layers": []})
+    assert imageio.sketchpad_image({"composite": imageio.encode_data_url(b"png")}) == b"png"
 
 
 # --- what drawings do ------------------------------------------------------------------------------
@@ -249,7 +292,7 @@ def test_near_blank_noise_is_blank():
         (to_png(np.zeros((10, 10), np.uint8))[:40], "not a readable image"),
         ("data:image/png;base64,@@@@", "base64"),
         ("data:text/plain;base64,aGVsbG8=", "MIME"),
-        ("hello", "data URL"),
+        ("hello", "no such file .*data URL"),
         (np.zeros((0, 10)), "empty"),
         (np.zeros((10, 10, 2)), "shape"),
         (np.zeros((2, 10, 10, 3)), "shape"),

@@ -96,7 +96,7 @@ def test_images_pass_the_predictors_limits(opened):
     with pytest.raises(InvalidDrawing, match="blank"):
         opened.save(np.full((280, 280, 3), 255, np.uint8), 1)
     with pytest.raises(InvalidImage):
-        opened.save("/etc/passwd", 1)  # a string is only ever a data URL, never a path
+        opened.save("/etc/passwd", 1)  # a file path, but not an image
     assert opened.count() == 0
 
 

@@ -67,3 +67,18 @@ def test_the_removed_train_model_spelling_is_refused(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["train", "--model", "seed", "--quick"])
     assert exit_info.value.code == 2 and "--model" in capsys.readouterr().err
+
+
+def test_resume_without_a_checkpoint_says_it_starts_from_epoch_1(tmp_path):
+    out = tmp_path / "x.keras"
+    result = subprocess.run(
+        [sys.executable, "-m", "digitrec", "train", "--quick", "--resume", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    line = f"--resume: no checkpoint for this run ({tmp_path / 'x.checkpoint'} does not exist): starting from epoch 1"
+    assert line in result.stderr.splitlines()
+    assert out.exists()

@@ -114,6 +114,15 @@ def train(
     from digitrec.data.handwriting import data_md5s
     from digitrec.training import datasets
 
+    backup = checkpoint_dir(out)
+    if resume:
+        if backup.is_dir() and any(backup.iterdir()):
+            print(f"--resume: continuing from the checkpoint in {backup}", file=sys.stderr)
+        else:
+            print(
+                f"--resume: no checkpoint for this run ({backup} does not exist): starting from epoch 1",
+                file=sys.stderr,
+            )
     improved = cfg.arch != "seed"
     mnist = load_mnist(data_dir)
     x = mnist.train.images.astype(np.float32) / 255.0
@@ -178,7 +187,6 @@ def train(
         model = build_model(cfg.arch, learning_rate=1e-3)  # the seed's own Adam defaults
     init_info = _load_init(model, cfg.init) if cfg.init else None
 
-    backup = checkpoint_dir(out)
     if not resume and backup.exists():
         shutil.rmtree(backup)  # a fresh run never continues an old one by accident
     if verbose == "auto":

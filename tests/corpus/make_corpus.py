@@ -1,6 +1,10 @@
 """Write the hostile-input corpus: broken, odd and malicious files, arrays and HTTP requests.
 
-    python -m tests.corpus.make_corpus      # rewrites tests/corpus/files/ and manifest.json
+    python -m tests.corpus.make_corpus      # from the repository root (python tests/corpus/make_corpus.py works too)
+
+It is deterministic: it writes only the files whose bytes changed (and removes files no entry makes),
+so on an unchanged checkout it rewrites nothing and ``git status`` stays clean. A change to the pen
+renderer (``digitrec.data.canvases.pen_digit``) changes the digits drawn here: rerun it and commit.
 
 Every entry says what must happen to it (``expect``):
 - ``"malformed"``, ``"too_large"``, ``"unsupported"``: ``InvalidImage`` of that kind (HTTP 400, 413, 415);
@@ -17,6 +21,7 @@ from __future__ import annotations
 import io
 import json
 import struct
+import sys
 import zipfile
 import zlib
 from pathlib import Path
@@ -24,9 +29,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from digitrec.imageio import encode_data_url
-
 HERE = Path(__file__).resolve().parent
+if __name__ == "__main__" and not __package__:  # run as a file: the repository root is not on the path
+    sys.path.insert(0, str(HERE.parents[1]))
+
+from digitrec.imageio import encode_data_url  # noqa: E402
+
 FILES = HERE / "files"
 
 
@@ -187,8 +195,8 @@ def _float_image(grey: np.ndarray, bad: float) -> Image.Image:
 
 def _zip(content: bytes) -> bytes:
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("drawing.png", content)
+    with zipfile.ZipFile(buf, "w") as zf:  # a fixed date: the same bytes on every run
+        zf.writestr(zipfile.ZipInfo("drawing.png", date_time=(2020, 1, 1, 0, 0, 0)), content)
     return buf.getvalue()
 
 
@@ -270,17 +278,31 @@ def arrays() -> list[tuple[str, object, str, str]]:
     ]
 
 
+def write_if_changed(path: Path, content: bytes) -> bool:
+    """Write ``content`` to ``path`` unless it already holds exactly that; whether it wrote."""
+    if path.is_file() and path.read_bytes() == content:
+        return False
+    path.write_bytes(content)
+    return True
+
+
 def main() -> None:
     FILES.mkdir(exist_ok=True)
-    for old in FILES.iterdir():
-        old.unlink()
-    entries = []
+    entries, written = [], []
     for name, content, expect, why in files():
-        (FILES / name).write_bytes(content)
+        if write_if_changed(FILES / name, content):
+            written.append(name)
         entries.append({"file": name, "expect": expect, "why": why})
-    (HERE / "manifest.json").write_text(json.dumps({"files": entries}, indent=1) + "\n")
+    made = {e["file"] for e in entries}
+    removed = sorted(p.name for p in FILES.iterdir() if p.name not in made)
+    for name in removed:
+        (FILES / name).unlink()
+    manifest = (json.dumps({"files": entries}, indent=1) + "\n").encode()
+    if write_if_changed(HERE / "manifest.json", manifest):
+        written.append("manifest.json")
     total = sum(p.stat().st_size for p in FILES.iterdir())
     print(f"{len(entries)} files ({total / 1024:.0f} KiB), {len(requests())} requests, {len(arrays())} arrays")
+    print(f"rewritten: {', '.join(written) or 'nothing'}; removed: {', '.join(removed) or 'nothing'}")
 
 
 if __name__ == "__main__":

@@ -81,8 +81,8 @@ def validation_writers(handwriting_dir: str | None, seed: int = 0) -> tuple[np.n
     key = json.dumps(
         [data_md5s(handwriting_dir), VALIDATION_DIGITS, seed]
         + [
-            hashlib.md5(Path(importlib.import_module(f"digitrec.{m}").__file__).read_bytes()).hexdigest()
-            for m in ("preprocess", "strokes")
+            hashlib.md5(Path(importlib.import_module(m).__file__).read_bytes()).hexdigest()
+            for m in ("digitrec.preprocess", "digitrec.data.strokes")
         ]
     )
     cached = cache_dir() / f"validation-writers-{hashlib.md5(key.encode()).hexdigest()[:16]}.npz"

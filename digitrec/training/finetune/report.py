@@ -89,5 +89,16 @@ def format_report(report: dict) -> str:
     for key, label in names.items():
         if key in report["before"]:
             label = label.format(**report.get("validation_writers", {}))
-            lines.append(f"  {label:<44} {100 * report['before'][key]:>7.2f}% {100 * report['after'][key]:>7.2f}%")
+            before, after = (_percent(report[when].get(key)) for when in ("before", "after"))
+            lines.append(f"  {label:<44} {before:>8} {after:>8}")
+    if "saved" in report["after"] and report["after"]["saved"] is None:
+        lines.append(
+            "  n/a: the saved drawings' figure after fine-tuning is not available: no cross-validation fold had "
+            "drawings both to hold out and to train on (save at least two drawings of some digit, or use --folds 0)"
+        )
     return "\n".join(lines)
+
+
+def _percent(value: float | None) -> str:
+    """A figure as "97.25%", or "n/a" where it could not be measured."""
+    return "n/a" if value is None else f"{100 * value:.2f}%"

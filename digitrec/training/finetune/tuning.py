@@ -180,23 +180,41 @@ def accuracy(model, x: np.ndarray, y: np.ndarray) -> float:
     return float((model.predict(x[..., None], batch_size=1000, verbose=0).argmax(axis=1) == y).mean())
 
 
-def cross_validated(
-    base, x: np.ndarray, y: np.ndarray, replay: Replay, cfg, folds: int, anchor: Anchor
-) -> tuple[float, int]:
-    """Accuracy on each saved drawing of a model fine-tuned without it (``folds``-fold, stratified)."""
-    rng = np.random.default_rng(cfg.seed + 1)
+def folds_of(y: np.ndarray, folds: int, seed: int) -> np.ndarray:
+    """Each saved drawing's fold (stratified: each fold gets its share of every digit)."""
+    rng = np.random.default_rng(seed + 1)
     fold = np.empty(len(y), int)
-    for digit in range(10):  # each fold gets its share of every digit
+    for digit in range(10):
         idx = rng.permutation(np.flatnonzero(y == digit))
         fold[idx] = np.arange(len(idx)) % folds
-    right = 0
+    return fold
+
+
+def cross_validated(
+    base, x: np.ndarray, y: np.ndarray, replay: Replay, cfg, folds: int, anchor: Anchor
+) -> tuple[float | None, int, int]:
+    """Accuracy on the saved drawings of models fine-tuned without them (``folds``-fold, stratified):
+    (accuracy, folds, drawings scored). A fold runs only when it holds drawings out and leaves some to
+    train on; the accuracy is over the drawings some fold scored, None when no fold could run (one
+    drawing of each digit: every drawing falls in the first fold and nothing is left to train on)."""
+    fold = folds_of(y, folds, cfg.seed)
+    right = scored = 0
     for k in range(folds):
         train, held = fold != k, fold == k
         if not held.any() or not train.any():
             continue
         model = tune(base, x[train], y[train], replay, cfg, anchor)
         right += int((model.predict(x[held][..., None], verbose=0).argmax(axis=1) == y[held]).sum())
-    return right / len(y), folds
+        scored += int(held.sum())
+    return (right / scored if scored else None), folds, scored
+
+
+def cv_figure(cv: tuple[float | None, int, int], drawings: int) -> str:
+    """What the saved drawings' "after" figure is, for the report: ``cross_validated``'s answer in words."""
+    accuracy, folds, scored = cv
+    if accuracy is None:
+        return f"{folds}-fold cross-validation: no fold could run"
+    return f"{folds}-fold cross-validation" + ("" if scored == drawings else f", {scored} of {drawings} drawings")
 
 
 def check_out(out: Path, base: Path) -> None:
@@ -257,12 +275,12 @@ def finetune(
     report["kept_old_weights"] = new.kept
     mnist_pred = new.predict(x_test[..., None], batch_size=1000, verbose=0).argmax(axis=1)  # the figure and the card's
     after = {
-        "saved": cv[0] if cv else accuracy(new, x_saved, y_saved),
+        "saved": cv[0] if cv else accuracy(new, x_saved, y_saved),  # None: cross-validation could not run
         "mnist_test": float((mnist_pred == y_test).mean()),
     }
     if writers:
         after["validation_writers"] = accuracy(new, writers[0], writers[1])
-    report["saved_figure"] = f"{cv[1]}-fold cross-validation" if cv else "on the drawings it trained on"
+    report["saved_figure"] = cv_figure(cv, n) if cv else "on the drawings it trained on"
     report["before"], report["after"] = before, after
     clock.lap("figures after")
 
