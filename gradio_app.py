@@ -1,40 +1,84 @@
-"""Draw a digit, see what the model reads: the digitrec Gradio demo.
+"""Draw a digit, or write a whole number, and see what the model reads: the digitrec Gradio demo.
 
 python gradio_app.py [--port N] [--share] [--model PATH] [--db URL] [--allow-saving]
+
+Two pads, built alike by ``sketchpad``: a digit pad (the three likeliest digits and the 28x28 picture
+the model saw) and, under it, a pad three times as wide for a whole number (the number, each digit's
+box over the drawing, a row per digit). Under each, "Right" or "Wrong, it was _" keeps the drawing (for
+a number, the digit picked under "Which digit") for fine-tuning. The reading comes from
+``digitrec.predict``, the wording from ``digitrec.present``, the pictures from ``digitrec.imageio`` and
+the saving from ``digitrec.feedback``: no image code here.
 """
 
 import argparse
 import functools
 import sys
+from pathlib import Path
+from typing import Any
 
 import gradio as gr
+import pydantic
+from gradio.components.image_editor import EditorData
 
-import gradio_numbers
 from digitrec import InvalidImage, ModelError, Predictor, imageio, present
 from digitrec.data import canvases
 from digitrec.feedback import Feedback, NothingDrawn, SavingOff, is_loopback, saving_allowed
 from digitrec.store import InvalidDrawing, StoreError, default_user
 
 CANVAS = 280  # ten pixels of canvas per pixel of the model's 28x28 input
+WIDTH, HEIGHT = 3 * CANVAS, CANVAS  # the number pad: three digit canvases side by side
 BLANK = "draw a digit"
+BLANK_NUMBER = "write a number"
+HEADERS = ["#", "digit", "sure", "then"]
+NOT_A_DRAWING = (
+    "Not a drawing: send the pad's value, a dict with 'background', 'layers' and 'composite' "
+    "(each an image file or None), or None for an empty pad."
+)
 # Gradio 6.31's Sketchpad starts, and starts again after "Clear canvas", with no tool selected
 # ("select the draw tool to start"), so a first stroke silently does nothing. No prop chooses the
-# starting tool, so whenever no tool is highlighted, this presses the first one: the brush.
-SELECT_BRUSH = """() => { const el = document.getElementById("sketchpad"); if (!el) return;
+# starting tool, so whenever no tool is highlighted on a pad, this presses its first one: the brush.
+SELECT_BRUSH = """() => document.querySelectorAll("#sketchpad, #number-sketchpad").forEach((el) => {
   const select = () => el.querySelector("button.highlight") || el.querySelector(".toolbar-wrap button")?.click();
-  new MutationObserver(select).observe(el, {subtree: true, childList: true, attributeFilter: ["class"]}); select(); }"""
-pad = gr.Sketchpad(
-    label="Your digit",
-    elem_id="sketchpad",
-    canvas_size=(CANVAS, CANVAS),
-    fixed_canvas=True,
-    brush=gr.Brush(default_size=12, colors=["#000000"], color_mode="fixed"),  # a felt pen
-    transforms=(),
-    layers=False,
-    buttons=[],
-    height=420,
-    render=False,
-)  # placed on the page below
+  new MutationObserver(select).observe(el, {subtree: true, childList: true, attributeFilter: ["class"]});
+  select(); })"""
+
+
+class PadValue(EditorData):
+    # A pad's value as Gradio checks it before any handler runs, preprocess=False or not: anything else
+    # is a gr.Error that says what is expected (Gradio's own check answers a bare "error": null). The
+    # API's schema is EditorData's, unchanged (a docstring here would become its description).
+    model_config = pydantic.ConfigDict(title="EditorData")
+
+    @classmethod
+    def model_validate(cls, obj: Any, **kwargs: Any) -> EditorData:
+        if isinstance(obj, dict) and not obj.keys() & {"background", "layers", "composite", "id"}:
+            raise gr.Error(NOT_A_DRAWING)  # {} or {"foo": 1}: pydantic would fill in an empty pad
+        try:
+            return super().model_validate(obj, **kwargs)
+        except pydantic.ValidationError:
+            raise gr.Error(NOT_A_DRAWING) from None
+
+
+def sketchpad(label: str, elem_id: str, width: int) -> gr.Sketchpad:
+    """A pad ``width`` x ``CANVAS`` pixels with a felt pen, placed on the page where ``render()`` is called."""
+    pad = gr.Sketchpad(
+        label=label,
+        elem_id=elem_id,
+        canvas_size=(width, CANVAS),
+        fixed_canvas=True,
+        brush=gr.Brush(default_size=12, colors=["#000000"], color_mode="fixed"),
+        transforms=(),
+        layers=False,
+        buttons=[],
+        height=420,
+        render=False,
+    )
+    pad.data_model = PadValue  # what Gradio checks a value against: a clear error for what is not one
+    return pad
+
+
+pad = sketchpad("Your digit", "sketchpad", CANVAS)
+number_pad = sketchpad("Your number", "number-sketchpad", WIDTH)
 # main() sets these from the command line; imported (tests), the app is local and saves.
 settings = {"model": None, "db": None, "allow_saving": True, "remote": False}
 predictor = functools.cache(lambda: Predictor.load(settings["model"]))  # loaded on first use, then shared: thread-safe
@@ -43,6 +87,33 @@ feedback = functools.cache(
         predictor(), "gradio", db=settings["db"], allowed=settings["allow_saving"], remote=settings["remote"]
     )
 )
+
+
+def read_upload(pad: gr.Sketchpad, payload: dict | None) -> dict | None:
+    """A pad's raw payload (the events take it with ``preprocess=False``) -> its Sketchpad value, each
+    picture read by ``digitrec.imageio``: its size limits are checked before a pixel is decoded, and
+    an unreadable or oversized file gets the project's message rather than PIL's exception."""
+    if not payload:
+        return None
+    value = pad.data_model.model_validate(payload)
+    # The browser sends its canvases as blobs first (Sketchpad.accept_blobs) and then their id.
+    files = value if value.id is None else pad.blob_storage.pop(value.id, None)
+    if files is None:
+        return None
+
+    def load(file: Any) -> Any:
+        try:
+            return imageio.load(file if isinstance(file, bytes) else Path(file.path))
+        except InvalidImage as exc:
+            why = exc if exc.kind == "too_large" else f"not an image ({exc})"
+            raise gr.Error(f"Could not read the drawing: {why}") from None
+
+    layers = [load(layer) for layer in files.layers or [] if layer is not None]
+    background, composite = (None if f is None else load(f) for f in (files.background, files.composite))
+    return {"background": background, "layers": layers, "composite": composite}
+
+
+# --- the digit pad ---------------------------------------------------------------------------------
 
 
 def predict(value: dict | None) -> tuple[dict[str, float] | str, object]:
@@ -54,23 +125,15 @@ def predict(value: dict | None) -> tuple[dict[str, float] | str, object]:
     return (BLANK, None) if result is None or result.blank else (present.top_labels(result), result.model_image(8))
 
 
-def read_upload(payload: dict | None) -> dict | None:
-    """The Sketchpad value from its raw payload, for a clear error where Gradio's has no message."""
-    try:
-        return pad.preprocess(pad.data_model.model_validate(payload)) if payload else None
-    except Exception as exc:  # PIL raises many types for files that are not images
-        raise gr.Error(f"Could not read the drawing: not an image ({type(exc).__name__})") from None
-
-
 def predict_upload(payload: dict | None) -> tuple[dict[str, float] | str, object]:
     """The event handler: reads the upload itself."""
-    return predict(read_upload(payload))
+    return predict(read_upload(pad, payload))
 
 
 def save(payload: dict | None, user: str | None, label: int | None = None) -> str:
     """ "Right" (``label`` None) or "Wrong, it was ``label``": keep the drawing; the line to show."""
     try:
-        image = imageio.sketchpad_image(read_upload(payload))
+        image = imageio.sketchpad_image(read_upload(pad, payload))
         if image is None:
             return "Draw a digit first."
         name = (user or "").strip() or None
@@ -82,6 +145,58 @@ def save(payload: dict | None, user: str | None, label: int | None = None) -> st
     except (InvalidImage, InvalidDrawing, StoreError) as exc:
         raise gr.Error(str(exc)) from None
 
+
+# --- the number pad --------------------------------------------------------------------------------
+
+
+def read_number(value: dict | None) -> tuple[str, tuple | None, list[list]]:
+    """Sketchpad value -> (the number and how sure, the drawing with each digit's box, a row per digit)."""
+    try:
+        image = imageio.sketchpad_image(value)
+        result = None if image is None else predictor().read_number(image)
+    except (InvalidImage, ModelError) as exc:  # InvalidImage: malformed values from API clients too
+        raise gr.Error(str(exc)) from None
+    if result is None or result.blank:
+        return BLANK_NUMBER, None, []
+    rows = [
+        [k, d.digit, present.format_percent(d.confidence), present.digit_label(d, 3).split(", ", 1)[1]]
+        for k, d in enumerate(result.digits, start=1)
+    ]
+    return present.summary(result), (imageio.picture(image), present.annotations(result)), rows
+
+
+def read_number_upload(payload: dict | None) -> tuple[str, tuple | None, list[list]]:
+    """The event handler: reads the upload itself."""
+    return read_number(read_upload(number_pad, payload))
+
+
+def choices(rows: Any) -> Any:
+    """The "which digit" choices from the table of digits: ("digit 1: 4", 0), ... (0-based positions,
+    as ``POST /api/drawings`` takes them), the first one picked; none for a blank pad."""
+    rows = rows.values.tolist() if hasattr(rows, "values") else list(rows or [])
+    options = [(f"digit {int(k)}: {int(digit)}", int(k) - 1) for k, digit, *_rest in rows if str(k).strip()]
+    return gr.Radio(choices=options, value=0 if options else None)
+
+
+def save_number(payload: dict | None, which: Any, name: str | None = None, label: int | None = None) -> tuple[str, Any]:
+    """ "Right" (``label`` None) or "Wrong, it was ``label``" for the digit at position ``which``
+    (0-based) of the number on the pad: keep that digit's own ink. -> (the line to show, the next digit)."""
+    try:
+        image = imageio.sketchpad_image(read_upload(number_pad, payload))
+        reading = None if image is None else predictor().read_number(image)
+        if reading is None or reading.blank:
+            return "Write a number first.", None
+        if which is None:
+            return "Pick a digit first.", None
+        line = present.saved_line(feedback().save_digit(image, reading, which, label, (name or "").strip() or None))
+    except SavingOff as exc:
+        return str(exc), which
+    except (InvalidImage, InvalidDrawing, StoreError, ModelError) as exc:
+        raise gr.Error(str(exc)) from None
+    return line, min(int(which) + 1, len(reading.digits) - 1)  # on to the next digit: a number is checked in one go
+
+
+# --- the page --------------------------------------------------------------------------------------
 
 with gr.Blocks(title="digitrec: draw a digit", analytics_enabled=False, delete_cache=(600, 600)) as demo:
     gr.Markdown("# Draw a digit\nDraw one digit, 0 to 9, as large as you like. The answer updates as you draw.")
@@ -124,9 +239,45 @@ with gr.Blocks(title="digitrec: draw a digit", analytics_enabled=False, delete_c
     right.click(save, [pad, user], saved, preprocess=False, api_name="save_right")
     for d, button in enumerate(wrong):
         button.click(functools.partial(save, label=d), [pad, user], saved, preprocess=False, api_name=f"save_{d}")
-    demo.load(lambda name: feedback().status(name), user, saved, api_name=False)
+
+    gr.Markdown("## Or write a whole number\nA year, a phone number, a sum: each digit gets its box.")
+    with gr.Row(equal_height=True):
+        number_pad.render()
+        with gr.Column():
+            number = gr.Label(BLANK_NUMBER, label="Number", elem_id="number")
+            # A fixed height: stretched by the row's equal heights, Gradio 6.31 draws the boxes off the picture.
+            boxes = gr.AnnotatedImage(
+                label="How it was read", elem_id="number-boxes", format="png", height=240, buttons=[]
+            )
+    digits = gr.Dataframe(headers=HEADERS, label="Each digit", elem_id="number-digits", interactive=False)
+    with gr.Row(elem_id="number-feedback", equal_height=True):  # saving corrections, a digit at a time
+        which = gr.Radio([], label="Which digit", elem_id="number-which", scale=2)
+        number_right = gr.Button("Right", size="sm", min_width=60, elem_id="number-right", scale=0)
+        gr.Markdown("Wrong, it was:")
+    with gr.Row():
+        number_wrong = [gr.Button(str(d), size="sm", min_width=30, elem_id=f"number-it-was-{d}") for d in range(10)]
+    number_saved = gr.Markdown(elem_id="number-saved")
+    number_pad.change(
+        read_number_upload,
+        number_pad,
+        [number, boxes, digits],
+        preprocess=False,
+        trigger_mode="always_last",
+        show_progress="hidden",
+        api_name="read_number",
+    ).then(choices, digits, which, api_name=False, show_progress="hidden")
+    # preprocess=False: the pad's raw payload is read above, and a position an API client made up
+    # gets Feedback's own sentence rather than Gradio's "not in the list of choices".
+    number_inputs = [number_pad, which, user]
+    number_right.click(
+        save_number, number_inputs, [number_saved, which], preprocess=False, api_name="save_number_right"
+    )
+    for d, button in enumerate(number_wrong):
+        handler = functools.partial(save_number, label=d)
+        button.click(handler, number_inputs, [number_saved, which], preprocess=False, api_name=f"save_number_{d}")
+
+    demo.load(lambda name: [feedback().status(name)] * 2, user, [saved, number_saved], api_name=False)
     demo.load(None, js=SELECT_BRUSH)
-    gradio_numbers.section(demo, predictor, SELECT_BRUSH, feedback, user)  # a whole number on a wide pad
 demo.queue(default_concurrency_limit=4, max_size=64)  # bounded, like the upload cache: a shared link faces the internet
 
 

@@ -1,10 +1,12 @@
 """Take docs/gradio.png or docs/gradio_number.png: the Gradio demo in headless Chromium, drawn on by the mouse.
 
-    python scripts/gradio_screenshot.py [--digit 3] [--out docs/gradio.png]
-    python scripts/gradio_screenshot.py --number 305 [--out docs/gradio_number.png]
+    python -m scripts.gradio_screenshot [--digit 3] [--out docs/gradio.png]
+    python -m scripts.gradio_screenshot --number 305 [--out docs/gradio_number.png]
 
-It starts the real app (``python gradio_app.py``) on a free port, saving into a temporary folder (so
-the saving controls show and no real drawing store is touched), draws the way the browser tests do,
+Run from the repository root. It starts the real app (``python gradio_app.py``) on a free port, saving
+into a fresh ``digitrec-screenshot`` folder in the system's temporary folder (so the saving controls
+show, no real drawing store is touched, and the saved line names the same path every run: on Linux
+``/tmp/digitrec-screenshot/drawings.sqlite3``), draws the way the browser tests do,
 waits for the answer, and saves the page. With ``--number`` it writes on the number pad, picks the
 second digit under "Which digit" and saves the number section: the pad, its boxes, the per-digit
 table, the Right / Wrong buttons and the saved line.
@@ -13,17 +15,15 @@ table, the Right / Wrong buttons and the saved line.
 from __future__ import annotations
 
 import argparse
-import sys
+import shutil
 import tempfile
 from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import Page, expect
 
 from tests.harness.browser import launch
 from tests.harness.gradio_page import draw, expect_answer, expect_number, open_app, open_number_pad, write_number
+from tests.harness.processes import ROOT
 from tests.harness.servers import free_port, serve
 
 USER = "ana"  # the name the saved line shows: never the login name of whoever takes the screenshot
@@ -78,8 +78,11 @@ def main() -> None:
 
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
-    with tempfile.TemporaryDirectory(prefix="digitrec-shot-") as data:
-        command = ["gradio_app.py", "--port", str(port), "--db", str(Path(data) / "drawings.sqlite3")]
+    data = Path(tempfile.gettempdir()) / "digitrec-screenshot"  # a fixed name: the saved line shows it
+    shutil.rmtree(data, ignore_errors=True)  # empty, so the count reads 0 every run
+    data.mkdir()
+    try:
+        command = ["gradio_app.py", "--port", str(port), "--db", str(data / "drawings.sqlite3")]
         # getpass reads LOGNAME first: the app's default user name
         with serve(command, url, env={"LOGNAME": USER, "USER": USER}), sync_playwright() as pw:
             browser = launch(pw)
@@ -89,6 +92,8 @@ def main() -> None:
             else:
                 shoot_digit(page, url, args.digit, out)
             browser.close()
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
     print(f"saved {out}")
 
 

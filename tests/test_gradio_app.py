@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -15,12 +16,14 @@ from playwright.sync_api import expect
 
 import gradio_app
 from digitrec.data.canvases import pen_digit, to_png
+from digitrec.imageio import MAX_PIXELS
 from gradio_app import BLANK, CANVAS, predict
 from tests.harness.gradio_page import draw, expect_answer, open_app, wait_for_brush
-from tests.harness.servers import free_port, wait_for_http
+from tests.harness.servers import free_port, http_status, wait_for_http
 from tests.harness.support import ROOT
 
 DIGITS = range(10)
+CORPUS = ROOT / "tests" / "corpus" / "files"
 
 
 def layer(digit: int, seed: int = 0) -> np.ndarray:
@@ -118,6 +121,28 @@ def test_uploads_are_read_like_gradio_reads_them(tmp_path, make_drawing_png):
     payload = {"background": None, "layers": [], "composite": {"path": str(path)}}
     assert top_digit(gradio_app.predict_upload(payload)[0]) == 9
     assert gradio_app.predict_upload(None) == (BLANK, None)
+
+
+NOT_SKETCHPAD_VALUES = [5, "a string", [1, 2], {"foo": 1}, {"composite": 5}, {"layers": 5}, {"composite": {"path": 3}}]
+BOMBS = ["bomb_30000x30000.png", "bomb_declared_30000.png"]  # a real one, and a header declaring 30000x30000
+TOO_LARGE = f"Could not read the drawing: image is too large \\(30000x30000\\); the limit is {MAX_PIXELS:,} pixels"
+
+
+@pytest.mark.parametrize("payload", NOT_SKETCHPAD_VALUES, ids=repr)
+def test_a_payload_that_is_not_a_sketchpad_value_is_a_clear_gradio_error(payload):
+    for handler in (gradio_app.predict_upload, gradio_app.read_number_upload):
+        with pytest.raises(gr.Error, match="Not a drawing: send the pad's value"):
+            handler(payload)
+
+
+@pytest.mark.parametrize("bomb", BOMBS)
+def test_an_image_bomb_upload_gets_the_documented_limit(bomb):
+    payload = {"background": None, "layers": [], "composite": {"path": str(CORPUS / bomb)}}
+    for handler in (gradio_app.predict_upload, gradio_app.read_number_upload):
+        with pytest.raises(gr.Error, match=TOO_LARGE):
+            handler(payload)
+    with pytest.raises(gr.Error, match=TOO_LARGE):
+        gradio_app.save({**payload, "composite": None, "layers": [payload["composite"]]}, "ana")
 
 
 @pytest.fixture
@@ -258,6 +283,43 @@ def test_api_bad_images_are_errors_and_the_server_keeps_serving(gradio_api, tmp_
     for bad, message in [(broken, "Could not read the drawing"), (strip, "20000x1")]:
         with pytest.raises(AppError, match=message):
             gradio_api.predict({"background": None, "layers": [], "composite": handle_file(bad)}, api_name="/predict")
+        assert api_digit(gradio_api, {"background": None, "layers": [], "composite": handle_file(good)}) == "8"
+
+
+@pytest.mark.slow
+def test_api_answers_a_value_that_is_not_a_drawing_with_a_clear_error(gradio_api, gradio_url):
+    """Raw HTTP as any client may send it, and gradio_client: Gradio's error event carries the message
+    (not ``"error": null``), no request gets a 500, and the server keeps serving."""
+    from gradio_client.exceptions import AppError
+
+    for api_name in ("predict", "read_number", "save_right", "save_number_right"):
+        for value in NOT_SKETCHPAD_VALUES:
+            extra = {"save_right": ["ana"], "save_number_right": [0, "ana"]}.get(api_name, [])
+            body = json.dumps({"data": [value, *extra]}).encode()
+            call = f"{gradio_url}gradio_api/call/{api_name}"
+            status, answer = http_status(call, "POST", body, {"Content-Type": "application/json"})
+            assert status == 200, (api_name, value, status, answer)
+            status, events = http_status(f"{call}/{json.loads(answer)['event_id']}", timeout=60)
+            assert status == 200, (api_name, value, status, events)
+            error = events.decode().split("event: error\ndata: ", 1)[1].split("\n", 1)[0]
+            assert json.loads(error)["error"].startswith("Not a drawing: send the pad's value"), (api_name, value)
+    with pytest.raises(AppError, match="Not a drawing"):
+        gradio_api.predict(5, api_name="/predict")
+    assert api_digit(gradio_api, None) == BLANK
+
+
+@pytest.mark.slow
+def test_api_image_bomb_uploads_get_the_documented_limit(gradio_api, tmp_path, make_drawing_png):
+    from gradio_client import handle_file
+    from gradio_client.exceptions import AppError
+
+    good = tmp_path / "good.png"
+    good.write_bytes(make_drawing_png(8))
+    for bomb in BOMBS:
+        value = {"background": None, "layers": [], "composite": handle_file(CORPUS / bomb)}
+        for api_name in ("/predict", "/read_number"):
+            with pytest.raises(AppError, match=TOO_LARGE):
+                gradio_api.predict(value, api_name=api_name)
         assert api_digit(gradio_api, {"background": None, "layers": [], "composite": handle_file(good)}) == "8"
 
 

@@ -7,21 +7,21 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-import gradio_numbers
+import gradio_app
 from digitrec.data.canvases import to_png
-from gradio_numbers import BLANK, HEADERS, HEIGHT, WIDTH, read
+from gradio_app import BLANK_NUMBER, HEADERS, HEIGHT, WIDTH, read_number
 from tests.harness.gradio_page import open_number_pad, write_number
 from tests.harness.support import number_layer, sketch
 
 
-def test_a_blank_pad_asks_for_a_number(predictor):
-    assert read(None, predictor) == (BLANK, None, [])
+def test_a_blank_pad_asks_for_a_number():
+    assert read_number(None) == (BLANK_NUMBER, None, [])
     untouched = {"background": None, "layers": [np.zeros((HEIGHT, WIDTH, 4), np.uint8)], "composite": None}
-    assert read(untouched, predictor) == (BLANK, None, [])
+    assert read_number(untouched) == (BLANK_NUMBER, None, [])
 
 
-def test_a_number_is_read_with_its_boxes_and_a_row_per_digit(predictor):
-    summary, (picture, boxes), rows = read(sketch("2026"), predictor)
+def test_a_number_is_read_with_its_boxes_and_a_row_per_digit():
+    summary, (picture, boxes), rows = read_number(sketch("2026"))
     assert summary.startswith("2026 (") and summary.endswith("% sure)")
     assert picture.shape == (HEIGHT, WIDTH, 3) and picture.dtype == np.uint8  # the drawing, shown on white
     assert len(boxes) == 4 and [label[0] for _box, label in boxes] == list("2026")
@@ -31,18 +31,16 @@ def test_a_number_is_read_with_its_boxes_and_a_row_per_digit(predictor):
     assert rows[0][2].endswith("%") and rows[0][3].count("%") == 2  # sure, then the next two likeliest
 
 
-def test_bad_values_are_clear_gradio_errors(predictor):
+def test_bad_values_are_clear_gradio_errors():
     with pytest.raises(gr.Error, match="not a readable image"):
-        read({"background": None, "layers": [], "composite": b"not an image"}, predictor)
+        read_number({"background": None, "layers": [], "composite": b"not an image"})
 
 
 def test_the_single_digit_pad_is_untouched():
-    import gradio_app
-
     ids = [c.elem_id for c in gradio_app.demo.blocks.values() if getattr(c, "elem_id", None)]
     assert "sketchpad" in ids and "number-sketchpad" in ids and ids.index("sketchpad") < ids.index("number-sketchpad")
     assert gradio_app.pad.canvas_size == (gradio_app.CANVAS, gradio_app.CANVAS)
-    assert gradio_numbers.pad.canvas_size == (WIDTH, HEIGHT)
+    assert gradio_app.number_pad.canvas_size == (WIDTH, HEIGHT)
 
 
 # --- the server, through its API and in a browser -------------------------------------------------------
@@ -61,7 +59,7 @@ def test_api_reads_numbers(gradio_url, tmp_path):
     assert summary["label"].startswith("47 (")
     assert len(annotated["annotations"]) == 2
     assert [row[1] for row in table["data"]] == [4, 7]
-    assert client.predict(None, api_name="/read_number")[0]["label"] == BLANK
+    assert client.predict(None, api_name="/read_number")[0]["label"] == BLANK_NUMBER
 
 
 @pytest.mark.slow

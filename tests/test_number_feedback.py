@@ -1,5 +1,5 @@
 """Number mode's feedback: each digit of a number confirmed or corrected on its own, in the package
-(``Feedback.save_digit``, ``reading.digit_image``), the Pygame window, the Gradio number pad (its
+(``Feedback.save_digit``, ``feedback.digit_image``), the Pygame window, the Gradio number pad (its
 functions, its API through ``gradio_client`` and a real browser) and the web page (its API and a real
 browser). Each test reads a number, corrects one digit and confirms another, then checks that the
 store holds exactly those digits, and that each saved PNG is that digit's own ink: ``preprocess``
@@ -34,6 +34,7 @@ from tests.harness.support import (
     serve_flask,
     serve_gradio,
     sketch,
+    uploaded,
     write_number,
 )
 
@@ -277,42 +278,52 @@ def test_the_page_offers_no_saving_beyond_loopback(page, tmp_path):
 
 
 @pytest.fixture
-def gradio_feedback(predictor, tmp_path):
-    return Feedback(predictor, "gradio", db=tmp_path / "g.sqlite3")
+def gradio_feedback(tmp_path, monkeypatch):
+    """The Gradio app's own Feedback, made on first use, saving into ``tmp_path / "g.sqlite3"``."""
+    import gradio_app
+
+    monkeypatch.setattr(gradio_app, "settings", {**gradio_app.settings, "db": str(tmp_path / "g.sqlite3")})
+    gradio_app.feedback.cache_clear()
+    yield gradio_app.feedback()
+    gradio_app.feedback.cache_clear()
 
 
-def test_gradio_number_pad_confirms_and_corrects_each_digit(predictor, gradio_feedback):
-    import gradio_numbers
+def test_gradio_number_pad_confirms_and_corrects_each_digit(predictor, gradio_feedback, tmp_path):
+    import gradio_app
 
     value = sketch("305")
     reading = predictor.read_number(sketchpad_image(value))
     assert reading.text == "305"
-    rows = gradio_numbers.read(value, predictor)[2]
-    radio = gradio_numbers.choices(rows)
+    rows = gradio_app.read_number(value)[2]
+    radio = gradio_app.choices(rows)
     assert radio.choices == [("digit 1: 3", 0), ("digit 2: 0", 1), ("digit 3: 5", 2)] and radio.value == 0
-    line, following = gradio_numbers.save(value, 0, " ana ", predictor, gradio_feedback)  # "Right"
+    payload = uploaded(value, tmp_path)  # the save buttons get the pad's upload, as from Gradio
+    line, following = gradio_app.save_number(payload, 0, " ana ")  # "Right"
     assert line.startswith("Saved digit 1 as a 3 (right). 1 drawing saved by ana, kept in") and following == 1
-    line, following = gradio_numbers.save(value, 2, "ana", predictor, gradio_feedback, label=6)
+    line, following = gradio_app.save_number(payload, 2, "ana", label=6)
     assert line.startswith("Saved digit 3 as a 6 (a correction). 2 drawings") and following == 2  # the last stays
     assert_kept(gradio_feedback.store, reading, [(0, 3), (2, 6)], predictor)
 
 
-def test_gradio_number_pad_refuses_clearly(predictor, gradio_feedback, tmp_path):
+def test_gradio_number_pad_refuses_clearly(gradio_feedback, tmp_path, monkeypatch):
     import gradio as gr
 
-    import gradio_numbers
+    import gradio_app
 
-    assert gradio_numbers.save(None, 0, "ana", predictor, gradio_feedback) == ("Write a number first.", None)
-    assert gradio_numbers.save(sketch("42"), None, "ana", predictor, gradio_feedback) == ("Pick a digit first.", None)
+    forty_two = uploaded(sketch("42"), tmp_path)
+    assert gradio_app.save_number(None, 0, "ana") == ("Write a number first.", None)
+    assert gradio_app.save_number(forty_two, None, "ana") == ("Pick a digit first.", None)
     with pytest.raises(gr.Error, match="no digit at position 5: the number read has 2"):
-        gradio_numbers.save(sketch("42"), 5, "ana", predictor, gradio_feedback)
+        gradio_app.save_number(forty_two, 5, "ana")
     with pytest.raises(gr.Error, match="the label must be a digit from 0 to 9"):
-        gradio_numbers.save(sketch("42"), 0, "ana", predictor, gradio_feedback, label=11)
+        gradio_app.save_number(forty_two, 0, "ana", label=11)
     with pytest.raises(gr.Error, match="user name"):
-        gradio_numbers.save(sketch("42"), 0, "x" * 65, predictor, gradio_feedback)
-    assert gradio_numbers.choices([]).choices == [] and gradio_numbers.choices([]).value is None
-    off = Feedback(predictor, "gradio", db=tmp_path / "off.sqlite3", allowed=False)
-    assert gradio_numbers.save(sketch("42"), 0, "ana", predictor, off) == (SAVING_OFF, 0)
+        gradio_app.save_number(forty_two, 0, "x" * 65)
+    assert gradio_app.choices([]).choices == [] and gradio_app.choices([]).value is None
+    monkeypatch.setitem(gradio_app.settings, "db", str(tmp_path / "off.sqlite3"))
+    monkeypatch.setitem(gradio_app.settings, "allow_saving", False)  # served beyond this machine
+    gradio_app.feedback.cache_clear()
+    assert gradio_app.save_number(forty_two, 0, "ana") == (SAVING_OFF, 0)
     assert not (tmp_path / "g.sqlite3").exists() and not (tmp_path / "off.sqlite3").exists()
 
 

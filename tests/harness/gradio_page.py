@@ -12,8 +12,7 @@ import math
 from playwright.sync_api import Page, expect
 
 from digitrec.data.canvases import pen_paths
-from gradio_app import CANVAS
-from gradio_numbers import HEIGHT
+from gradio_app import CANVAS, HEIGHT
 
 
 def draw(page: Page, digit: int, spacing: float = 12.0) -> None:

@@ -108,7 +108,7 @@ def number_layer(text: str, seed: int = 0) -> np.ndarray:
     alpha."""
     from digitrec.data.composed import compose
     from digitrec.data.synth import digit_strokes
-    from gradio_numbers import HEIGHT, WIDTH
+    from gradio_app import HEIGHT, WIDTH
 
     rng = np.random.default_rng(seed)
     truth = compose([digit_strokes(int(d), rng, style=0, join=False) for d in text], rng, look="transparent")
@@ -121,9 +121,28 @@ def number_layer(text: str, seed: int = 0) -> np.ndarray:
 
 def sketch(text: str) -> dict:
     """The Gradio number pad's value after a user wrote ``text`` on its white background."""
-    from gradio_numbers import HEIGHT, WIDTH
+    from gradio_app import HEIGHT, WIDTH
 
     return {"background": np.full((HEIGHT, WIDTH, 4), 255, np.uint8), "layers": [number_layer(text)], "composite": None}
+
+
+def uploaded(value: dict, folder: Path) -> dict:
+    """A Sketchpad value (pictures as arrays) as the app's handlers get it from Gradio's upload: each picture
+    a PNG file in ``folder``, named by its path."""
+
+    def file(picture: np.ndarray | None, name: str) -> dict | None:
+        if picture is None:
+            return None
+        path = folder / f"{name}.png"
+        Image.fromarray(picture).save(path)
+        return {"path": str(path)}
+
+    layers = [file(layer, f"layer{k}") for k, layer in enumerate(value["layers"] or [])]
+    return {
+        "background": file(value["background"], "background"),
+        "layers": layers,
+        "composite": file(value["composite"], "composite"),
+    }
 
 
 def gradio_ids_and_api_names() -> tuple[set[str | None], set[str | None]]:
