@@ -23,10 +23,10 @@ from gradio.components.image_editor import EditorData
 from digitrec import InvalidImage, ModelError, Predictor, imageio, present
 from digitrec.data import canvases
 from digitrec.feedback import Feedback, NothingDrawn, SavingOff, is_loopback, saving_allowed
+from digitrec.preprocess import CANVAS, NUMBER_CANVAS
 from digitrec.store import InvalidDrawing, StoreError, default_user
 
-CANVAS = 280  # ten pixels of canvas per pixel of the model's 28x28 input
-WIDTH, HEIGHT = 3 * CANVAS, CANVAS  # the number pad: three digit canvases side by side
+WIDTH, HEIGHT = NUMBER_CANVAS  # the number pad: three digit canvases (CANVAS, the digit pad) side by side
 BLANK = "draw a digit"
 BLANK_NUMBER = "write a number"
 HEADERS = ["#", "digit", "sure", "then"]
