@@ -227,13 +227,14 @@ def test_bad_arrays_get_the_same_errors_as_predict(name, value, expect, why, pre
     assert outcome(predictor.read_number, value) == outcome(predictor.predict, value), why
 
 
-def test_strings_are_never_paths(predictor, tmp_path):
+def test_a_string_is_a_file_path_as_for_predict(predictor, tmp_path):
+    """A string that is not a data URL names a file (the README's ``read_number("year.png")``)."""
     path = tmp_path / "digit.png"
     path.write_bytes(to_png(pen_digit(3, np.random.default_rng(0))))
+    assert predictor.read_number(str(path)).text == predictor.read_number(path).text == "3"
     with pytest.raises(InvalidImage) as info:
-        predictor.read_number(str(path))
+        predictor.read_number(str(tmp_path / "missing.png"))
     assert info.value.kind == "malformed"
-    assert predictor.read_number(path).text == "3"  # a Path is a file, as for predict
 
 
 # --- showing a reading ---------------------------------------------------------------------------------
