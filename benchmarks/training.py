@@ -35,8 +35,9 @@ def child(tiny: bool) -> dict:
     import tensorflow as tf
 
     from digitrec.data.mnist import DataError, load_mnist
+    from digitrec.training.datasets import make_batches
     from digitrec.training.model import build_model
-    from digitrec.training.train import TrainConfig, make_batches
+    from digitrec.training.train import TrainConfig
 
     sz = sizes(tiny)
     epochs, steps, batch = sz["epochs"], sz["steps"], sz["batch"]
@@ -75,10 +76,14 @@ def child(tiny: bool) -> dict:
     out = {"source": source, **sz, "images_per_epoch": per_epoch, "times": {}}
     xs, ys = x[:per_epoch, ..., None], y[:per_epoch]
     out["times"]["plain"] = timed_fit(xs, y=ys, batch_size=batch, shuffle=True)
-    out["times"]["pipeline"] = timed_fit(make_batches(x, y, cfg, augment=False), steps_per_epoch=steps)
-    out["times"]["augment"] = timed_fit(make_batches(x, y, cfg, augment=True), steps_per_epoch=steps)
+    out["times"]["pipeline"] = timed_fit(
+        make_batches(x, y, cfg.batch_size, cfg.seed, augment=False), steps_per_epoch=steps
+    )
+    out["times"]["augment"] = timed_fit(
+        make_batches(x, y, cfg.batch_size, cfg.seed, augment=True), steps_per_epoch=steps
+    )
     # The augmentation alone: how fast tf.data can produce augmented batches with no model to feed.
-    it = iter(make_batches(x, y, cfg, augment=True))
+    it = iter(make_batches(x, y, cfg.batch_size, cfg.seed, augment=True))
     next(it)
     t0 = time.perf_counter()
     for _ in range(steps):
@@ -118,13 +123,13 @@ def run(ctx: Context) -> Section:
         "1.00x (baseline)",
     )
     s.add(
-        "`digitrec.training.train.make_batches` (tf.data) without augmentation",
+        "`digitrec.training.datasets.make_batches` (tf.data) without augmentation",
         fmt_rate(rate["pipeline"], " images/s"),
         fmt_s(p50(r["times"]["pipeline"])),
         rate_ratio(base, rate["pipeline"]),
     )
     s.add(
-        "`digitrec.training.train.make_batches` with augmentation (`digitrec.training.augment.warp`): "
+        "`digitrec.training.datasets.make_batches` with augmentation (`digitrec.training.augment.warp`): "
         "what `digitrec train` runs",
         fmt_rate(rate["augment"], " images/s"),
         fmt_s(p50(r["times"]["augment"])),

@@ -82,3 +82,46 @@ def test_resume_without_a_checkpoint_says_it_starts_from_epoch_1(tmp_path):
     line = f"--resume: no checkpoint for this run ({tmp_path / 'x.checkpoint'} does not exist): starting from epoch 1"
     assert line in result.stderr.splitlines()
     assert out.exists()
+
+
+def _weights(path) -> list[np.ndarray]:
+    import keras
+
+    return keras.models.load_model(path, compile=False).get_weights()
+
+
+@pytest.mark.slow
+def test_a_killed_run_resumes_exactly_where_it_stopped(tmp_path):
+    """kill -9 after the first epoch's checkpoint, then ``--resume``: the same model as a run never
+    interrupted (the batches of each epoch and their augmentation depend on the seed and epoch alone)."""
+    import os
+    import signal
+    import time
+
+    def command(out, *extra):
+        return [sys.executable, "-m", "digitrec", "train", "--quick", "--epochs", "4", "--out", str(out), *extra]
+
+    whole = tmp_path / "whole.keras"
+    done = subprocess.run(command(whole), cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    cut = tmp_path / "cut.keras"
+    meta = tmp_path / "cut.checkpoint" / "training_metadata.json"
+    proc = subprocess.Popen(command(cut), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline and proc.poll() is None:
+        if meta.exists() and json.loads(meta.read_text() or "{}").get("epoch", 0) >= 1:
+            os.kill(proc.pid, signal.SIGKILL)
+            break
+        time.sleep(0.02)
+    proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL, "the run ended before it could be killed after its first epoch"
+    stopped_at = json.loads(meta.read_text())["epoch"]
+    assert 1 <= stopped_at < 4 and not cut.exists()
+
+    resumed = subprocess.run(command(cut, "--resume"), cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "--resume: continuing from the checkpoint" in resumed.stderr
+    assert f"epoch {stopped_at + 1}/4" in resumed.stderr and "epoch 1/4" not in resumed.stderr  # progress lines
+    for a, b in zip(_weights(whole), _weights(cut), strict=True):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-5)

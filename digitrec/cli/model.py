@@ -16,9 +16,9 @@ def add_commands(sub: argparse._SubParsersAction) -> dict:
     t = sub.add_parser("train", help="train a model and write it with its model card")
     t.add_argument(
         "--arch",
-        choices=("default", "seed"),
+        choices=("default", "seed", "wide"),
         default="default",
-        help="architecture: 'seed' as originally designed, 'default' improved (default)",
+        help="architecture: 'seed' as originally designed, 'default' improved (default), 'wide' a larger candidate",
     )
     t.add_argument("--epochs", type=int, help="default: 24 for default, 3 for seed, 1 with --quick")
     t.add_argument("--out", default=str(DEFAULT_MODEL), help="where to write the .keras file")

@@ -96,3 +96,28 @@ def extras(
         "load_digits_repeat": load_digits_repeat,
     }
     return np.concatenate([px, sx, dx]), np.concatenate([py, sy, dy]), info
+
+
+def make_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, augment: bool, start_epoch: int = 0):
+    """Batches for every epoch from ``start_epoch`` on: epoch ``e`` visits the images in an order
+    drawn from (seed, e) alone, and augmentation is keyed by (seed, global batch number), so a run
+    resumed at epoch ``e`` sees exactly the batches the uninterrupted run would have."""
+    import tensorflow as tf
+
+    from digitrec.training.augment import warp
+
+    steps = len(x) // batch_size
+    images, labels = tf.constant(x[..., None]), tf.constant(y)
+    key = tf.constant(seed, tf.int64)
+
+    def epoch(e):
+        order = tf.random.experimental.stateless_shuffle(tf.range(len(x), dtype=tf.int64), seed=tf.stack([key, e]))
+        batches = tf.data.Dataset.from_tensor_slices(tf.reshape(order[: steps * batch_size], (steps, -1)))
+        return batches.enumerate(start=e * steps)
+
+    def batch(step, index):
+        out = tf.gather(images, index)
+        return (warp(out, tf.stack([key, step])) if augment else out), tf.gather(labels, index)
+
+    ds = tf.data.Dataset.range(start_epoch, 1_000_000).flat_map(epoch)
+    return ds.map(batch, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)

@@ -14,7 +14,7 @@ from digitrec.engines.keras_net import output_activation
 
 NUM_CLASSES = 10
 INPUT_SHAPE = (28, 28, 1)
-MODEL_NAMES = ("seed", "default")
+MODEL_NAMES = ("seed", "default", "wide")
 
 
 def _conv_stack(x, batch_norm: bool):
@@ -54,9 +54,28 @@ def build_default() -> keras.Model:
     return keras.Model(inputs, outputs, name="default")
 
 
+def build_wide() -> keras.Model:
+    """A VGG-style candidate for more capacity: two 3x3 convolutions with batch norm per stage,
+    32-64-128 channels, each stage pooled; dense 256 (586k parameters, five times the default)."""
+    inputs = keras.Input(INPUT_SHAPE, name="digit")
+    x = inputs
+    for filters in (32, 64, 128):
+        for _ in range(2):
+            x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
+            x = layers.BatchNormalization()(x)
+            x = layers.Activation("relu")(x)
+        x = layers.MaxPooling2D(2)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dropout(0.25)(x)
+    x = layers.Dense(256, activation="relu")(x)
+    x = layers.Dropout(0.4)(x)
+    outputs = layers.Dense(NUM_CLASSES, activation="softmax")(x)
+    return keras.Model(inputs, outputs, name="wide")
+
+
 def build_model(name: str = "default", learning_rate: float = 1e-3) -> keras.Model:
-    """A compiled model by name: ``"seed"`` or ``"default"`` (Adam, sparse categorical CE)."""
-    builders = {"seed": build_seed, "default": build_default}
+    """A compiled model by name: ``"seed"``, ``"default"`` or ``"wide"`` (Adam, sparse categorical CE)."""
+    builders = {"seed": build_seed, "default": build_default, "wide": build_wide}
     if name not in builders:
         raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODEL_NAMES)}")
     model = builders[name]()

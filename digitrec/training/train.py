@@ -20,6 +20,8 @@ import numpy as np
 from digitrec import card as model_card
 from digitrec.data.mnist import load_mnist
 from digitrec.paths import DEFAULT_MODEL
+from digitrec.training.checkpoints import callbacks, checkpoint_dir, resumed_epoch
+from digitrec.training.datasets import make_batches
 
 VALIDATION = 5_000  # the last MNIST training images, held out to watch for overfitting
 QUICK_TRAIN, QUICK_TEST, QUICK_WRITERS = 2_000, 1_000, 300  # --quick: a subset that trains in seconds
@@ -47,32 +49,6 @@ class TrainConfig:
         if self.quick:
             return 1
         return 3 if self.arch == "seed" else 24
-
-
-def checkpoint_dir(out: str | os.PathLike) -> Path:
-    """Where a run's per-epoch checkpoint lives: beside the model, until the model is written."""
-    out = Path(out)
-    return out.with_name(out.stem + ".checkpoint")
-
-
-def make_batches(x: np.ndarray, y: np.ndarray, cfg: TrainConfig, augment: bool):
-    """Shuffled, batched tf.data; augmentation (if any) keyed by batch number, so it is repeatable."""
-    import tensorflow as tf
-
-    from digitrec.training.augment import warp
-
-    ds = tf.data.Dataset.from_tensor_slices((x[..., None], y))
-    ds = ds.shuffle(len(x), seed=cfg.seed, reshuffle_each_iteration=True).repeat()
-    ds = ds.batch(cfg.batch_size, drop_remainder=True)
-    if augment:
-        seed = tf.constant(cfg.seed, tf.int64)
-
-        def aug(step, batch):
-            images, labels = batch
-            return warp(images, tf.stack([seed, step])), labels
-
-        ds = ds.enumerate().map(aug, num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.prefetch(tf.data.AUTOTUNE)
 
 
 def handwriting_data(cfg: TrainConfig, handwriting_dir: str | None):
@@ -172,7 +148,9 @@ def train(
     keras.utils.set_random_seed(cfg.seed)
     epochs = cfg.resolved_epochs()
     steps = max(1, len(x_train) // cfg.batch_size)
-    train_ds = make_batches(x_train, y_train, cfg, augment=improved and cfg.augment)
+    start_epoch = resumed_epoch(backup) if resume else 0
+    augment = improved and cfg.augment
+    train_ds = make_batches(x_train, y_train, cfg.batch_size, cfg.seed, augment, start_epoch)
     lr = cfg.learning_rate
     if improved:  # cosine decay to zero: the last epochs fine-tune instead of bouncing around
         warmup = min(steps, 500) if epochs > 1 else 0
@@ -199,7 +177,7 @@ def train(
         validation_data=(x_val[..., None], y_val),
         shuffle=False,
         verbose=verbose,
-        callbacks=[keras.callbacks.BackupAndRestore(str(backup))],
+        callbacks=callbacks(backup, epochs, steps, cfg.batch_size),
     )
     seconds = time.perf_counter() - start
     calibration = fit_calibration(model, x_val, y_val, writers, cfg) if improved else None
