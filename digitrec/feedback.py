@@ -26,7 +26,7 @@ import numpy as np
 
 from digitrec.imageio import ImageLike, picture
 from digitrec.predict import NumberReading, Prediction, Predictor
-from digitrec.store import InvalidDrawing, Store, StoreError, check_label, clean_user
+from digitrec.store import InvalidDrawing, Store, StoreError, check_label, clean_user, whole_number
 
 ALLOW_ENV = "DIGITREC_ALLOW_SAVING"
 SAVING_OFF = "Saving is off: this app is served beyond this machine (start it with --allow-saving to keep drawings)."
@@ -94,18 +94,18 @@ def count_line(count: int, where: str, user: str | None = None) -> str:
 
 
 def check_position(position: Any, reading: NumberReading) -> int:
-    """Which digit of ``reading`` (0-based, left to right): an int, or a string of digits, that the
-    number has. Raises ``InvalidDrawing`` with a sentence saying what was wrong."""
-    if isinstance(position, str) and position.strip().isdecimal() and len(position.strip()) <= 3:
-        position = int(position)
-    if not isinstance(position, int) or isinstance(position, bool):
+    """Which digit of ``reading`` (0-based, left to right): an int, or a string of ASCII digits (as a
+    label is, ``whole_number``), that the number has. Raises ``InvalidDrawing`` with a sentence
+    saying what was wrong."""
+    k = whole_number(position, 3)
+    if k is None:
         raise InvalidDrawing(f"the digit's position must be a whole number, not {position!r}"[:120])
     if reading.blank:
         raise InvalidDrawing("the drawing is blank: write a number before saving its digits")
     n = len(reading.digits)
-    if not 0 <= position < n:
-        raise InvalidDrawing(f"there is no digit at position {position}: the number read has {n} (0 to {n - 1})")
-    return position
+    if not 0 <= k < n:
+        raise InvalidDrawing(f"there is no digit at position {k}: the number read has {n} (0 to {n - 1})")
+    return k
 
 
 def digit_image(image: ImageLike, reading: NumberReading, position: int) -> ImageLike:

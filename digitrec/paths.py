@@ -40,3 +40,13 @@ def env_folder(env: str, given: str | os.PathLike | None = None, user: str | Non
 
     where = {"data": platformdirs.user_data_dir, "cache": platformdirs.user_cache_dir}[user]
     return Path(where("digitrec", appauthor=False))
+
+
+def why_not_written(path: str | os.PathLike, exc: OSError) -> str:
+    """Why ``path`` (a folder or file) could not be made or written, in words: the file in the way
+    when one of its folders is a file ("/x/notes is not a folder"), else the system's reason."""
+    path = Path(path)
+    blocker = next((p for p in (path, *path.parents) if p.exists() or p.is_symlink()), None)
+    if blocker is not None and not blocker.is_dir() and (blocker != path or isinstance(exc, FileExistsError)):
+        return f"{blocker} is not a folder"
+    return exc.strerror or str(exc)

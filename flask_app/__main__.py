@@ -13,6 +13,7 @@ from flask import Flask
 
 from digitrec import ModelError
 from digitrec.feedback import saving_allowed
+from digitrec.store import Store, StoreError
 from flask_app import create_app
 
 log = logging.getLogger("flask_app")
@@ -57,17 +58,17 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         app = production_app(args.model, args.db, saving_allowed(args.host, allow=args.allow_saving))
-    except ModelError as exc:
+        # the password hidden, a URL that cannot be read one line now rather than a 503 on every save
+        kept = Store.open(args.db).describe() if app.config["ALLOW_SAVING"] else None
+    except (ModelError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     from waitress import serve
 
     p = app.extensions["digitrec"]
     log.info("model %s (%s engine), %d threads", p.path, p.backend, args.threads)  # waitress logs the URL
-    if app.config["ALLOW_SAVING"]:
-        from digitrec.store import Store
-
-        log.info("saving drawings: on, kept in %s", Store.open(args.db).describe())
+    if kept:
+        log.info("saving drawings: on, kept in %s", kept)
     else:
         log.info("saving drawings: off (served beyond 127.0.0.1; --allow-saving turns it on)")
     serve(app, host=args.host, port=args.port, threads=args.threads, ident="digitrec")

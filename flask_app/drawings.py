@@ -5,8 +5,9 @@
         -> 201 {"id": 12, "label": 7, "digit": 1, "count": 12, "kept": "on the server"}
     POST /api/drawings  {"image": ..., "label": 7, "position": 1, "number": "2026"}
         number mode: the image is a whole number, read again here, and only its digit at ``position``
-        (0-based, left to right) is kept, its own ink; ``number``, optional, is the text the page was
-        shown: a drawing that reads otherwise now is refused (409) rather than a wrong digit kept
+        (0-based, left to right, ASCII digits as ``label``) is kept, its own ink; ``number``, optional,
+        is the text the page was shown, a string (else 400): a drawing that reads otherwise now is
+        refused (409) rather than a wrong digit kept
         -> 201 {"id": 13, "label": 7, "digit": 0, "position": 1, "count": 13, "kept": "on the server"}
     GET /api/drawings/stats[?user=ana]
         -> {"saving": true, "count": 12, "by_label": {"0": 1, ...}, "kept": "on the server"}
@@ -25,7 +26,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app, request
 
-from digitrec.feedback import Feedback, env_allows, is_loopback, number_digit
+from digitrec.feedback import Feedback, check_position, env_allows, is_loopback, number_digit
 from digitrec.store import InvalidDrawing, StoreError, StoreFull, check_label, clean_user
 from flask_app.errors import ApiError
 from flask_app.views import drawing_from_request, predictor
@@ -73,21 +74,22 @@ def save() -> tuple[dict[str, Any], int]:
         user = clean_user(fields["user"]) if fields.get("user") not in (None, "") else None
     except InvalidDrawing as exc:
         raise ApiError(400, str(exc)) from None
+    shown = fields.get("number")
+    if shown is not None and not isinstance(shown, str):
+        raise ApiError(400, f"number must be the text the drawing was read as (a string), not {type(shown).__name__}")
     extra: dict[str, Any] = {}
     if fields.get("position") in (None, ""):
         prediction = predictor().predict(image)  # InvalidImage -> 400/413/415, as /api/predict
     else:  # one digit of a number: the server reads it again, as /api/read_number
         reading = predictor().read_number(image)
-        shown = fields.get("number")
-        if shown not in (None, "") and str(shown) != reading.text:
-            raise ApiError(
-                409, f"the drawing now reads {reading.text or 'blank'!r}, not {str(shown)[:40]!r}: read it again"
-            )
+        if shown and shown != reading.text:
+            raise ApiError(409, f"the drawing now reads {reading.text or 'blank'!r}, not {shown[:40]!r}: read it again")
         try:
-            image, prediction = number_digit(image, reading, fields["position"])
+            k = check_position(fields["position"], reading)
         except InvalidDrawing as exc:
             raise ApiError(400, str(exc)) from None
-        extra["position"] = int(fields["position"])
+        image, prediction = number_digit(image, reading, k)
+        extra["position"] = k
     try:
         drawing_id = fb.store.save(
             image, label, prediction=prediction, model_sha256=fb.model_sha256(), source="flask", user=user

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import time
 from collections import Counter
 
@@ -134,6 +135,35 @@ def test_a_broken_store_is_a_503_without_details(predictor, tmp_path, make_drawi
         "error": "the drawing store is unavailable; try again later"
     }
     assert app.test_client().get("/api/drawings/stats").status_code == 503
+
+
+def test_a_data_folder_that_cannot_be_made_is_a_503(predictor, tmp_path, make_drawing_png, monkeypatch, caplog):
+    (tmp_path / "notes").write_text("a file, not a folder")
+    monkeypatch.setenv("DIGITREC_DATA", str(tmp_path / "notes" / "data"))
+    monkeypatch.delenv("DIGITREC_DB", raising=False)
+    app = create_app({"TESTING": True, "ALLOW_SAVING": True}, predictor=predictor)
+    response = post(app.test_client(), make_drawing_png(5), 5)
+    assert response.status_code == 503 and response.get_json() == {
+        "error": "the drawing store is unavailable; try again later"
+    }
+    assert f"folder {tmp_path / 'notes' / 'data'} cannot be made" in caplog.text  # the operator's log says why
+
+
+def test_the_start_up_line_hides_a_password_with_an_at_sign(monkeypatch, caplog, capsys):
+    import waitress
+
+    from flask_app.__main__ import main
+
+    monkeypatch.setattr(waitress, "serve", lambda *args, **kwargs: None)
+    caplog.set_level(logging.INFO, logger="flask_app")
+    assert main(["--db", "postgresql://ana:p@ss-w0rd@db.internal/digitrec"]) == 0
+    assert "kept in postgresql+psycopg://ana:***@db.internal/digitrec" in caplog.text
+    assert "ss-w0rd" not in caplog.text
+    assert main(["--db", "postgresql://ana:p@ss-w0rd@db.internal:abc/digitrec"]) == 1
+    err = capsys.readouterr().err
+    assert (
+        err == "error: the drawing store's database URL (DIGITREC_DB or --db) has a port that is not a number: 'abc'\n"
+    )
 
 
 def test_stats_count_per_digit_and_per_user(client, make_drawing_png):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -75,6 +76,84 @@ def test_a_broken_store_is_one_line(tmp_path):
     result = run_cli("drawings", "stats", "--db", str(bad))
     assert result.returncode == 2 and "is damaged or not a drawing store" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_data_folder_that_cannot_be_made_is_one_line(folder, tmp_path):
+    (tmp_path / "notes").write_text("a file, not a folder")
+    data = tmp_path / "notes" / "data"
+    result = run_cli("drawings", "import", str(folder), DIGITREC_DATA=str(data))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert (
+        f"error: the drawing store's folder {data} cannot be made ({tmp_path / 'notes'} is not a folder): "
+        "point DIGITREC_DATA or --db elsewhere"
+    ) in result.stderr.splitlines()
+
+
+def test_an_invalid_user_is_one_line_before_any_file(folder, tmp_path):
+    db = tmp_path / "d.sqlite3"
+    result = run_cli("drawings", "import", str(folder), "--db", str(db), "--user", "x" * 65)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == ["error: --user: the user name must be 1 to 64 printable characters"]
+    assert not db.exists()
+
+
+def test_import_follows_no_symbolic_link_out_of_its_folder(folder, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    for i in range(2):
+        (outside / f"{i}.png").write_bytes(to_png(pen_digit(3, np.random.default_rng(100 + i), "dark_on_light")))
+    for f in (folder / "3").iterdir():
+        f.unlink()
+    (folder / "3").rmdir()
+    (folder / "3").symlink_to(outside)  # a linked digit folder
+    (folder / "5" / "link.png").symlink_to(outside / "0.png")  # a linked file
+    db = str(tmp_path / "d.sqlite3")
+    result = run_cli("drawings", "import", str(folder), "--db", db)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"{folder / '3'}: skipped: a symbolic link, not followed" in result.stderr
+    assert f"{folder / '5' / 'link.png'}: skipped: a symbolic link, not followed" in result.stderr
+    assert "imported 18 drawings" in result.stdout and "2 symbolic links not followed" in result.stdout
+    assert Store.open(db).stats()["by_label"]["3"] == 0
+
+
+def test_export_never_follows_a_link_nor_overwrites_a_file(folder, tmp_path):
+    db = str(tmp_path / "d.sqlite3")
+    run_cli("drawings", "import", str(folder), "--db", db)
+    first = {d.label: d.id for d in reversed(list(Store.open(db).drawings()))}
+    out, victim, elsewhere = tmp_path / "out", tmp_path / "victim.png", tmp_path / "elsewhere"
+    victim.write_bytes(b"mine")
+    elsewhere.mkdir()
+    (out / "1").mkdir(parents=True)
+    (out / "1" / f"{first[1]:06d}.png").symlink_to(victim)  # a link where an exported file goes
+    (out / "2").mkdir()
+    (out / "2" / f"{first[2]:06d}.png").write_bytes(b"someone else's")  # a file there already
+    (out / "3").symlink_to(elsewhere)  # a linked digit folder
+
+    result = run_cli("drawings", "export", str(out), "--db", db)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert victim.read_bytes() == b"mine" and list(elsewhere.iterdir()) == []
+    assert (out / "2" / f"{first[2]:06d}.png").read_bytes() == b"someone else's"
+    assert f"{out / '1' / f'{first[1]:06d}.png'}: skipped: a symbolic link, not followed" in result.stderr
+    assert f"{out / '2' / f'{first[2]:06d}.png'}: skipped: a different file is there already" in result.stderr
+    assert f"{out / '3'}: skipped: a symbolic link, not followed" in result.stderr
+    assert "exported 16 drawings" in result.stdout and "4 not written" in result.stdout  # 3: two drawings
+
+    again = run_cli("drawings", "export", str(out), "--db", db)  # the same files are there: nothing rewritten
+    assert "exported 0 drawings" in again.stdout and "16 already there; 4 not written" in again.stdout
+
+
+def test_export_to_a_folder_that_cannot_be_written_is_one_line(tmp_path):
+    (tmp_path / "notes").write_text("a file, not a folder")
+    cases = {
+        tmp_path / "notes": f"{tmp_path / 'notes'} is not a folder",
+        tmp_path / "notes" / "out": f"{tmp_path / 'notes'} is not a folder",
+        Path("/sys/digitrec-export"): "",  # not writable, even by root
+    }
+    for target, why in cases.items():
+        result = run_cli("drawings", "export", str(target), "--db", str(tmp_path / "d.sqlite3"))
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+        (line,) = result.stderr.splitlines()
+        assert line.startswith(f"error: cannot export to {target}: {why}"), line
 
 
 def test_finetune_without_drawings_says_how_to_get_some(tmp_path):

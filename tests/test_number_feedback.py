@@ -102,7 +102,7 @@ def test_positions_and_labels_are_checked(predictor, tmp_path):
     assert check_position("1", reading) == 1
     with pytest.raises(InvalidDrawing, match="no digit at position 2: the number read has 2"):
         fb.save_digit(png, reading, 2, 4)
-    for bad in (-1, True, 1.5, "x", None):
+    for bad in (-1, True, 1.5, "x", None, "١", "３", " ١ "):  # ASCII digits only, as a label
         with pytest.raises(InvalidDrawing, match="position"):
             fb.save_digit(png, reading, bad, 4)
     for bad in (10, "seven", -1):
@@ -210,6 +210,12 @@ def test_api_saves_one_digit_of_a_number(web, predictor):
         ({"label": 3, "position": 3}, 400, "no digit at position 3: the number read has 3 (0 to 2)"),
         ({"label": 3, "position": -1}, 400, "no digit at position -1"),
         ({"label": 3, "position": [0]}, 400, "position must be a whole number"),
+        ({"label": 3, "position": "١"}, 400, "position must be a whole number, not '١'"),  # Arabic-Indic one
+        ({"label": 3, "position": "３"}, 400, "position must be a whole number, not '３'"),  # fullwidth three
+        ({"label": 3, "position": 0, "number": 305}, 400, "number must be the text"),  # a JSON number
+        ({"label": 3, "position": 0, "number": 42}, 400, "a string), not int"),
+        ({"label": 3, "position": 0, "number": ["305"]}, 400, "a string), not list"),
+        ({"label": 3, "position": 0, "number": {"text": "305"}}, 400, "a string), not dict"),
         ({"label": 3, "position": 0, "number": "306"}, 409, "the drawing now reads '305', not '306': read it again"),
     ],
 )

@@ -4,6 +4,7 @@ refused, migrations, errors a person can act on, concurrent writers, and a write
 from __future__ import annotations
 
 import json
+import re
 import signal
 import sqlite3
 import subprocess
@@ -205,6 +206,44 @@ def test_a_wrong_password_never_shows_it(postgres):
         Store.open(url).count()
     assert "hunter2" not in str(exc.value) and postgres.password not in str(exc.value)
     assert "cannot use the drawing store's database on 127.0.0.1" in str(exc.value)
+
+
+@pytest.mark.parametrize("under", ["a file", "the file itself", "/proc"])
+def test_a_data_folder_that_cannot_be_made_says_which_and_why(tmp_path, monkeypatch, under):
+    (tmp_path / "notes").write_text("a file, not a folder")
+    data = {"a file": tmp_path / "notes" / "data", "the file itself": tmp_path / "notes", "/proc": "/proc/digitrec"}
+    monkeypatch.setenv("DIGITREC_DATA", str(data[under]))
+    monkeypatch.delenv("DIGITREC_DB", raising=False)
+    with pytest.raises(StoreError, match=f"the drawing store's folder {data[under]} cannot be made") as exc:
+        Store.open().save(png(1), 1)
+    assert "DIGITREC_DATA" in str(exc.value)
+    if under != "/proc":
+        assert f"({tmp_path / 'notes'} is not a folder)" in str(exc.value)
+
+
+def test_a_password_with_an_at_sign_is_hidden_whole():
+    url = "postgresql://ana:p@ss-w0rd@127.0.0.1:1/digitrec"  # "@" in the password, not percent-encoded
+    s = Store.open(url)
+    assert (s.url.host, s.url.port, s.url.password) == ("127.0.0.1", 1, "p@ss-w0rd")
+    assert s.describe() == "postgresql+psycopg://ana:***@127.0.0.1:1/digitrec" and s.where() == "on the server"
+    with pytest.raises(StoreError) as exc:  # nothing listens on port 1
+        s.count()
+    assert "ss-w0rd" not in str(exc.value) and "on 127.0.0.1 (" in str(exc.value)
+    assert Store.open("postgresql://u:pw@host/my@db").url.database == "my@db"  # one "@" before the host
+
+
+@pytest.mark.parametrize(
+    "url, message",
+    [
+        ("postgresql://u:secret@host:abc/db", "has a port that is not a number: 'abc'"),
+        ("postgresql://u:secret@host:/db", "has a port that is not a number: ''"),
+        ("postgresql://u:secret@a..b/db", "on a..b: not a host name that can be looked up"),
+    ],
+)
+def test_a_port_or_host_that_cannot_be_used_is_one_sentence(url, message):
+    with pytest.raises(StoreError, match=re.escape(message)) as exc:
+        Store.open(url).count()
+    assert "secret" not in str(exc.value)
 
 
 # --- several writers ------------------------------------------------------------------------------

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 from digitrec.cli.options import add_data_dir, add_handwriting_dir, add_model
-from digitrec.paths import DEFAULT_MODEL
+from digitrec.paths import DEFAULT_MODEL, why_not_written
 
 DB_HELP = (
     "drawing store: a database URL (postgresql://...) or an SQLite file "
@@ -54,8 +55,14 @@ def add_commands(sub: argparse._SubParsersAction) -> dict:
 
 
 def cmd_drawings(args) -> int:
-    from digitrec.store import Store
+    from digitrec.store import InvalidDrawing, Store, clean_user
 
+    if args.user is not None:  # once, up front: not once per file
+        try:
+            args.user = clean_user(args.user)
+        except InvalidDrawing as exc:
+            print(f"error: --user: {exc}", file=sys.stderr)
+            return 2
     store = Store.open(args.db)
     try:
         return {"import": _import, "export": _export, "stats": _stats}[args.action](store, args)
@@ -74,7 +81,9 @@ def _import(store, args) -> int:
             f"error: {args.dir} is not a folder (expected {args.dir}/0/*.png ... {args.dir}/9/*.png)", file=sys.stderr
         )
         return 2
-    files = [(d, f) for d in range(10) for f in sorted((args.dir / str(d)).glob("*.png")) if f.is_file()]
+    files, links = _pngs(args.dir)
+    for link in links:
+        print(f"{link}: skipped: a symbolic link, not followed", file=sys.stderr)
     if not files:
         print(f"error: no {args.dir}/<digit>/*.png files", file=sys.stderr)
         return 2
@@ -97,19 +106,89 @@ def _import(store, args) -> int:
         f"imported {saved} drawings into {store.describe()}"
         + (f"; {skipped} already there" if skipped else "")
         + (f"; {failed} not readable" if failed else "")
+        + (f"; {len(links)} symbolic links not followed" if links else "")
     )
-    return 1 if failed else 0
+    return 1 if failed or links else 0
+
+
+def _pngs(folder: Path) -> tuple[list[tuple[int, Path]], list[Path]]:
+    """``folder/0/*.png`` ... ``folder/9/*.png`` as (label, file), and the symbolic links among the
+    digit folders and files: never followed, so an import reads nothing outside ``folder``."""
+    files, links = [], []
+    for d in range(10):
+        sub = folder / str(d)
+        if sub.is_symlink():
+            links.append(sub)
+            continue
+        for f in sorted(sub.glob("*.png")):
+            if f.is_symlink():
+                links.append(f)
+            elif f.is_file():
+                files.append((d, f))
+    return files, links
+
+
+# A new file only: never through a symbolic link (O_NOFOLLOW), never over a file there (O_EXCL).
+NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
 
 
 def _export(store, args) -> int:
-    count = 0
-    for drawing in store.drawings(args.user):
-        folder = args.dir / str(drawing.label)  # names from the label and the id alone: no user input in a path
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{drawing.id:06d}.png").write_bytes(drawing.png)
-        count += 1
-    print(f"exported {count} drawings to {args.dir}/<digit>/<id>.png")
-    return 0
+    written = same = refused = 0
+    folders: dict[int, Path | None] = {}
+    try:
+        args.dir.mkdir(parents=True, exist_ok=True)
+        for drawing in store.drawings(args.user):
+            if drawing.label not in folders:
+                folders[drawing.label] = _label_folder(args.dir / str(drawing.label))
+            if folders[drawing.label] is None:
+                refused += 1
+                continue
+            # names from the label and the id alone: no user input in a path
+            path = folders[drawing.label] / f"{drawing.id:06d}.png"
+            why = _write_new(path, drawing.png)
+            if why is None:
+                written += 1
+            elif why == "same":
+                same += 1
+            else:
+                print(f"{path}: skipped: {why}", file=sys.stderr)
+                refused += 1
+    except OSError as exc:
+        where = exc.filename or args.dir
+        print(f"error: cannot export to {where}: {why_not_written(where, exc)}", file=sys.stderr)
+        return 2
+    print(
+        f"exported {written} drawings to {args.dir}/<digit>/<id>.png"
+        + (f"; {same} already there" if same else "")
+        + (f"; {refused} not written" if refused else "")
+    )
+    return 1 if refused else 0
+
+
+def _label_folder(folder: Path) -> Path | None:
+    """``folder`` (made if missing), or None for a symbolic link: never followed."""
+    if folder.is_symlink():
+        print(f"{folder}: skipped: a symbolic link, not followed (its drawings are not written)", file=sys.stderr)
+        return None
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+def _write_new(path: Path, data: bytes) -> str | None:
+    """Write ``data`` to ``path`` as a new file: None once written, "same" when that very file is there
+    already, else why it was not written. Never follows a link, never overwrites; OSError when the
+    folder cannot be written."""
+    try:
+        fd = os.open(path, NEW_FILE, 0o644)
+    except FileExistsError:
+        if path.is_symlink():
+            return "a symbolic link, not followed"
+        if path.is_file() and path.read_bytes() == data:
+            return "same"
+        return "a different file is there already, not overwritten"
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+    return None
 
 
 def _stats(store, args) -> int:

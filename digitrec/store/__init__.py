@@ -13,6 +13,7 @@ from digitrec.store.checks import (
     clean_user,
     default_user,
     drawing_png,
+    whole_number,
 )
 from digitrec.store.db import DATA_ENV, DB_ENV, FILE_NAME, LOCK_TIMEOUT_S, StoreError, data_dir, resolve
 from digitrec.store.schema import DRAWINGS, META, MIGRATIONS, SCHEMA, schema_version
@@ -46,4 +47,5 @@ __all__ = [
     "drawing_png",
     "resolve",
     "schema_version",
+    "whole_number",
 ]

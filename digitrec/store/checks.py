@@ -38,13 +38,24 @@ def clean_user(user: Any) -> str:
     return user
 
 
+def whole_number(value: Any, max_digits: int) -> int | None:
+    """``value`` as an int: an int (never a bool), or a string of 1 to ``max_digits`` ASCII digits
+    0-9, spaces around it trimmed; None for anything else. The one rule for a label and a digit's
+    position: other scripts' digits ("١", "３"), which ``int()`` would take, are refused."""
+    if isinstance(value, str):
+        text = value.strip()
+        return int(text) if re.fullmatch(f"[0-9]{{1,{max_digits}}}", text) else None
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return int(value)
+    return None
+
+
 def check_label(label: Any) -> int:
     """A digit 0-9 (an int, or a string of one digit). Raises ``InvalidDrawing``."""
-    if isinstance(label, str) and re.fullmatch(r"[0-9]", label.strip()):
-        return int(label)
-    if isinstance(label, (int, np.integer)) and not isinstance(label, bool) and 0 <= label <= 9:
-        return int(label)
-    raise InvalidDrawing(f"the label must be a digit from 0 to 9, not {label!r}"[:120])
+    digit = whole_number(label, 1)
+    if digit is None or not 0 <= digit <= 9:
+        raise InvalidDrawing(f"the label must be a digit from 0 to 9, not {label!r}"[:120])
+    return digit
 
 
 def check_source(source: str) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from digitrec.paths import env_folder
+from digitrec.paths import env_folder, why_not_written
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Engine
@@ -40,6 +40,47 @@ def resolve(db: str | os.PathLike | None = None) -> str:
     if chosen.startswith(("postgresql://", "postgres://")):
         chosen = "postgresql+psycopg://" + chosen.split("://", 1)[1]
     return chosen
+
+
+def parse_url(url: str) -> URL:
+    """``url`` (as ``resolve`` gives it) parsed. A password holding an unencoded ``@`` is read as the
+    person meant it (the credentials end at the host's ``@``), so that no part of it is ever taken
+    for the host and shown. Raises ``StoreError`` for a URL that cannot be read (a port that is no
+    number), without the URL: it may hold a password."""
+    import sqlalchemy as sa
+
+    scheme, _, rest = url.partition("://")
+    if not scheme.startswith("sqlite"):
+        first = rest.find("@")
+        stops = [i for i in (rest.find("/", first + 1), rest.find("?", first + 1)) if i >= 0]
+        end = min(stops, default=len(rest))
+        last = rest.rfind("@", 0, end)
+        _, colon, port = rest[last + 1 : end].rpartition("]")[2].partition(":")  # after an IPv6 address
+        if colon and not (port.isascii() and port.isdigit()):
+            raise StoreError(
+                f"the drawing store's database URL ({DB_ENV} or --db) has a port that is not a number: {port[:20]!r}"
+            )
+        if 0 <= first < last:  # "user:p@ss@host": every "@" before the host's is the password's
+            rest = rest[:last].replace("@", "%40") + rest[last:]
+    try:
+        return sa.engine.make_url(f"{scheme}://{rest}")
+    except (ValueError, sa.exc.ArgumentError):
+        raise StoreError(
+            f"the drawing store's database URL ({DB_ENV} or --db) cannot be read: check its form"
+        ) from None
+
+
+def make_folder(path: Path) -> None:
+    """The SQLite file's folder, made if missing. Raises ``StoreError`` naming the folder and why
+    it cannot be made (a file on its way, no permission, a read-only file system...)."""
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        why = why_not_written(folder, exc)
+        raise StoreError(
+            f"the drawing store's folder {folder} cannot be made ({why}): point {DATA_ENV} or --db elsewhere"
+        ) from None
 
 
 def make_engine(url: URL) -> Engine:
@@ -80,7 +121,7 @@ def translate_errors(url: URL, path: Path | None) -> Iterator[None]:
 
     try:
         yield
-    except sa.exc.SQLAlchemyError as exc:
+    except (sa.exc.SQLAlchemyError, UnicodeError) as exc:  # UnicodeError: a host name that cannot be looked up
         raise StoreError(_message(url, path, exc)) from None
 
 
@@ -104,6 +145,10 @@ def _message(url: URL, path: Path | None, exc: Exception) -> str:
     if url.password:
         detail = detail.replace(url.password, "***")
     host = url.host or "localhost"
+    if isinstance(exc, UnicodeError):
+        return (
+            f"cannot use the drawing store's database on {host}: not a host name that can be looked up ({detail[:200]})"
+        )
     if isinstance(exc, sa.exc.OperationalError):
         return f"cannot use the drawing store's database on {host} ({detail[:200]})"
     return f"the drawing store's database on {host} refused the request ({detail[:200]})"

@@ -38,6 +38,8 @@ from digitrec.store.checks import (
 from digitrec.store.db import (
     StoreError,
     make_engine,
+    make_folder,
+    parse_url,
     resolve,
     translate_errors,
 )
@@ -82,9 +84,7 @@ class Store:
     """A drawing store at a database URL. Thread-safe; open one per process with ``Store.open``."""
 
     def __init__(self, url: str, max_drawings: int | None = None) -> None:
-        import sqlalchemy as sa
-
-        self.url = sa.engine.make_url(url)
+        self.url = parse_url(url)
         self.max_drawings = max_drawings if max_drawings is not None else int(os.environ.get(MAX_ENV, MAX_DRAWINGS))
         self._engine: Engine | None = None
         self._migrated = False
@@ -257,7 +257,7 @@ class Store:
     def _write(self, fn: Callable[[Connection], Any]) -> Any:
         """``fn(conn)`` in one write transaction, after any pending migration (first write only)."""
         if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            make_folder(self.path)
         migrating = not self._migrated
         with self._errors(), self.engine().begin() as conn:
             if migrating:
