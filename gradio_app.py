@@ -1,13 +1,14 @@
 """Draw a digit, or write a whole number, and see what the model reads: the digitrec Gradio demo.
 
-python gradio_app.py [--port N] [--share] [--model PATH] [--db URL] [--allow-saving]
+python gradio_app.py [--host H] [--port N] [--share] [--model PATH] [--db URL] [--allow-saving | --no-saving]
 
 Two pads, built alike by ``sketchpad``: a digit pad (the three likeliest digits and the 28x28 picture
 the model saw) and, under it, a pad three times as wide for a whole number (the number, each digit's
 box over the drawing, a row per digit). Under each, "Right" or "Wrong, it was _" keeps the drawing (for
 a number, the digit picked under "Which digit") for fine-tuning. The reading comes from
 ``digitrec.predict``, the wording from ``digitrec.present``, the pictures from ``digitrec.imageio`` and
-the saving from ``digitrec.feedback``: no image code here.
+the saving from ``digitrec.feedback``: no image code here. A visitor elsewhere, or one a reverse proxy
+passed on, is told the drawings are kept "on the server", never the store's path.
 """
 
 import argparse
@@ -20,9 +21,17 @@ import gradio as gr
 import pydantic
 from gradio.components.image_editor import EditorData
 
-from digitrec import InvalidImage, ModelError, Predictor, imageio, present
+from digitrec import InvalidImage, ModelError, Predictor, imageio, listen, present
 from digitrec.data import canvases
-from digitrec.feedback import Feedback, NothingDrawn, SavingOff, is_loopback, saving_allowed
+from digitrec.feedback import (
+    Feedback,
+    NothingDrawn,
+    SavingOff,
+    add_saving_flags,
+    is_loopback,
+    is_remote,
+    saving_allowed,
+)
 from digitrec.preprocess import CANVAS, NUMBER_CANVAS
 from digitrec.store import InvalidDrawing, StoreError, default_user
 
@@ -130,15 +139,24 @@ def predict_upload(payload: dict | None) -> tuple[dict[str, float] | str, object
     return predict(read_upload(pad, payload))
 
 
-def save(payload: dict | None, user: str | None, label: int | None = None) -> str:
+def elsewhere(request: gr.Request | None) -> bool:
+    """Whether the visitor who sent ``request`` is elsewhere: another machine, or behind a reverse proxy
+    (which connects from 127.0.0.1 for everyone). A call without a request is this machine's own."""
+    return request is not None and is_remote(getattr(request.client, "host", None), request.headers)
+
+
+def save(payload: dict | None, user: str | None, label: int | None = None, request: gr.Request | None = None) -> str:
     """ "Right" (``label`` None) or "Wrong, it was ``label``": keep the drawing; the line to show."""
     try:
         image = imageio.sketchpad_image(read_upload(pad, payload))
         if image is None:
             return "Draw a digit first."
         name = (user or "").strip() or None
+        remote = elsewhere(request)
         return present.saved_line(
-            feedback().right(image, name) if label is None else feedback().save(image, label, name)
+            feedback().right(image, name, remote=remote)
+            if label is None
+            else feedback().save(image, label, name, remote=remote)
         )
     except (SavingOff, NothingDrawn) as exc:
         return str(exc)
@@ -178,7 +196,13 @@ def choices(rows: Any) -> Any:
     return gr.Radio(choices=options, value=0 if options else None)
 
 
-def save_number(payload: dict | None, which: Any, name: str | None = None, label: int | None = None) -> tuple[str, Any]:
+def save_number(
+    payload: dict | None,
+    which: Any,
+    name: str | None = None,
+    label: int | None = None,
+    request: gr.Request | None = None,
+) -> tuple[str, Any]:
     """ "Right" (``label`` None) or "Wrong, it was ``label``" for the digit at position ``which``
     (0-based) of the number on the pad: keep that digit's own ink. -> (the line to show, the next digit)."""
     try:
@@ -188,12 +212,36 @@ def save_number(payload: dict | None, which: Any, name: str | None = None, label
             return "Write a number first.", None
         if which is None:
             return "Pick a digit first.", None
-        line = present.saved_line(feedback().save_digit(image, reading, which, label, (name or "").strip() or None))
+        user = (name or "").strip() or None
+        line = present.saved_line(feedback().save_digit(image, reading, which, label, user, remote=elsewhere(request)))
     except SavingOff as exc:
         return str(exc), which
     except (InvalidImage, InvalidDrawing, StoreError, ModelError) as exc:
         raise gr.Error(str(exc)) from None
     return line, min(int(which) + 1, len(reading.digits) - 1)  # on to the next digit: a number is checked in one go
+
+
+# The "Wrong, it was N" buttons' handlers: functions, not functools.partial, whose annotations Gradio
+# reads to pass each the request.
+
+
+def save_as(label: int):
+    def handler(payload: dict | None, user: str | None, request: gr.Request | None = None) -> str:
+        return save(payload, user, label, request)
+
+    return handler
+
+
+def save_number_as(label: int):
+    def handler(payload: dict | None, which: Any, name: str | None = None, request: gr.Request | None = None):
+        return save_number(payload, which, name, label, request)
+
+    return handler
+
+
+def status(name: str | None, request: gr.Request | None = None) -> list[str]:
+    """The saving line under each pad when the page opens."""
+    return [feedback().status(name, remote=elsewhere(request))] * 2
 
 
 # --- the page --------------------------------------------------------------------------------------
@@ -238,7 +286,7 @@ with gr.Blocks(title="digitrec: draw a digit", analytics_enabled=False, delete_c
     )  # setting a value is no "change": run it
     right.click(save, [pad, user], saved, preprocess=False, api_name="save_right")
     for d, button in enumerate(wrong):
-        button.click(functools.partial(save, label=d), [pad, user], saved, preprocess=False, api_name=f"save_{d}")
+        button.click(save_as(d), [pad, user], saved, preprocess=False, api_name=f"save_{d}")
 
     gr.Markdown("## Or write a whole number\nA year, a phone number, a sum: each digit gets its box.")
     with gr.Row(equal_height=True):
@@ -273,10 +321,10 @@ with gr.Blocks(title="digitrec: draw a digit", analytics_enabled=False, delete_c
         save_number, number_inputs, [number_saved, which], preprocess=False, api_name="save_number_right"
     )
     for d, button in enumerate(number_wrong):
-        handler = functools.partial(save_number, label=d)
+        handler = save_number_as(d)
         button.click(handler, number_inputs, [number_saved, which], preprocess=False, api_name=f"save_number_{d}")
 
-    demo.load(lambda name: [feedback().status(name)] * 2, user, [saved, number_saved], api_name=False)
+    demo.load(status, user, [saved, number_saved], api_name=False)
     demo.load(None, js=SELECT_BRUSH)
 demo.queue(default_concurrency_limit=4, max_size=64)  # bounded, like the upload cache: a shared link faces the internet
 
@@ -284,17 +332,19 @@ demo.queue(default_concurrency_limit=4, max_size=64)  # bounded, like the upload
 def main(argv: list[str] | None = None) -> None:
     """Serve the demo until Ctrl+C: on 127.0.0.1 unless --host says otherwise, publicly with --share."""
     parser = argparse.ArgumentParser(description="Start the digitrec drawing demo.")
-    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: %(default)s)")
-    parser.add_argument("--port", type=int, default=None, help="port (default: 7860, or the next free one)")
+    parser.add_argument(
+        "--host", type=listen.host, default="127.0.0.1", help="interface to listen on (default: %(default)s)"
+    )
+    parser.add_argument("--port", type=listen.port, default=None, help="port (default: 7860, or the next free one)")
     parser.add_argument("--share", action="store_true", help="also serve it on a public gradio.live link")
     parser.add_argument("--model", help="model file (default: $DIGITREC_MODEL, else models/digit_recognizer.keras)")
     parser.add_argument("--db", help="drawing store: a database URL or SQLite file (default: $DIGITREC_DB)")
-    parser.add_argument("--allow-saving", action="store_true", help="save drawings even when served beyond 127.0.0.1")
+    add_saving_flags(parser)
     args = parser.parse_args(argv)
     settings.update(
         model=args.model,
         db=args.db,
-        allow_saving=saving_allowed(args.host, args.share, args.allow_saving),
+        allow_saving=saving_allowed(args.host, args.share, args.saving),
         remote=args.share or not is_loopback(args.host),
     )
     try:
@@ -303,14 +353,18 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"gradio_app: {exc}")
     if args.share:
         print("WARNING: --share makes this app public: anyone with the link can use it while it runs.", file=sys.stderr)
-    demo.launch(
-        server_name=args.host,
-        server_port=args.port,
-        share=args.share,
-        max_file_size="5mb",
-        quiet=True,
-        prevent_thread_lock=True,
-    )  # quiet: Gradio's hint names launch(share=True), ours --share
+    try:
+        demo.launch(
+            server_name=args.host,
+            server_port=args.port,
+            share=args.share,
+            max_file_size="5mb",
+            quiet=True,
+            prevent_thread_lock=True,
+        )  # quiet: Gradio's hint names launch(share=True), ours --share
+    except OSError as exc:  # a port in use, an address this machine does not have
+        print(listen.cannot_listen(f"{args.host}:{args.port or 'any of 7860-7959'}", exc), file=sys.stderr)
+        sys.exit(2)
     hint = "" if args.share else "\n* To create a public link, run: python gradio_app.py --share"
     print(f"* Running on local URL:  {demo.local_url}{hint}", flush=True)  # logs see it now, not at exit
     demo.block_thread()

@@ -38,8 +38,9 @@ def post_worker_init(worker):
     """Log, once per worker, that this worker has its own model loaded and ready."""
     app = worker.wsgi
     config = getattr(app, "config", None)
-    if config is not None and not config.get("ALLOW_SAVING"):
-        # Saving corrections is on only when every address it listens on is this machine's own.
+    if config is not None and config.get("ALLOW_SAVING") is None:
+        # Neither create_app's config nor $DIGITREC_ALLOW_SAVING (1 on, 0 off) said: saving corrections is
+        # on only when every address it listens on is this machine's own. Behind a reverse proxy: =0.
         from digitrec.feedback import is_loopback
 
         config["ALLOW_SAVING"] = all(is_loopback(bind.rsplit(":", 1)[0]) for bind in worker.cfg.bind)

@@ -1,11 +1,12 @@
 """Draw a digit with the mouse; digitrec says which one it is, with honest probabilities.
 
-    python pygame_frontend.py [--model PATH] [--canvas PX] [--db URL] [--user NAME]
+    python pygame_frontend.py [--model PATH] [--canvas PX] [--db URL] [--user NAME] [--no-saving]
 
 Draw with the left mouse button (the answer comes when you let go), Enter to predict again,
 C or Backspace to clear, Esc or closing the window to quit. After an answer, a digit key 0-9 saves
 the drawing as that digit ("Right" when it is the answer, "Wrong, it was N" otherwise) in the
-drawing store (``digitrec.store``), for ``python -m digitrec finetune``.
+drawing store (``digitrec.store``), for ``python -m digitrec finetune``; with ``--no-saving`` (or
+``DIGITREC_ALLOW_SAVING=0``) the digit keys save nothing.
 
 N switches to number mode (``NumberMode``): a wide canvas read as a whole number ("2026"), each digit's
 box over the ink, its top readings below. There Tab, the arrow keys or a click on a digit's column picks
@@ -30,7 +31,7 @@ import numpy as np
 import pygame
 
 from digitrec import InvalidImage, ModelError, Prediction, Predictor, present
-from digitrec.feedback import Feedback, Saved, SavingOff
+from digitrec.feedback import Feedback, Saved, SavingOff, add_saving_flags, saving_allowed
 from digitrec.predict import NumberReading
 from digitrec.preprocess import NUMBER_CANVAS
 from digitrec.present import COLOURS, format_percent
@@ -585,6 +586,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     ap.add_argument("--db", help="drawing store: a database URL or SQLite file (default: $DIGITREC_DB)")
     ap.add_argument("--user", help="whose drawings these are (default: your login name)")
+    add_saving_flags(
+        ap, allow=False
+    )  # a window on this machine: saving is on unless --no-saving or $DIGITREC_ALLOW_SAVING=0
     args = ap.parse_args(argv)
     if args.canvas < MIN_CANVAS:
         ap.error(f"--canvas must be at least {MIN_CANVAS}")
@@ -599,7 +603,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     try:
-        run(open_window(predictor, args.canvas, Feedback(predictor, "pygame", db=args.db), args.user))
+        feedback = Feedback(predictor, "pygame", db=args.db) if saving_allowed("localhost", allow=args.saving) else None
+        run(open_window(predictor, args.canvas, feedback, args.user))
     finally:
         pygame.quit()
     return 0

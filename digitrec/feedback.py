@@ -11,14 +11,18 @@ number mode, the whole drawing, its ``NumberReading`` and which digit, and the d
 kept (``digit_image``), so each digit is confirmed or corrected on its own. The store
 opens on the first save, so an app that nobody corrects writes nothing. A server reachable beyond
 this machine saves nothing unless it was started with ``--allow-saving``: strangers must not fill or
-poison the store by default.
+poison the store by default. Behind a reverse proxy an app bound to 127.0.0.1 cannot tell, so its
+operator starts it with ``--no-saving`` (or ``DIGITREC_ALLOW_SAVING=0``); and a request that came
+through a proxy (``is_remote``) is never shown the store's path.
 """
 
 from __future__ import annotations
 
+import argparse
 import ipaddress
 import os
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +33,10 @@ from digitrec.predict import NumberReading, Prediction, Predictor
 from digitrec.store import InvalidDrawing, Store, StoreError, check_label, clean_user, whole_number
 
 ALLOW_ENV = "DIGITREC_ALLOW_SAVING"
-SAVING_OFF = "Saving is off: this app is served beyond this machine (start it with --allow-saving to keep drawings)."
+ENV_ON, ENV_OFF = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+SAVING_OFF = "Saving is off on this server: drawings are not kept (its operator can start it with --allow-saving)."
+# What a reverse proxy adds to each request it passes on: its visitors are elsewhere, though it connects from here.
+PROXY_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP")
 
 
 def is_loopback(host: str | None) -> bool:
@@ -44,18 +51,53 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
-def saving_allowed(host: str | None, share: bool = False, allow: bool = False) -> bool:
-    """Saving is on for an app served on loopback only, off beyond it (or through a public share link)
-    unless ``allow`` (``--allow-saving``) or ``$DIGITREC_ALLOW_SAVING=1`` says so."""
-    return allow or env_allows() or (is_loopback(host) and not share)
+def is_remote(address: str | None, headers: Mapping[str, str] | None = None) -> bool:
+    """Whether a request's visitor is elsewhere: it came from an address not this machine's, or through a
+    reverse proxy (one of ``PROXY_HEADERS`` is set), which connects from 127.0.0.1 for everyone."""
+    headers = headers or {}
+    return not is_loopback(address) or any(name in headers or name.lower() in headers for name in PROXY_HEADERS)
 
 
-def env_allows() -> bool:
-    return os.environ.get(ALLOW_ENV, "").strip().lower() in ("1", "true", "yes")
+def saving_allowed(host: str | None, share: bool = False, allow: bool | None = None) -> bool:
+    """Whether an app served on ``host`` saves drawings. ``allow`` is the command line's word, if it said
+    one: True for ``--allow-saving``, False for ``--no-saving``. Else ``$DIGITREC_ALLOW_SAVING``'s (``env_allows``);
+    else on for an app served on loopback only, off beyond it or through a public share link."""
+    if allow is None:
+        allow = env_allows()
+    return (is_loopback(host) and not share) if allow is None else allow
+
+
+def env_allows() -> bool | None:
+    """What ``$DIGITREC_ALLOW_SAVING`` says: True for 1/true/yes/on, False for 0/false/no/off, else None
+    (unset, or a word it does not know: the app's own default then)."""
+    value = os.environ.get(ALLOW_ENV, "").strip().lower()
+    return True if value in ENV_ON else False if value in ENV_OFF else None
+
+
+def add_saving_flags(parser: argparse.ArgumentParser, allow: bool = True) -> None:
+    """``--no-saving`` (and for a server, ``allow``, ``--allow-saving``): ``args.saving`` is then True,
+    False or None (neither given), what ``saving_allowed`` takes."""
+    flags = parser.add_mutually_exclusive_group()
+    if allow:
+        flags.add_argument(
+            "--allow-saving",
+            dest="saving",
+            action="store_const",
+            const=True,
+            help="let visitors save drawings even when served beyond 127.0.0.1",
+        )
+    flags.add_argument(
+        "--no-saving",
+        dest="saving",
+        action="store_const",
+        const=False,
+        help=f"save no drawings, not even on 127.0.0.1 (as {ALLOW_ENV}=0): behind a reverse proxy, say",
+    )
 
 
 class SavingOff(Exception):
-    """This app saves nothing: it is served beyond this machine without ``--allow-saving``."""
+    """This app saves nothing: it is served beyond this machine without ``--allow-saving``, or was
+    started with ``--no-saving`` (``$DIGITREC_ALLOW_SAVING=0``)."""
 
     def __init__(self) -> None:
         super().__init__(SAVING_OFF)
@@ -174,20 +216,36 @@ class Feedback:
             self._sha256 = (self.predictor.card or {}).get("sha256") or card.sha256(self.predictor.path)
         return self._sha256
 
-    def save(self, image: Any, label: Any, user: str | None = None, prediction: Prediction | None = None) -> Saved:
+    def save(
+        self,
+        image: Any,
+        label: Any,
+        user: str | None = None,
+        prediction: Prediction | None = None,
+        *,
+        remote: bool = False,
+    ) -> Saved:
         """Keep ``image`` with its true ``label``; return what was kept.
 
-        ``prediction`` is what the model said about this image (computed here when not given).
+        ``prediction`` is what the model said about this image (computed here when not given); ``remote``:
+        this visitor is elsewhere (``is_remote``), told "on the server" even when the app's users are not.
         Raises ``SavingOff`` when saving is off, ``InvalidImage``/``InvalidDrawing`` for what cannot
         be kept and ``StoreError`` (``StoreFull`` at the cap) when the store refuses.
         """
         self._check_allowed()
         if prediction is None:
             prediction = self.predictor.predict(image)
-        return self._keep(image, label, user, prediction, None)
+        return self._keep(image, label, user, prediction, None, remote)
 
     def save_digit(
-        self, image: Any, reading: NumberReading, position: Any, label: Any = None, user: str | None = None
+        self,
+        image: Any,
+        reading: NumberReading,
+        position: Any,
+        label: Any = None,
+        user: str | None = None,
+        *,
+        remote: bool = False,
     ) -> Saved:
         """Number mode: keep the digit at ``position`` (0-based) of ``reading``, the ``NumberReading``
         of ``image``, as ``label`` ("Wrong, it was 7"), or as what was read there when ``label`` is
@@ -196,31 +254,34 @@ class Feedback:
         self._check_allowed()
         k = check_position(position, reading)
         crop, prediction = number_digit(image, reading, k)
-        return self._keep(crop, prediction.digit if label is None else label, user, prediction, k)
+        return self._keep(crop, prediction.digit if label is None else label, user, prediction, k, remote)
 
-    def right(self, image: Any, user: str | None = None) -> Saved:
+    def right(self, image: Any, user: str | None = None, *, remote: bool = False) -> Saved:
         """ "Right": keep ``image`` labelled with the model's own answer; return what was kept.
         Raises ``NothingDrawn`` for a blank canvas, and as ``save`` does."""
         self._check_allowed()
         prediction = self.predictor.predict(image)
         if prediction.blank:
             raise NothingDrawn()
-        return self.save(image, prediction.digit, user, prediction)
+        return self.save(image, prediction.digit, user, prediction, remote=remote)
 
     def _check_allowed(self) -> None:
         if not self.allowed:
             raise SavingOff()
 
-    def _keep(self, image: Any, label: Any, user: str | None, prediction: Prediction, position: int | None) -> Saved:
+    def _keep(
+        self, image: Any, label: Any, user: str | None, prediction: Prediction, position: int | None, remote: bool
+    ) -> Saved:
         label = check_label(label)
         name = clean_user(user) if user else None
         drawing_id = self.store.save(
             image, label, prediction=prediction, model_sha256=self.model_sha256(), source=self.source, user=name
         )
         count = self.store.count(name)
-        return Saved(drawing_id, label, prediction.digit, position, name, count, self.store.where(self.remote))
+        where = self.store.where(self.remote or remote)
+        return Saved(drawing_id, label, prediction.digit, position, name, count, where)
 
-    def status(self, user: str | None = None) -> str:
+    def status(self, user: str | None = None, *, remote: bool = False) -> str:
         """How many drawings are saved (by ``user``) and where; a store that cannot be read says so."""
         if not self.allowed:
             return SAVING_OFF
@@ -228,7 +289,8 @@ class Feedback:
             name = clean_user(user) if user else None
         except ValueError:
             name = None
+        remote = self.remote or remote
         try:
-            return count_line(self.store.count(name), self.store.where(self.remote), name)
+            return count_line(self.store.count(name), self.store.where(remote), name)
         except StoreError as exc:
-            return f"The drawing store cannot be read: {exc if not self.remote else 'try again later'}."
+            return f"The drawing store cannot be read: {exc if not remote else 'try again later'}."

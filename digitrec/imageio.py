@@ -157,30 +157,45 @@ def load(image: ImageLike) -> Image.Image | np.ndarray:
 
 def read_file(path: str | os.PathLike) -> bytes:
     """The bytes of an image file, with a clear ``InvalidImage`` for a missing file, a folder, something
-    that is not a regular file, or a file over ``MAX_BYTES`` (refused before it is read)."""
+    that is not a regular file (a device, pipe or socket: never opened) or a file over ``MAX_BYTES``.
+    The file is checked before it is opened and again once open (it may have been swapped or grown
+    since), and no more than ``MAX_BYTES + 1`` bytes are ever read from it."""
     if isinstance(path, str) and not path.strip():
         raise InvalidImage(
             "empty string: expected a file path or a data URL like 'data:image/png;base64,...'", "malformed"
         )
     hint = " (a string is read as a file path unless it is a data URL like 'data:image/png;base64,...')"
-    hint = hint if isinstance(path, str) else ""
+    name, hint = str(path), (hint if isinstance(path, str) else "")
     try:
-        path = Path(path)
-        info = path.stat()
+        _check_file(name, os.stat(path))
+        # Non-blocking: a pipe put in the file's place since the check must not hang the open.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        try:
+            _check_file(name, os.fstat(fd))
+            chunks, left = [], MAX_BYTES + 1
+            while left > 0 and (chunk := os.read(fd, min(left, 1 << 20))):
+                chunks.append(chunk)
+                left -= len(chunk)
+        finally:
+            os.close(fd)
+    except InvalidImage:  # a ValueError, already worded
+        raise
     except FileNotFoundError:
-        raise InvalidImage(f"cannot read {str(path)!r}: no such file{hint}", "malformed") from None
+        raise InvalidImage(f"cannot read {name!r}: no such file{hint}", "malformed") from None
     except (OSError, ValueError) as exc:  # a name too long, a NUL byte, no permission...
-        raise InvalidImage(f"cannot read {str(path)!r}: {getattr(exc, 'strerror', None) or exc}", "malformed") from None
+        raise InvalidImage(f"cannot read {name!r}: {getattr(exc, 'strerror', None) or exc}", "malformed") from None
+    if left <= 0:  # it grew past the limit after it was checked
+        raise InvalidImage(f"image is larger than {MAX_BYTES // 2**20} MiB", "too_large")
+    return b"".join(chunks)
+
+
+def _check_file(name: str, info: os.stat_result) -> None:
     if stat.S_ISDIR(info.st_mode):
-        raise InvalidImage(f"{str(path)!r} is a folder, not an image file", "malformed")
+        raise InvalidImage(f"{name!r} is a folder, not an image file", "malformed")
     if not stat.S_ISREG(info.st_mode):
-        raise InvalidImage(f"{str(path)!r} is not a regular file (a device, pipe or socket)", "malformed")
+        raise InvalidImage(f"{name!r} is not a regular file (a device, pipe or socket)", "malformed")
     if info.st_size > MAX_BYTES:
         raise InvalidImage(f"image is larger than {MAX_BYTES // 2**20} MiB", "too_large")
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InvalidImage(f"cannot read {str(path)!r}: {exc.strerror or exc}", "malformed") from None
 
 
 # --- decode: anything -> (grey, alpha) float32 arrays in [0, 1] -------------------------------------

@@ -14,9 +14,11 @@
 
 The image passes the same checks and limits as ``/api/predict``; the model's answer is the
 server's own, never the client's. Saving is off unless the app's ``ALLOW_SAVING`` is true
-(``python -m flask_app`` sets it for 127.0.0.1, or with ``--allow-saving``): a 403 then.
+(``python -m flask_app`` sets it for 127.0.0.1, or with ``--allow-saving``; ``--no-saving`` never): a 403 then.
 Config: ``DRAWINGS_DB`` (a database URL or SQLite path; default ``$DIGITREC_DB``, else the file in
-the user's data directory) and ``ALLOW_SAVING`` (default ``$DIGITREC_ALLOW_SAVING``, else off).
+the user's data directory) and ``ALLOW_SAVING`` (default ``$DIGITREC_ALLOW_SAVING``: 1 on, 0 off, unset
+None: off, or gunicorn.conf.py's choice from its binds). ``kept`` is the store's path only for a visitor at
+this machine, never for one elsewhere or behind a reverse proxy (``digitrec.feedback.is_remote``).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app, request
 
-from digitrec.feedback import Feedback, check_position, env_allows, is_loopback, number_digit
+from digitrec.feedback import Feedback, check_position, env_allows, is_remote, number_digit
 from digitrec.store import InvalidDrawing, StoreError, StoreFull, check_label, clean_user
 from flask_app.errors import ApiError
 from flask_app.views import drawing_from_request, predictor
@@ -58,8 +60,9 @@ def feedback() -> Feedback:
 
 
 def kept_where() -> str:
-    """The path of the store for someone at this machine; "on the server" for anyone else."""
-    return feedback().store.where(remote=not is_loopback(request.remote_addr))
+    """The path of the store for someone at this machine; "on the server" for anyone else, and for
+    anyone a reverse proxy passed on (it connects from this machine, for everyone)."""
+    return feedback().store.where(remote=is_remote(request.remote_addr, request.headers))
 
 
 @bp.post("/api/drawings")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -51,6 +53,28 @@ def test_predict_bad_file_is_reported_and_others_still_answered(drawing_files):
     assert "no-such-file.png: error: cannot read" in result.stderr
     assert "digit2.png: 2" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo") or not Path("/dev/zero").exists(), reason="needs a FIFO and /dev/zero")
+@pytest.mark.parametrize("mode", [[], ["--number"]], ids=["digit", "number"])
+def test_predict_refuses_what_is_no_regular_file_or_too_large_without_reading_it(drawing_files, tmp_path, mode):
+    """/dev/zero never ends and a FIFO with no writer never answers: each is refused in one line, unread,
+    as a folder and a file over the limit are, and the other files are still read."""
+    from digitrec.imageio import MAX_BYTES
+
+    fifo, folder, big = tmp_path / "pipe.png", tmp_path / "folder.png", tmp_path / "big.png"
+    os.mkfifo(fifo)
+    folder.mkdir()
+    with big.open("wb") as f:
+        f.truncate(MAX_BYTES + 1)  # sparse: nothing on disk
+    bad = ["/dev/zero", str(fifo), str(folder), str(big)]
+    result = run_cli("predict", *mode, *bad, str(drawing_files[2]), timeout=120)
+    assert result.returncode == 1, result.stderr
+    errors = result.stderr.strip().splitlines()
+    assert [line.split(": error: ")[0] for line in errors] == bad, result.stderr
+    assert "not a regular file" in errors[0] and "not a regular file" in errors[1]
+    assert "is a folder" in errors[2] and f"larger than {MAX_BYTES // 2**20} MiB" in errors[3]
+    assert "digit2.png: 2" in result.stdout
 
 
 def test_predict_without_model_says_how_to_train(drawing_files, tmp_path):

@@ -13,7 +13,17 @@ from PIL import Image
 import gradio_app
 import pygame_frontend as front
 from digitrec.data.canvases import pen_digit, pen_paths
-from digitrec.feedback import SAVING_OFF, Feedback, NothingDrawn, SavingOff, count_line, is_loopback, saving_allowed
+from digitrec.feedback import (
+    SAVING_OFF,
+    Feedback,
+    NothingDrawn,
+    SavingOff,
+    count_line,
+    env_allows,
+    is_loopback,
+    is_remote,
+    saving_allowed,
+)
 from digitrec.present import saved_line
 from digitrec.store import Store
 from tests.harness.support import draw_digit, gradio_ids_and_api_names, serve_flask
@@ -24,14 +34,15 @@ from tests.harness.support import draw_digit, gradio_ids_and_api_names, serve_fl
 @pytest.mark.parametrize(
     "host, share, allow, expected",
     [
-        ("127.0.0.1", False, False, True),
-        ("localhost", False, False, True),
-        ("::1", False, False, True),
-        ("127.0.0.1", True, False, False),  # a public share link: strangers
-        ("0.0.0.0", False, False, False),
-        ("192.168.1.20", False, False, False),
-        ("0.0.0.0", False, True, True),
+        ("127.0.0.1", False, None, True),
+        ("localhost", False, None, True),
+        ("::1", False, None, True),
+        ("127.0.0.1", True, None, False),  # a public share link: strangers
+        ("0.0.0.0", False, None, False),
+        ("192.168.1.20", False, None, False),
+        ("0.0.0.0", False, True, True),  # --allow-saving
         ("127.0.0.1", True, True, True),
+        ("127.0.0.1", False, False, False),  # --no-saving: behind a reverse proxy, say
     ],
 )
 def test_saving_is_on_for_this_machine_only_unless_allowed(host, share, allow, expected):
@@ -42,6 +53,26 @@ def test_the_environment_may_allow_saving(monkeypatch):
     monkeypatch.setenv("DIGITREC_ALLOW_SAVING", "1")
     assert saving_allowed("0.0.0.0", share=True)
     assert not is_loopback(None) and not is_loopback("example.org")
+
+
+@pytest.mark.parametrize("value", ["0", "false", "no", " OFF "])
+def test_the_environment_may_turn_saving_off_even_on_loopback(monkeypatch, value):
+    monkeypatch.setenv("DIGITREC_ALLOW_SAVING", value)
+    assert env_allows() is False
+    assert not saving_allowed("127.0.0.1") and not saving_allowed("localhost")
+    assert saving_allowed("127.0.0.1", allow=True)  # the command line's --allow-saving still wins
+
+
+def test_an_unknown_word_in_the_environment_leaves_the_default(monkeypatch):
+    monkeypatch.setenv("DIGITREC_ALLOW_SAVING", "maybe")
+    assert env_allows() is None and saving_allowed("127.0.0.1") and not saving_allowed("0.0.0.0")
+
+
+def test_a_request_through_a_reverse_proxy_is_remote():
+    assert not is_remote("127.0.0.1", {}) and not is_remote("::1")
+    assert is_remote("203.0.113.9", {})
+    for header in ("X-Forwarded-For", "x-forwarded-for", "Forwarded", "X-Real-IP"):
+        assert is_remote("127.0.0.1", {header: "203.0.113.9"}), header
 
 
 def test_count_line():
@@ -127,6 +158,12 @@ def test_gradio_model_flag_and_saving_policy(monkeypatch, predictor):
         assert gradio_app.settings["allow_saving"] is False and gradio_app.settings["remote"] is True
         gradio_app.main(["--model", str(predictor.path), "--host", "0.0.0.0", "--allow-saving"])
         assert gradio_app.settings["allow_saving"] is True
+        gradio_app.main(["--model", str(predictor.path), "--no-saving"])  # on 127.0.0.1, behind a proxy
+        assert gradio_app.settings["allow_saving"] is False and launched["server_name"] == "127.0.0.1"
+        monkeypatch.setenv("DIGITREC_ALLOW_SAVING", "0")
+        gradio_app.main(["--model", str(predictor.path)])
+        assert gradio_app.settings["allow_saving"] is False
+        monkeypatch.delenv("DIGITREC_ALLOW_SAVING")
         gradio_app.main(["--share"])
         assert gradio_app.settings["allow_saving"] is False and launched["share"] is True
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import numpy as np
@@ -188,6 +189,36 @@ def test_a_path_that_is_no_image_file_says_so_clearly(tmp_path):
     (tmp_path / "notes.png").write_text("not an image")
     with pytest.raises(InvalidImage, match="not a readable image"):
         preprocess(str(tmp_path / "notes.png"))
+
+
+def test_a_file_is_never_read_past_the_limit_even_if_it_grew_after_the_check(tmp_path, monkeypatch):
+    """The size is checked again on the open file, and at most ``MAX_BYTES + 1`` bytes are read: a file
+    swapped for a larger one (or grown) between the check and the read is refused, not read whole."""
+    big = tmp_path / "big.png"
+    with big.open("wb") as f:
+        f.truncate(imageio.MAX_BYTES * 3)
+    small = tmp_path / "small.png"
+    small.write_bytes(b"x")
+    real_stat, real_read, read = os.stat, os.read, []
+
+    def stat_before_the_swap(path, *args, **kwargs):  # what a check made before the file grew saw
+        return real_stat(small if str(path) == str(big) else path, *args, **kwargs)
+
+    def counted_read(fd, n):
+        data = real_read(fd, n)
+        read.append(len(data))
+        return data
+
+    monkeypatch.setattr(os, "stat", stat_before_the_swap)
+    monkeypatch.setattr(os, "read", counted_read)
+    for grew_after_it_was_opened in (False, True):
+        if grew_after_it_was_opened:  # the open file's own size said small too: only the read's bound is left
+            monkeypatch.setattr(os, "fstat", lambda fd: real_stat(small))
+        read.clear()
+        with pytest.raises(InvalidImage) as info:
+            imageio.read_file(big)
+        assert info.value.kind == "too_large"
+        assert sum(read) <= imageio.MAX_BYTES + 1
 
 
 def test_web_clients_strings_are_only_data_urls(tmp_path):
