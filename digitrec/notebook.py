@@ -21,8 +21,11 @@ small subsets, one epoch) or a full one.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -30,12 +33,13 @@ import numpy as np
 from digitrec.data.handwriting import ENV_VAR as HANDWRITING_ENV
 from digitrec.data.mnist import ENV_VAR as MNIST_ENV
 from digitrec.data.mnist import DataError
-from digitrec.paths import ROOT
+from digitrec.paths import ROOT, model_path
 
 QUICK_ENV = "DIGITREC_QUICK"
 # Where `make lab`, `make notebooks` and the tests find the data when the variables are unset.
 DATA_FOLDERS = {MNIST_ENV: "mnist", HANDWRITING_ENV: "handwriting"}
 RC_PARAMS = {"figure.dpi": 80, "image.cmap": "gray"}
+SHA_PREFIX = 12  # hex digits of the model's SHA-256 the set-up line prints: enough to tell models apart
 
 
 def quick() -> bool:
@@ -53,8 +57,30 @@ def find_data(root: Path = ROOT) -> dict[str, str | None]:
     return {var: os.environ.get(var) or None for var in DATA_FOLDERS}
 
 
+def shown_path(path: str | os.PathLike, root: Path = ROOT) -> str:
+    """``path`` relative to the checkout (``../shared/data/mnist``), so no notebook output names a
+    machine's own folders; a path on another drive keeps only its last two parts."""
+    try:
+        return os.path.relpath(Path(path), Path(root))
+    except ValueError:  # Windows: another drive has no relative path
+        return str(Path(*Path(path).parts[-2:]))
+
+
+def model_sha(path: str | os.PathLike | None = None) -> str | None:
+    """The first ``SHA_PREFIX`` hex digits of the model's SHA-256 as its card records it (the
+    committed model unless ``path`` or ``$DIGITREC_MODEL`` says otherwise); None without a card."""
+    from digitrec import card
+
+    info = card.read(model_path(path)) or {}
+    return info["sha256"][:SHA_PREFIX] if info.get("sha256") else None
+
+
 def setup(tensorflow: bool = False, root: Path = ROOT) -> bool:
     """Prepare a notebook: log level, data folders, TensorFlow (if asked), matplotlib. Returns QUICK.
+
+    Prints one line: the mode, the data folders relative to the checkout, the model the notebook
+    reads (``model sha256 <prefix>``, from its card: which model produced the outputs), and
+    TensorFlow's version when it was imported.
 
     Raises ``DataError`` when there is no MNIST folder (every notebook reads MNIST); a missing
     handwriting folder is reported by ``digitrec.data.handwriting.load_handwriting`` where it is read.
@@ -72,9 +98,51 @@ def setup(tensorflow: bool = False, root: Path = ROOT) -> bool:
         versions.append(f"TensorFlow {tf.__version__}")
     _matplotlib()
     mode = "quick mode" if quick() else "full mode"
-    where = [f"{folder} from {folders[var] or '(not found)'}" for var, folder in DATA_FOLDERS.items()]
-    print(" | ".join([mode, *where, *versions]))
+    where = [
+        f"{folder} from {shown_path(folders[var], root) if folders[var] else '(not found)'}"
+        for var, folder in DATA_FOLDERS.items()
+    ]
+    model = f"model sha256 {model_sha() or '(no card)'}"
+    print(" | ".join([mode, *where, model, *versions]))
     return quick()
+
+
+# --- what a notebook printed: which model, which figures --------------------------------------------
+
+SHA_LINE = re.compile(r"model sha256 ([0-9a-f]{8,64})")
+FIGURE = re.compile(r"(?<![\w.])(\d+(?:,\d{3})*(?:\.\d+)?)(%)?")
+
+
+@dataclass
+class Printed:
+    """What a notebook's committed outputs say: ``models`` maps each model SHA-256 prefix printed by
+    ``setup`` to the cells (counted from 0, markdown included) that printed it; ``figures`` holds every
+    number printed as text, as ``(cell, line, value)`` with percentages as fractions (99.47% -> 0.9947)."""
+
+    models: dict[str, list[int]] = field(default_factory=dict)
+    figures: list[tuple[int, str, float]] = field(default_factory=list)
+
+    def find(self, words: str) -> list[float]:
+        """The figures printed on lines that contain ``words``, in order."""
+        return [value for _, line, value in self.figures if words in line]
+
+
+def printed(path: str | os.PathLike) -> Printed:
+    """Read a notebook file (without running it) and collect the model SHA prefixes and the figures
+    its code cells printed (stream output and plain-text results; figures drawn as images are not read)."""
+    cells = json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
+    found = Printed()
+    for index, cell in enumerate(cells):
+        for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+            text = output.get("text") or output.get("data", {}).get("text/plain", "")
+            for line in ("".join(text) if isinstance(text, list) else text).splitlines():
+                for sha in SHA_LINE.findall(line):
+                    found.models.setdefault(sha, []).append(index)
+                line_wo_sha = SHA_LINE.sub("", line)
+                for number, percent in FIGURE.findall(line_wo_sha):
+                    value = float(number.replace(",", ""))
+                    found.figures.append((index, line.strip(), value / 100 if percent else value))
+    return found
 
 
 def _matplotlib() -> None:
