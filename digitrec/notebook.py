@@ -202,6 +202,50 @@ def confusion_matrix(confusion: Sequence[Sequence[int]], ax=None, title: str = "
     return ax
 
 
+# What tells the pairs apart, in the strokes (the pairs any digit reader mixes up); notebook 4 names
+# them under the most confused pairs.
+SEPARATES = {
+    (0, 2): "a 2 runs out along the bottom, a 0 closes its loop",
+    (0, 5): "a 5 has a flat bar and a corner at the top, a 0 is one round loop",
+    (0, 6): "a 6 starts with an open top stroke into a small loop, a 0 is one big loop",
+    (0, 8): "an 8 pinches in at the waist, a 0 does not",
+    (0, 9): "a 9 hangs a tail below its loop, a 0 is the loop alone",
+    (1, 2): "a 2 turns into a bar at the foot, a 1 stays straight",
+    (1, 4): "a 4 has a second stroke and a crossbar beside the upright",
+    (1, 6): "a 6 ends in a loop at the bottom, a 1 in a plain stroke",
+    (1, 7): "the bar at the top: a 1's flag is short and slanted, a 7's bar long",
+    (1, 8): "an 8 is two loops, a 1 one stroke",
+    (2, 3): "a 2 ends in a flat bar, a 3 curves back round",
+    (2, 6): "a 6 closes its loop at the bottom, a 2 runs out along it",
+    (2, 7): "a 2 ends in a bar along the bottom, a 7 in a plain tail",
+    (2, 8): "an 8 closes its lower loop, a 2 runs out along the bottom",
+    (3, 5): "the top half: a 3 curves round, a 5 has a flat bar on a short upright",
+    (3, 7): "a 3 has a second bump below the first, a 7 a straight stroke down",
+    (3, 8): "an 8 closes its loops on the left, a 3 leaves them open",
+    (3, 9): "a 9 closes its top loop on the left, a 3 leaves it open",
+    (4, 6): "a 6 closes a loop at the bottom, a 4 is open with a crossbar",
+    (4, 7): "a crossed 7's bar can pass for a 4's crossbar; a 4 has a stroke down on the left",
+    (4, 9): "whether the top is closed",
+    (5, 6): "whether the bottom loop is closed",
+    (5, 8): "an 8's top is a closed loop, a 5's a flat bar",
+    (5, 9): "a 9 closes its top into a loop, a 5 has a flat bar there",
+    (6, 8): "an 8 closes a loop at the top, a 6 has an open stroke there",
+    (6, 9): "where the loop is: at the bottom for a 6, at the top for a 9",
+    (7, 8): "an 8 closes two loops, a 7 is a bar and one stroke",
+    (7, 9): "a 9 closes its top into a loop, a 7 is a bar",
+    (8, 9): "an 8 closes a second loop at the bottom, a 9 ends in a tail",
+}
+
+
+def usual_suspects(off: np.ndarray, top: int = 4) -> None:
+    """The most confused unordered pairs (a 4 read as a 9 and a 9 read as a 4 count together)."""
+    both = off + off.T
+    ranked = sorted(((both[a, b], a, b) for a in range(10) for b in range(a + 1, 10) if both[a, b]), reverse=True)
+    print("either way:", ", ".join(f"{a}/{b}: {n}" for n, a, b in ranked[:6]))
+    for n, a, b in ranked[:top]:
+        print(f"  {a}/{b} ({n}): {SEPARATES.get((a, b), 'no stroke rule to name: look at the pictures')}")
+
+
 def image_grid(
     images: Sequence[np.ndarray],
     titles: Sequence[str] = (),
@@ -209,8 +253,10 @@ def image_grid(
     size: float = 1.5,
     title_colours: Sequence[str] = (),
     fontsize: int = 9,
+    title: str = "",
 ):
-    """Images in rows of ``cols``, each with its title (and title colour), axes hidden; returns the figure."""
+    """Images in rows of ``cols``, each with its title (and title colour), axes hidden, the whole
+    figure under ``title``; returns the figure."""
     import matplotlib.pyplot as plt
 
     rows = max(1, -(-len(images) // cols))
@@ -222,5 +268,56 @@ def image_grid(
         if i < len(titles):
             colour = title_colours[i] if i < len(title_colours) else "black"
             ax.set_title(titles[i], fontsize=fontsize, color=colour)
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def learning_curves(histories: dict[str, dict[str, Sequence[float]]], title: str):
+    """Loss and accuracy per epoch, training (dashed) and validation (solid), one colour per run;
+    ``histories`` maps a run's name to Keras' ``History.history`` (or a model card's ``history``)."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
+    for (name, h), color in zip(histories.items(), ["C0", "C1", "C2", "C3"], strict=False):
+        epochs = np.arange(1, len(h["loss"]) + 1)
+        for ax, metric in zip(axes, ["loss", "accuracy"], strict=True):
+            ax.plot(epochs, h[metric], "o--", color=color, label=f"{name} training (running average)")
+            ax.plot(epochs, h[f"val_{metric}"], "o-", color=color, label=f"{name} validation")
+    axes[0].set_ylabel("loss (cross-entropy)")
+    axes[1].set_ylabel("accuracy")
+    for ax, what in zip(axes, ["loss", "accuracy"], strict=True):
+        ax.set_xlabel("epoch")
+        ax.set_title(what, fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    axes[1].legend(fontsize=7)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def show_pictures(pictures: Sequence[np.ndarray], titles: Sequence[str], width: float = 4.5) -> None:
+    """Pictures side by side (RGB arrays or grey ink maps), each with its title."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(pictures), figsize=(width * len(pictures), 2.2), squeeze=False)
+    for ax, pic, title in zip(axes[0], pictures, titles, strict=True):
+        ax.imshow(pic, cmap="gray" if pic.ndim == 2 else None)
+        ax.set_title(title, fontsize=9)
+        ax.axis("off")
+    plt.show()
+
+
+def with_boxes(image: np.ndarray, boxes: Sequence[Sequence[int]], colour=(213, 94, 0)) -> np.ndarray:
+    """The drawing with rectangles: what a step found (boxes ``(x0, y0, x1, y1)`` in the image's pixels)."""
+    from PIL import Image, ImageDraw
+
+    from digitrec import imageio
+
+    img = Image.fromarray(imageio.picture(image))
+    draw = ImageDraw.Draw(img)
+    for x0, y0, x1, y1 in boxes:
+        draw.rectangle((x0 - 1, y0 - 1, x1, y1), outline=colour, width=2)
+    return np.asarray(img)
