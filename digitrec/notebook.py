@@ -110,7 +110,8 @@ def setup(tensorflow: bool = False, root: Path = ROOT) -> bool:
 # --- what a notebook printed: which model, which figures --------------------------------------------
 
 SHA_LINE = re.compile(r"model sha256 ([0-9a-f]{8,64})")
-FIGURE = re.compile(r"(?<![\w.])(\d+(?:,\d{3})*(?:\.\d+)?)(%)?")
+# a number standing on its own (not inside a word, a hex digest or 1.8e-06), thousands commas allowed
+FIGURE = re.compile(r"(?<![\w.])(?<!e-)(?<!e\+)(\d+(?:,\d{3})*(?:\.\d+)?)(%)?(?!\.?\w)")
 
 
 @dataclass
@@ -274,14 +275,15 @@ def image_grid(
     return fig
 
 
-def learning_curves(histories: dict[str, dict[str, Sequence[float]]], title: str):
+def learning_curves(histories: dict[str, dict[str, Sequence[float]]], title: str, after: dict[str, int] | None = None):
     """Loss and accuracy per epoch, training (dashed) and validation (solid), one colour per run;
-    ``histories`` maps a run's name to Keras' ``History.history`` (or a model card's ``history``)."""
+    ``histories`` maps a run's name to Keras' ``History.history`` (or a model card's ``history``).
+    ``after`` maps a run that continued another (fine-tuning) to the epochs before its first one."""
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
     for (name, h), color in zip(histories.items(), ["C0", "C1", "C2", "C3"], strict=False):
-        epochs = np.arange(1, len(h["loss"]) + 1)
+        epochs = np.arange(1, len(h["loss"]) + 1) + (after or {}).get(name, 0)
         for ax, metric in zip(axes, ["loss", "accuracy"], strict=True):
             ax.plot(epochs, h[metric], "o--", color=color, label=f"{name} training (running average)")
             ax.plot(epochs, h[f"val_{metric}"], "o-", color=color, label=f"{name} validation")

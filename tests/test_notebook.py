@@ -114,6 +114,7 @@ def test_printed_finds_the_model_shas_and_figures_a_notebook_printed(tmp_path):
             [stream("MNIST test accuracy 99.47% (53 errors in 10,000)\n")],
             [{"output_type": "execute_result", "data": {"text/plain": "'3 epochs'"}, "metadata": {}}],
             [stream("model sha256 3aa6cac0a727 | TensorFlow 2.21.0\n")],
+            [stream("fine-tuned from sha256 3aa6cac0a727; difference 1.8e-06.\n")],
         ],
     )
     found = nb.printed(path)
@@ -122,6 +123,8 @@ def test_printed_finds_the_model_shas_and_figures_a_notebook_printed(tmp_path):
     assert (3, "'3 epochs'", 3) in found.figures
     assert all(value != 0.999 for _, _, value in found.figures)  # markdown is prose, not output
     assert not any(value == 654498 for _, _, value in found.figures)  # a SHA is not a figure
+    assert [value for cell, _, value in found.figures if cell == 5] == []  # nor a digest elsewhere, nor 1.8e-06
+    assert found.find("2.21.0") == []  # a version is not a figure either
 
 
 def test_printed_on_a_notebook_without_outputs_finds_nothing(tmp_path):
