@@ -78,3 +78,59 @@ def test_every_notebook_sets_up_through_digitrec_notebook():
         first_code = next(c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code")
         source = "".join(first_code["source"])
         assert "import digitrec.notebook as nb" in source and "nb.setup(" in source, path.name
+
+
+def test_setup_prints_folders_relative_to_the_checkout_and_the_models_sha(tmp_path, clean_env, capsys):
+    root = fake_checkout(tmp_path)
+    model = tmp_path / "m.keras"
+    model.write_bytes(b"not really a model")
+    (tmp_path / "m.json").write_text(json.dumps({"sha256": "ab" * 32}))
+    clean_env.setenv("DIGITREC_MODEL", str(model))
+    nb.setup(root=root)
+    line = capsys.readouterr().out
+    assert "mnist from ../shared/data/mnist | handwriting from ../shared/data/handwriting" in line
+    assert str(tmp_path) not in line
+    assert line.rstrip().endswith(f"| model sha256 {'ab' * 6}")  # the card's SHA-256, cut to 12 digits
+
+
+def fake_notebook(path, outputs_by_cell):
+    """A notebook file whose code cells printed the given texts (one list of outputs per cell)."""
+    cells = [{"cell_type": "markdown", "metadata": {}, "source": ["# a title: 99.9% in prose is not printed"]}]
+    for outputs in outputs_by_cell:
+        cells.append({"cell_type": "code", "metadata": {}, "source": [], "outputs": outputs})
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    return path
+
+
+def stream(text):
+    return {"output_type": "stream", "name": "stdout", "text": text.splitlines(keepends=True)}
+
+
+def test_printed_finds_the_model_shas_and_figures_a_notebook_printed(tmp_path):
+    path = fake_notebook(
+        tmp_path / "fake.ipynb",
+        [
+            [stream("full mode | mnist from ../shared/data/mnist | model sha256 654498f0befc\n")],
+            [stream("MNIST test accuracy 99.47% (53 errors in 10,000)\n")],
+            [{"output_type": "execute_result", "data": {"text/plain": "'3 epochs'"}, "metadata": {}}],
+            [stream("model sha256 3aa6cac0a727 | TensorFlow 2.21.0\n")],
+            [stream("fine-tuned from sha256 3aa6cac0a727; difference 1.8e-06.\n")],
+        ],
+    )
+    found = nb.printed(path)
+    assert found.models == {"654498f0befc": [1], "3aa6cac0a727": [4]}  # cells count from 0, markdown included
+    assert found.find("MNIST test accuracy") == [0.9947, 53, 10_000]
+    assert (3, "'3 epochs'", 3) in found.figures
+    assert all(value != 0.999 for _, _, value in found.figures)  # markdown is prose, not output
+    assert not any(value == 654498 for _, _, value in found.figures)  # a SHA is not a figure
+    assert [value for cell, _, value in found.figures if cell == 5] == []  # nor a digest elsewhere, nor 1.8e-06
+    assert found.find("2.21.0") == []  # a version is not a figure either
+
+
+def test_printed_on_a_notebook_without_outputs_finds_nothing(tmp_path):
+    found = nb.printed(fake_notebook(tmp_path / "empty.ipynb", [[], []]))
+    assert found.models == {} and found.figures == []
+
+
+def test_shown_path_is_relative_to_the_checkout(tmp_path):
+    assert nb.shown_path(tmp_path / "shared" / "data" / "mnist", tmp_path / "checkout") == "../shared/data/mnist"
