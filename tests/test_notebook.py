@@ -134,3 +134,43 @@ def test_printed_on_a_notebook_without_outputs_finds_nothing(tmp_path):
 
 def test_shown_path_is_relative_to_the_checkout(tmp_path):
     assert nb.shown_path(tmp_path / "shared" / "data" / "mnist", tmp_path / "checkout") == "../shared/data/mnist"
+
+
+# --- the committed outputs: one model, the committed one, and what they print of it agrees with its card ----
+
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+MACHINE_PATHS = ("/tmp/", "/work/", "/home/", "/root/", "/Users/")
+
+
+def committed_card() -> dict:
+    from digitrec import card
+    from digitrec.paths import DEFAULT_MODEL
+
+    return card.read(DEFAULT_MODEL)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_committed_outputs_come_from_the_committed_model(path):
+    """Re-run the notebooks (``make notebooks``) whenever the committed model changes."""
+    shown = nb.printed(path)
+    assert set(shown.models) == {committed_card()["sha256"][:12]}, f"{path.name} ran with another model"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_committed_outputs_show_no_machine_path(path):
+    cells = json.loads(path.read_text())["cells"]
+    text = json.dumps([c.get("outputs", []) for c in cells])
+    assert not [p for p in MACHINE_PATHS if p in text]
+
+
+def test_what_the_notebooks_print_about_the_committed_model_agrees_with_its_card():
+    card = committed_card()
+    mnist = card["mnist_test"]
+
+    def shown(name: str) -> nb.Printed:
+        return nb.printed(ROOT / "notebooks" / name)
+
+    assert shown("03_training.ipynb").find("its card says")[:2] == [round(mnist["accuracy"], 4), mnist["errors"]]
+    assert shown("04_errors.ipynb").find("errors in")[:2] == [round(mnist["accuracy"], 4), mnist["errors"]]
+    assert shown("05_saving.ipynb").find("MNIST test:")[:2] == [round(mnist["accuracy"], 4), mnist["errors"]]
