@@ -330,3 +330,102 @@ def test_drawings_are_read_a_page_at_a_time(opened, monkeypatch):
         opened.save(png(i % 10, seed=i), i % 10, user="pager" if i % 2 else "other")
     assert [d.label for d in opened.drawings()] == [0, 1, 2, 3, 4]
     assert [d.label for d in opened.drawings("pager")] == [1, 3]
+
+
+# --- forgetting a user ----------------------------------------------------------------------------
+
+
+def save_ana_and_bo(s: Store) -> tuple[list[bytes], list[bytes]]:
+    """Three drawings of ana's and two of bo's saved in ``s``; their PNGs as kept."""
+    for i, (digit, user) in enumerate([(3, "ana"), (7, "bo"), (5, "ana"), (1, "bo"), (8, "ana")]):
+        s.save(png(digit, seed=10 + i), digit, source="flask", user=user)
+    return [d.png for d in s.drawings("ana")], [d.png for d in s.drawings("bo")]
+
+
+def test_forget_deletes_every_drawing_of_one_user(store_url):
+    with Store.open(store_url) as s:
+        _, bos = save_ana_and_bo(s)
+        assert s.forget(" ana ") == 3  # the name as everywhere: spaces trimmed
+        assert s.count("ana") == 0 and list(s.drawings("ana")) == []
+        assert [d.png for d in s.drawings("bo")] == bos and s.stats()["by_user"] == {"bo": 2}
+        # no row of hers at all, counted by the database itself
+        import sqlalchemy as sa
+
+        with s.engine().connect() as conn:
+            query = sa.select(sa.func.count()).select_from(store.DRAWINGS).where(store.DRAWINGS.c.user_name == "ana")
+            assert conn.execute(query).scalar() == 0
+        assert s.forget("ana") == 0 and s.forget("nobody") == 0
+        s.save(png(2), 2, user="ana")  # the store goes on
+        assert s.count("ana") == 1
+
+
+@pytest.mark.parametrize("user", ["", "   ", "a" * 65, "bad\nname", None])
+def test_forget_checks_the_name_as_saving_does(opened, user):
+    with pytest.raises(InvalidDrawing, match="user name"):
+        opened.forget(user)
+
+
+def test_forgetting_in_a_store_that_is_not_there_makes_none(tmp_path):
+    path = tmp_path / "sub" / "drawings.sqlite3"
+    assert Store.open(path).forget("ana") == 0
+    assert not path.parent.exists()
+
+
+def test_forget_empties_every_per_user_table(store_url, monkeypatch):
+    """A later per-user table (a personal model) joins ``PER_USER`` and forget empties it too."""
+    import sqlalchemy as sa
+
+    models = sa.Table(
+        "digitrec_test_models", sa.MetaData(), sa.Column("user_name", sa.String(64)), sa.Column("blob", sa.Text)
+    )
+    monkeypatch.setattr(store_schema, "PER_USER", (*store_schema.PER_USER, models))
+    with Store.open(store_url) as s:
+        save_ana_and_bo(s)
+        with s.engine().begin() as conn:
+            models.create(conn)
+            conn.execute(models.insert(), [{"user_name": u, "blob": f"model of {u}"} for u in ("ana", "bo", "ana")])
+        assert s.forget("ana") == 3
+        with s.engine().connect() as conn:
+            assert conn.execute(sa.select(models.c.user_name)).scalars().all() == ["bo"]
+
+
+def test_forgotten_bytes_are_gone_from_the_sqlite_file_and_its_wal(tmp_path):
+    path = tmp_path / "drawings.sqlite3"
+    wal = path.with_name(path.name + "-wal")
+
+    def on_disk() -> bytes:
+        return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+    with Store.open(path) as s:
+        anas, bos = save_ana_and_bo(s)
+        with s.engine().connect() as conn:  # the store's own setting: some SQLite builds default to off
+            assert conn.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
+        # 64 bytes from the middle of each of her PNGs (compressed pixels), found in none of bo's
+        snippets = [p[len(p) // 2 : len(p) // 2 + 64] for p in anas]
+        assert not any(snip in b or b"ana" in b for snip in snippets for b in bos)
+        before = on_disk()
+        assert b"ana" in before and all(snip in before for snip in snippets)  # the test can see them
+        assert s.forget("ana") == 3
+        after = on_disk()  # the store still open, as a running server keeps it
+        assert not wal.exists() or wal.stat().st_size == 0
+        assert b"ana" not in after and not any(snip in after for snip in snippets)
+        assert all(b in after for b in bos) and s.count("bo") == 2
+    assert b"ana" not in on_disk() and not any(snip in on_disk() for snip in snippets)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_a_reader_holding_the_wal_makes_forget_say_run_it_again(tmp_path, monkeypatch):
+    monkeypatch.setattr(store_db, "LOCK_TIMEOUT_S", 1)
+    path = tmp_path / "drawings.sqlite3"
+    with Store.open(path) as s:
+        save_ana_and_bo(s)
+        reader = sqlite3.connect(path, isolation_level=None)
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM digitrec_drawings").fetchone()  # a snapshot with her drawings
+        with pytest.raises(StoreError, match="deleted 3 drawings of ana, but another program is reading .*again"):
+            s.forget("ana")
+        reader.execute("COMMIT")
+        reader.close()
+        assert s.forget("ana") == 0 and s.count("ana") == 0
+    assert b"ana" not in path.read_bytes()

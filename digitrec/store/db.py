@@ -98,6 +98,7 @@ def make_engine(url: URL) -> Engine:
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer; a killed one loses nothing
         cursor.execute("PRAGMA synchronous=FULL")  # a saved correction survives a power cut too
+        cursor.execute("PRAGMA secure_delete=ON")  # a deleted row's bytes are overwritten, not left in free space
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")
@@ -107,6 +108,26 @@ def make_engine(url: URL) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def checkpoint(engine: Engine) -> bool:
+    """SQLite: copy every page of the write-ahead log into the main file and truncate the log to
+    nothing (``wal_checkpoint(TRUNCATE)``, waiting for readers up to the busy timeout), so that the
+    old versions of pages it held (a deleted drawing's, say) are gone from the -wal file too. False
+    when another connection still reads an older snapshot and the log could not be emptied."""
+    import sqlite3
+
+    import sqlalchemy as sa
+
+    statement = "PRAGMA wal_checkpoint(TRUNCATE)"
+    raw = engine.raw_connection()  # the driver's own, outside any transaction: a checkpoint cannot run in one
+    try:
+        busy, *_ = raw.driver_connection.execute(statement).fetchone()
+    except sqlite3.Error as exc:  # as SQLAlchemy's own, for translate_errors
+        raise sa.exc.OperationalError(statement, None, exc) from None
+    finally:
+        raw.close()
+    return not busy
 
 
 def _server_args(url: URL) -> dict:

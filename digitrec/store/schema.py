@@ -10,6 +10,7 @@ from digitrec.store.checks import MAX_USER
 from digitrec.store.db import DB_ENV, StoreError
 
 if TYPE_CHECKING:
+    import sqlalchemy as sa
     from sqlalchemy.engine import Connection
 
 
@@ -36,6 +37,11 @@ def _tables():
 
 
 META, SCHEMA, DRAWINGS = _tables()
+
+# Every table that holds rows of one user, each with a ``user_name`` column: ``delete_user`` (and so
+# ``Store.forget``, "Forget me") empties them all of that user. A new per-user table (a personal model,
+# say) joins this list in the migration step that creates it.
+PER_USER: tuple[sa.Table, ...] = (DRAWINGS,)
 
 
 def _create_v1(conn: Connection) -> None:
@@ -87,3 +93,16 @@ def apply_migrations(conn: Connection) -> None:
     for number, (_, step) in enumerate(MIGRATIONS[version:], start=version + 1):
         step(conn)
         conn.execute(SCHEMA.update().values(version=number))
+
+
+def delete_user(conn: Connection, user: str) -> dict[str, int]:
+    """Delete every row of ``user`` from every table of ``PER_USER`` there is (an older store may lack the
+    newer ones), in the caller's transaction; return {table: rows deleted}."""
+    import sqlalchemy as sa
+
+    present = sa.inspect(conn)
+    return {
+        table.name: conn.execute(table.delete().where(table.c.user_name == user)).rowcount
+        for table in PER_USER
+        if present.has_table(table.name)
+    }

@@ -3,6 +3,7 @@
     store = Store.open()                    # $DIGITREC_DB, else an SQLite file under $DIGITREC_DATA
     store.save(image, 7, prediction=p, model_sha256=..., source="flask", user="ana")
     store.count(), store.stats(), store.drawings(user="ana")
+    store.forget("ana")                     # "Forget me": every row of ana's gone, bytes included
 
 By default one SQLite file (WAL mode: readers never wait for the writer, and a process killed in
 the middle of a write leaves the last committed state) in the user's data directory, never the
@@ -37,13 +38,14 @@ from digitrec.store.checks import (
 )
 from digitrec.store.db import (
     StoreError,
+    checkpoint,
     make_engine,
     make_folder,
     parse_url,
     resolve,
     translate_errors,
 )
-from digitrec.store.schema import DRAWINGS, apply_migrations, check_version, schema_version
+from digitrec.store.schema import DRAWINGS, apply_migrations, check_version, delete_user, schema_version
 
 if TYPE_CHECKING:  # the store works without a model; front ends pass what the predictor said
     from sqlalchemy.engine import Connection, Engine
@@ -218,6 +220,28 @@ class Store:
         query = sa.select(sa.func.count()).select_from(DRAWINGS).where(DRAWINGS.c.image_sha256 == digest)
         return bool(self._read(lambda conn: conn.execute(query).scalar(), 0))
 
+    def forget(self, user: str) -> int:
+        """ "Forget me": delete everything of ``user`` (every drawing, and every row of the other per-user
+        tables, ``schema.PER_USER``) in one transaction; return how many drawings were deleted.
+
+        SQLite overwrites the deleted rows' bytes (``secure_delete``), then empties its write-ahead log
+        into the main file (``wal_checkpoint(TRUNCATE)``): neither file holds the user's name or drawings
+        afterwards. PostgreSQL frees their space at its next VACUUM. A store that is not there is not
+        made. Raises ``InvalidDrawing`` for a user name that cannot be saved, ``StoreError`` when the
+        store cannot be written, or when its log cannot be emptied (another program reads it: run it again).
+        """
+        user = clean_user(user)
+        deleted = self._read(lambda conn: delete_user(conn, user)[DRAWINGS.name], 0)
+        if self.path is not None and self._exists():
+            with self._errors():
+                emptied = checkpoint(self.engine())
+            if not emptied:
+                raise StoreError(
+                    f"deleted {deleted} drawings of {user}, but another program is reading {self.path}: "
+                    "their bytes stay in its -wal file until it lets go; run this again"
+                )
+        return deleted
+
     def migrate(self) -> int:
         """Bring the schema to the latest version (creating the store if needed); return it."""
         return self._write(lambda conn: schema_version(conn))
@@ -244,7 +268,8 @@ class Store:
         return self.path is None or self.path.is_file()
 
     def _read(self, fn: Callable[[Connection], Any], empty: Any) -> Any:
-        """``fn(conn)`` in a transaction; ``empty`` when there is no store yet (nothing is created)."""
+        """``fn(conn)`` in a transaction; ``empty`` when there is no store yet (nothing is created). A
+        transaction that may write too (SQLite's BEGIN IMMEDIATE): ``forget`` deletes in it."""
         if not self._exists():
             return empty
         with self._errors(), self.engine().begin() as conn:
