@@ -122,3 +122,62 @@ def test_help_lists_the_commands():
     result = run_cli("--help")
     for command in ("train", "evaluate", "predict", "export"):
         assert command in result.stdout
+
+
+# --- drawings delete: "Forget me" -----------------------------------------------------------------
+
+
+def delete(db: Path, *args: str, answer: str | None = None) -> tuple[int, str, str]:
+    """``python -m digitrec drawings delete --db DB ARGS...``: without ``answer`` its stdin is no terminal;
+    with one, a pseudo-terminal that types it. -> (exit status, stdout, stderr)."""
+    command = [sys.executable, "-m", "digitrec", "drawings", "delete", "--db", str(db), *args]
+    if answer is None:
+        proc = subprocess.run(command, cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+        return proc.returncode, proc.stdout, proc.stderr
+    import pty
+
+    main, terminal = pty.openpty()
+    proc = subprocess.Popen(command, cwd=ROOT, stdin=terminal, stdout=terminal, stderr=subprocess.PIPE, text=True)
+    os.close(terminal)
+    os.write(main, answer.encode() + b"\n")
+    err = proc.communicate(timeout=120)[1]
+    out = b""
+    while True:  # the terminal's screen: the question, the answer typed and what it printed
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:  # EIO: the program has gone
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(main)
+    return proc.returncode, out.decode().replace("\r\n", "\n"), err
+
+
+def test_drawings_delete_forgets_a_user_after_asking(tmp_path, make_drawing_png):
+    from digitrec.store import Store
+
+    db = tmp_path / "d.sqlite3"
+    with Store.open(db) as s:
+        for digit, user in ((1, "ana"), (2, "bo"), (3, "ana")):
+            s.save(make_drawing_png(digit), digit, user=user)
+    status, out, err = delete(db, "--user", "ana")  # no terminal to ask on: refused
+    assert status == 2 and out == ""
+    assert err == "error: drawings delete asks before deleting: run it on a terminal, or add --yes\n"
+    status, out, err = delete(db, "--user", "ana", answer="n")
+    question = f"Delete all 2 drawings saved by ana from {db}? This cannot be undone. [y/N]"
+    assert status == 1 and question in out + err  # input() asks on stderr on a terminal, without readline
+    assert out.endswith("nothing deleted\n") and Store.open(db).count("ana") == 2
+    status, out, _ = delete(db, "--user", "ana", answer="y")
+    assert status == 0 and out.endswith(f"deleted 2 drawings of ana from {db}\n")
+    status, out, _ = delete(db, "--user", "bo", "--yes")
+    assert (status, out) == (0, f"deleted 1 drawing of bo from {db}\n")
+    assert Store.open(db).count() == 0
+
+
+def test_drawings_delete_needs_a_good_user_name(tmp_path):
+    status, _, err = delete(tmp_path / "d.sqlite3", "--yes")
+    assert status == 2 and "the following arguments are required: --user" in err
+    status, _, err = delete(tmp_path / "d.sqlite3", "--user", " ", "--yes")
+    assert status == 2 and err == "error: --user: the user name must be 1 to 64 printable characters\n"
+    assert not (tmp_path / "d.sqlite3").exists()

@@ -1,8 +1,9 @@
-"""``python -m digitrec drawings import|export|stats`` and ``python -m digitrec finetune``.
+"""``python -m digitrec drawings import|export|stats|delete`` and ``python -m digitrec finetune``.
 
     python -m digitrec drawings import DIR [--db URL_OR_PATH] [--user NAME]   # DIR/0/*.png ... DIR/9/*.png
     python -m digitrec drawings export DIR [--db URL_OR_PATH] [--user NAME]   # the same layout back
     python -m digitrec drawings stats [--db URL_OR_PATH] [--user NAME] [--json]
+    python -m digitrec drawings delete --user NAME [--db URL_OR_PATH] [--yes]   # "Forget me": asks first
     python -m digitrec finetune [--db URL_OR_PATH] [--user NAME] [--data-dir MNIST_DIR] --out PATH
 
 Other tools script these forms: keep them stable.
@@ -27,7 +28,7 @@ DB_HELP = (
 
 def add_commands(sub: argparse._SubParsersAction) -> dict:
     """Add ``drawings`` and ``finetune``; return {name: function}."""
-    d = sub.add_parser("drawings", help="the saved drawings: import a folder, export them, count them")
+    d = sub.add_parser("drawings", help="the saved drawings: import a folder, export them, count them, delete a user's")
     dsub = d.add_subparsers(dest="action", required=True)
     imp = dsub.add_parser("import", help="save DIR/0/*.png ... DIR/9/*.png, each labelled by its folder")
     imp.add_argument("dir", type=Path)
@@ -39,6 +40,10 @@ def add_commands(sub: argparse._SubParsersAction) -> dict:
         p.add_argument("--db", help=DB_HELP)
         p.add_argument("--user", help="import: whose drawings (default: your login name); else: only theirs")
     add_model(imp, "the model whose answers are recorded (default: the shipped one)", verify=False)
+    de = dsub.add_parser("delete", help="forget a user: delete every drawing they saved (asks first)")
+    de.add_argument("--user", required=True, help="whose drawings to delete")
+    de.add_argument("--db", help=DB_HELP)
+    de.add_argument("--yes", action="store_true", help="do not ask (needed without a terminal: scripts)")
 
     f = sub.add_parser("finetune", help="fine-tune the model on the saved drawings, mixed with MNIST")
     f.add_argument("--db", help=DB_HELP)
@@ -65,7 +70,8 @@ def cmd_drawings(args) -> int:
             return 2
     store = Store.open(args.db)
     try:
-        return {"import": _import, "export": _export, "stats": _stats}[args.action](store, args)
+        actions = {"import": _import, "export": _export, "stats": _stats, "delete": _delete}
+        return actions[args.action](store, args)
     finally:
         store.close()
 
@@ -203,6 +209,27 @@ def _stats(store, args) -> int:
         print("per source: " + ", ".join(f"{k} {n}" for k, n in stats["by_source"].items()))
     if stats.get("by_user"):
         print("per user: " + ", ".join(f"{k} {n}" for k, n in stats["by_user"].items()))
+    return 0
+
+
+def _delete(store, args) -> int:
+    """ "Forget me" for ``--user``: every drawing of theirs deleted, after a "y" on a terminal (or ``--yes``)."""
+    if not args.yes:
+        if sys.stdin is None or not sys.stdin.isatty():
+            print("error: drawings delete asks before deleting: run it on a terminal, or add --yes", file=sys.stderr)
+            return 2
+        n = store.count(args.user)
+        try:
+            answer = input(
+                f"Delete all {n} drawings saved by {args.user} from {store.describe()}? This cannot be undone. [y/N] "
+            )
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing deleted")
+            return 1
+    deleted = store.forget(args.user)
+    print(f"deleted {deleted} drawing{'' if deleted == 1 else 's'} of {args.user} from {store.describe()}")
     return 0
 
 
