@@ -11,6 +11,10 @@
         -> 201 {"id": 13, "label": 7, "digit": 0, "position": 1, "count": 13, "kept": "on the server"}
     GET /api/drawings/stats[?user=ana]
         -> {"saving": true, "count": 12, "by_label": {"0": 1, ...}, "kept": "on the server"}
+    DELETE /api/drawings?user=ana
+        "Forget me": every drawing saved by ana deleted (``Store.forget``) -> 200 {"user": "ana", "deleted": 12}
+        Who may forget whom is who may save: the name sent, as for saving; 400 for a name that
+        cannot be saved (none included), 403 with saving off, 503 when the store cannot be written.
 
 The image passes the same checks and limits as ``/api/predict``; the model's answer is the
 server's own, never the client's. Saving is off unless the app's ``ALLOW_SAVING`` is true
@@ -65,6 +69,12 @@ def kept_where() -> str:
     return feedback().store.where(remote=is_remote(request.remote_addr, request.headers))
 
 
+def unavailable(exc: StoreError) -> ApiError:
+    """The 503 for a store that cannot be used; the details stay in the operator's log."""
+    log.error("drawing store: %s", exc)
+    return ApiError(503, "the drawing store is unavailable; try again later")
+
+
 @bp.post("/api/drawings")
 def save() -> tuple[dict[str, Any], int]:
     fb = feedback()
@@ -103,10 +113,25 @@ def save() -> tuple[dict[str, Any], int]:
     except StoreFull as exc:
         raise ApiError(507, "the drawing store is full; no more drawings can be saved") from exc
     except StoreError as exc:
-        log.error("drawing store: %s", exc)  # the details stay in the operator's log
-        raise ApiError(503, "the drawing store is unavailable; try again later") from None
+        raise unavailable(exc) from None
     body = {"id": drawing_id, "label": label, "digit": prediction.digit, **extra, "count": count, "kept": kept_where()}
     return body, 201
+
+
+@bp.delete("/api/drawings")
+def forget() -> dict[str, Any]:
+    fb = feedback()
+    if not fb.allowed:
+        raise ApiError(403, "saving drawings is off on this server: it keeps none to delete")
+    try:
+        user = clean_user(request.args.get("user", ""))
+        deleted = fb.store.forget(user)
+    except InvalidDrawing as exc:
+        raise ApiError(400, f"{exc} (?user=NAME: whose drawings to delete)") from None
+    except StoreError as exc:
+        raise unavailable(exc) from None
+    log.info("drawing store: forgot a user, %d drawings deleted", deleted)  # never the name: it is theirs
+    return {"user": user, "deleted": deleted}
 
 
 @bp.get("/api/drawings/stats")
@@ -121,8 +146,7 @@ def stats() -> dict[str, Any]:
     except InvalidDrawing as exc:
         raise ApiError(400, str(exc)) from None
     except StoreError as exc:
-        log.error("drawing store: %s", exc)
-        raise ApiError(503, "the drawing store is unavailable; try again later") from None
+        raise unavailable(exc) from None
     return {"saving": True, "count": found["count"], "by_label": found["by_label"], "kept": kept_where()}
 
 

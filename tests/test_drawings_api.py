@@ -181,11 +181,51 @@ def test_stats_count_per_digit_and_per_user(client, make_drawing_png):
     assert client.get("/api/drawings/stats?user=ana").get_json()["count"] == 2
 
 
+def test_delete_forgets_one_user(client, db, make_drawing_png):
+    for digit, user in ((1, "ana"), (1, "bo"), (8, "ana")):
+        assert post(client, make_drawing_png(digit), digit, user=user).status_code == 201
+    response = client.delete("/api/drawings?user=ana")
+    assert response.status_code == 200 and response.get_json() == {"user": "ana", "deleted": 2}
+    assert response.headers["Cache-Control"] == "no-store"
+    assert Store.open(db).stats()["by_user"] == {"bo": 1}
+    assert client.delete("/api/drawings", query_string={"user": " ana "}).get_json() == {"user": "ana", "deleted": 0}
+    assert client.get("/api/drawings/stats?user=bo").get_json()["count"] == 1
+
+
+@pytest.mark.parametrize("query", ["", "?user=", "?user=%20", "?user=" + "x" * 65, "?user=bell%07"])
+def test_delete_checks_the_name(client, make_drawing_png, query):
+    assert post(client, make_drawing_png(1), 1, user="ana").status_code == 201
+    response = client.delete(f"/api/drawings{query}")
+    assert response.status_code == 400 and "user name" in response.get_json()["error"]
+    assert client.get("/api/drawings/stats").get_json()["count"] == 1
+
+
+def test_delete_with_saving_off_is_403(predictor, db, make_drawing_png):
+    with Store.open(db) as s:
+        s.save(make_drawing_png(1), 1, user="ana")
+    client = create_app({"TESTING": True, "DRAWINGS_DB": db}, predictor=predictor).test_client()
+    response = client.delete("/api/drawings?user=ana")
+    assert response.status_code == 403 and "saving drawings is off" in response.get_json()["error"]
+    assert Store.open(db).count("ana") == 1
+
+
+def test_delete_on_a_broken_store_is_a_503_without_details(predictor, tmp_path, caplog):
+    broken = tmp_path / "broken.sqlite3"
+    broken.write_bytes(b"not a database at all" * 50)
+    app = create_app({"TESTING": True, "DRAWINGS_DB": str(broken), "ALLOW_SAVING": True}, predictor=predictor)
+    response = app.test_client().delete("/api/drawings?user=ana")
+    assert response.status_code == 503 and response.get_json() == {
+        "error": "the drawing store is unavailable; try again later"
+    }
+    assert "is damaged or not a drawing store" in caplog.text
+
+
 def test_methods_and_the_page(client):
     assert client.get("/api/drawings").status_code == 405
+    assert {"POST", "DELETE"} <= set(client.put("/api/drawings").get_json()["error"].split())
     assert client.post("/api/drawings/stats").status_code == 405
     page = client.get("/").get_data(as_text=True)
-    assert 'id="feedback"' in page and "feedback.js" in page and 'id="right"' in page
+    assert 'id="feedback"' in page and "feedback.js" in page and 'id="right"' in page and 'id="forget"' in page
     assert page.count('class="it-was"') == 10
     assert client.get("/static/feedback.js").status_code == 200
 

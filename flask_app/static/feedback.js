@@ -2,6 +2,7 @@
 // label to POST /api/drawings. Separate from app.js: it only reads the canvas and the answer shown.
 // window.digitrecFeedback is the part number.js shares: whether the server saves, the user's name,
 // one save and the line that describes it; number mode sends the digit's position with each save.
+// "Forget me" asks first (confirm), then sends DELETE /api/drawings?user=NAME and shows the answer.
 "use strict";
 
 window.digitrecFeedback = (() => {
@@ -51,7 +52,20 @@ window.digitrecFeedback = (() => {
     return body;
   }
 
-  return { describe, stats, bindName, save };
+  // "Forget me": every drawing saved under the name typed deleted, after the user confirms. The line to
+  // show, or null when the user said no; an Error in the server's words.
+  async function forget() {
+    const user = name.trim();
+    if (!user) throw new Error("Type your name first: the drawings saved under it are deleted.");
+    if (!window.confirm(`Delete every drawing saved by ${user}? This cannot be undone.`)) return null;
+    const url = `${box.dataset.api}?${new URLSearchParams({ user })}`;
+    const response = await fetch(url, { method: "DELETE", headers: { Accept: "application/json" } });
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(body.error || `The server answered ${response.status}.`);
+    return `Forgot ${body.user}: ${body.deleted} drawing${body.deleted === 1 ? "" : "s"} deleted.`;
+  }
+
+  return { describe, stats, bindName, save, forget };
 })();
 
 (() => {
@@ -62,7 +76,7 @@ window.digitrecFeedback = (() => {
   const digitEl = $("digit");
   const savedEl = $("saved");
   if (!shared || !result) return;
-  const buttons = [...box.querySelectorAll("button")];
+  const buttons = [...box.querySelectorAll(".verdict button")]; // one save per answer; "Forget me" apart
   let saving = false; // the server saves drawings at all
   let savedThis = false; // this answer was saved already: one save per drawing
 
@@ -94,6 +108,14 @@ window.digitrecFeedback = (() => {
 
   $("right").addEventListener("click", () => save(Number(digitEl.textContent)));
   box.querySelectorAll(".it-was").forEach((b) => b.addEventListener("click", () => save(Number(b.dataset.label))));
+  $("forget").addEventListener("click", async () => {
+    try {
+      const line = await shared.forget();
+      if (line !== null) savedEl.textContent = line;
+    } catch (error) {
+      savedEl.textContent = `Nothing deleted: ${error.message}`;
+    }
+  });
   shared.bindName($("user"));
   // app.js sets #result[data-state] for every answer; a new drawing starts over.
   new MutationObserver(() => {
