@@ -5,7 +5,8 @@ python gradio_app.py [--host H] [--port N] [--share] [--model PATH] [--db URL] [
 Two pads, built alike by ``sketchpad``: a digit pad (the three likeliest digits and the 28x28 picture
 the model saw) and, under it, a pad three times as wide for a whole number (the number, each digit's
 box over the drawing, a row per digit). Under each, "Right" or "Wrong, it was _" keeps the drawing (for
-a number, the digit picked under "Which digit") for fine-tuning. The reading comes from
+a number, the digit picked under "Which digit") for fine-tuning; "Forget me", beside the name, deletes
+every drawing saved under that name. The reading comes from
 ``digitrec.predict``, the wording from ``digitrec.present``, the pictures from ``digitrec.imageio`` and
 the saving from ``digitrec.feedback``: no image code here. A visitor elsewhere, or one a reverse proxy
 passed on, is told the drawings are kept "on the server", never the store's path.
@@ -239,6 +240,17 @@ def save_number_as(label: int):
     return handler
 
 
+def forget(name: str | None) -> str:
+    """ "Forget me": delete every drawing saved under the name typed; "Forgot ana: 12 drawings deleted."
+    Who may forget whom is who may save: the name in the field, as for saving."""
+    try:
+        return feedback().forget(name)
+    except SavingOff as exc:
+        return str(exc)
+    except (InvalidDrawing, StoreError) as exc:
+        raise gr.Error(str(exc)) from None
+
+
 def status(name: str | None, request: gr.Request | None = None) -> list[str]:
     """The saving line under each pad when the page opens."""
     return [feedback().status(name, remote=elsewhere(request))] * 2
@@ -265,7 +277,9 @@ with gr.Blocks(title="digitrec: draw a digit", analytics_enabled=False, delete_c
                 gr.Markdown("Wrong, it was:")
             with gr.Row():
                 wrong = [gr.Button(str(d), size="sm", min_width=30, elem_id=f"it-was-{d}") for d in range(10)]
-            user = gr.Textbox(default_user(), label="Your name", max_length=64, elem_id="user")
+            with gr.Row(equal_height=True):
+                user = gr.Textbox(default_user(), label="Your name", max_length=64, elem_id="user", scale=3)
+                forget_me = gr.Button("Forget me", size="sm", min_width=90, elem_id="forget", scale=0)
             saved = gr.Markdown(elem_id="saved")
     pad.change(
         predict_upload,
@@ -287,6 +301,7 @@ with gr.Blocks(title="digitrec: draw a digit", analytics_enabled=False, delete_c
     right.click(save, [pad, user], saved, preprocess=False, api_name="save_right")
     for d, button in enumerate(wrong):
         button.click(save_as(d), [pad, user], saved, preprocess=False, api_name=f"save_{d}")
+    forget_me.click(forget, user, saved, api_name="forget")  # every drawing of the name typed, gone
 
     gr.Markdown("## Or write a whole number\nA year, a phone number, a sum: each digit gets its box.")
     with gr.Row(equal_height=True):

@@ -6,7 +6,8 @@ Draw with the left mouse button (the answer comes when you let go), Enter to pre
 C or Backspace to clear, Esc or closing the window to quit. After an answer, a digit key 0-9 saves
 the drawing as that digit ("Right" when it is the answer, "Wrong, it was N" otherwise) in the
 drawing store (``digitrec.store``), for ``python -m digitrec finetune``; with ``--no-saving`` (or
-``DIGITREC_ALLOW_SAVING=0``) the digit keys save nothing.
+``DIGITREC_ALLOW_SAVING=0``) the digit keys save nothing. F, then F again, forgets the window's user:
+every drawing saved under that name is deleted (any other key after the first F keeps them).
 
 N switches to number mode (``NumberMode``): a wide canvas read as a whole number ("2026"), each digit's
 box over the ink, its top readings below. There Tab, the arrow keys or a click on a digit's column picks
@@ -35,7 +36,7 @@ from digitrec.feedback import Feedback, Saved, SavingOff, add_saving_flags, savi
 from digitrec.predict import NumberReading
 from digitrec.preprocess import NUMBER_CANVAS
 from digitrec.present import COLOURS, format_percent
-from digitrec.store import InvalidDrawing, StoreError
+from digitrec.store import InvalidDrawing, StoreError, default_user
 
 TITLE = "digitrec: draw a digit"
 CANVAS = 360  # default drawing area side, in pixels
@@ -77,6 +78,10 @@ NUMBER_HELP = "draw    Enter: read    C: clear    N: one digit    Esc: quit"
 # When saving is on, the keys that pick and save a digit stay in sight after the first save.
 NUMBER_SAVING_HELP = NUMBER_HELP.replace("Esc", "Tab / click: pick a digit    0-9 / Space: save it    Esc")
 NUMBER_BLANK = "write a number"
+# With saving on, "Forget me": F asks, a second F deletes every drawing of the window's user.
+FORGET_HELP = "F F: forget me    Esc"
+ASK_FORGET = "Press F again to delete every drawing saved by {user}; any other key keeps them."
+KEPT = "Nothing deleted."
 NUMBER_SAVE_HINT = "Tab, arrows or a click on a column: pick a digit. 0-9: save it as that digit, Space: it was right."
 
 DIGIT_KEYS = {getattr(pygame, f"K_{d}"): d for d in range(10)} | {getattr(pygame, f"K_KP{d}"): d for d in range(10)}
@@ -377,6 +382,7 @@ class App:
         self.prediction: Prediction | None = None  # None until asked, and after clearing
         self.numbers: NumberMode | None = None  # N: a wide canvas, read as a whole number
         self.saved_line = self.saving_hint()
+        self.forgetting = False  # F was pressed once: a second F forgets the user
         self.running = True
         self.fonts = {
             size: pygame.font.Font(None, px)
@@ -388,6 +394,13 @@ class App:
         """Which keys save, in this mode."""
         return SAVE_HINT if self.numbers is None else NUMBER_SAVE_HINT
 
+    @property
+    def help_line(self) -> str:
+        """The keys, in this mode; with saving on, those that save and "F F: forget me" too."""
+        if self.feedback is None:
+            return HELP if self.numbers is None else NUMBER_HELP
+        return (HELP if self.numbers is None else NUMBER_SAVING_HELP).replace("Esc", FORGET_HELP)
+
     def saving_hint(self) -> str:
         """The saving line before a save: which keys save, and how many drawings are kept where."""
         return f"{self.save_hint} {self.feedback.status(self.user)}" if self.feedback is not None else ""
@@ -396,8 +409,13 @@ class App:
 
     def handle(self, event: pygame.event.Event) -> None:
         key = event.key if event.type == pygame.KEYDOWN else None
+        if self.forgetting and key not in (None, pygame.K_f):  # any other key: nothing is forgotten
+            self.forgetting = False
+            self.saved_line = KEPT
         if event.type == pygame.QUIT or key == pygame.K_ESCAPE:
             self.running = False
+        elif key == pygame.K_f and self.feedback is not None:
+            self.forget()
         elif key == pygame.K_n:
             self.switch_mode()
         elif key in (pygame.K_RETURN, pygame.K_KP_ENTER):
@@ -469,6 +487,22 @@ class App:
             first = "Draw a digit first." if self.numbers is None else "Write a number first."
             self.saved_line = present.saved_line(saved) if saved else f"{first} {self.save_hint}"
 
+    def forget(self) -> None:
+        """ "Forget me": the first F asks, the second deletes every drawing saved under the window's user
+        (``--user``, else the login name). The saving line says what happened."""
+        user = self.user or default_user()
+        if not self.forgetting:
+            self.forgetting = True
+            self.saved_line = ASK_FORGET.format(user=user)
+            return
+        self.forgetting = False
+        try:
+            self.saved_line = self.feedback.forget(user)
+        except SavingOff as exc:
+            self.saved_line = str(exc)
+        except (InvalidDrawing, StoreError) as exc:
+            self.saved_line = f"Nothing deleted: {exc}"
+
     def _on_canvas(self, pos: tuple[int, int]) -> Point:
         return float(pos[0] - self.layout.canvas.left), float(pos[1] - self.layout.canvas.top)
 
@@ -480,13 +514,11 @@ class App:
         pygame.draw.rect(self.screen, FRAME, self.layout.canvas.inflate(4, 4), 2)
         if self.numbers is not None:
             self.numbers.draw(self)
-            help_line = NUMBER_HELP if self.feedback is None else NUMBER_SAVING_HELP
         else:
             self._draw_answer()
             self._draw_preview()
             self._draw_bars()
-            help_line = HELP
-        self.text(help_line, "small", MUTED, midleft=self.layout.help.midleft)
+        self.text(self.help_line, "small", MUTED, midleft=self.layout.help.midleft)
         self._draw_saved_line()
 
     def _draw_saved_line(self) -> None:

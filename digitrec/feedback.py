@@ -5,6 +5,7 @@
     present.saved_line(saved)                     # "Saved as a 7 (a correction). 12 drawings saved by ana, kept in ..."
     feedback.status("ana")                        # the count line alone, without saving
     feedback.save_digit(image, reading, 1, 7, "ana")   # number mode: the second digit was a 7
+    feedback.forget("ana")                        # "Forget me": "Forgot ana: 12 drawings deleted."
 
 The front ends stay thin: they hand over the drawing they showed and the label the user chose; in
 number mode, the whole drawing, its ``NumberReading`` and which digit, and the digit's own ink is
@@ -133,6 +134,11 @@ def count_line(count: int, where: str, user: str | None = None) -> str:
     by = f" by {user}" if user else ""
     place = where if where.startswith("on ") else f"in {where}"
     return f"{count} {noun} saved{by}, kept {place}."
+
+
+def forgot_line(user: str, deleted: int) -> str:
+    """ "Forgot ana: 12 drawings deleted." """
+    return f"Forgot {user}: {deleted} drawing{'' if deleted == 1 else 's'} deleted."
 
 
 def check_position(position: Any, reading: NumberReading) -> int:
@@ -264,6 +270,14 @@ class Feedback:
         if prediction.blank:
             raise NothingDrawn()
         return self.save(image, prediction.digit, user, prediction, remote=remote)
+
+    def forget(self, user: str | None) -> str:
+        """ "Forget me": delete every drawing ``user`` saved (``Store.forget``); the line to show. Who may
+        forget whom is who may save: the name typed. Raises ``SavingOff`` when saving is off,
+        ``InvalidDrawing`` for a name that cannot be saved (none included) and ``StoreError``."""
+        self._check_allowed()
+        name = clean_user(user if user is not None else "")
+        return forgot_line(name, self.store.forget(name))
 
     def _check_allowed(self) -> None:
         if not self.allowed:

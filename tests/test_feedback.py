@@ -4,6 +4,7 @@ Gradio buttons, the Pygame digit keys, the Flask page's buttons in a real browse
 from __future__ import annotations
 
 import io
+import re
 
 import numpy as np
 import pygame
@@ -20,13 +21,15 @@ from digitrec.feedback import (
     SavingOff,
     count_line,
     env_allows,
+    forgot_line,
     is_loopback,
     is_remote,
     saving_allowed,
 )
 from digitrec.present import saved_line
-from digitrec.store import Store
-from tests.harness.support import draw_digit, gradio_ids_and_api_names, serve_flask
+from digitrec.store import InvalidDrawing, Store
+from tests.harness.flask_page import draw_with_mouse, open_page
+from tests.harness.support import draw_digit, gradio_ids_and_api_names, press, serve_flask
 
 # --- the policy ------------------------------------------------------------------------------------
 
@@ -98,6 +101,22 @@ def test_feedback_saves_rights_and_corrections(predictor, tmp_path, make_drawing
     assert not (tmp_path / "off.sqlite3").exists()
 
 
+def test_feedback_forgets_one_user(predictor, tmp_path, make_drawing_png):
+    assert forgot_line("ana", 1) == "Forgot ana: 1 drawing deleted."
+    fb = Feedback(predictor, "cli", db=tmp_path / "d.sqlite3")
+    for user in ("ana", "bo", "ana"):
+        fb.right(make_drawing_png(3), user)
+    assert fb.forget(" ana ") == "Forgot ana: 2 drawings deleted."
+    assert fb.forget("ana") == "Forgot ana: 0 drawings deleted." and fb.store.count("bo") == 1
+    for bad in (None, "", "x" * 65):
+        with pytest.raises(InvalidDrawing, match="user name"):
+            fb.forget(bad)
+    off = Feedback(predictor, "gradio", db=tmp_path / "d.sqlite3", allowed=False)
+    with pytest.raises(SavingOff):
+        off.forget("bo")
+    assert fb.store.count("bo") == 1
+
+
 def test_number_mode_can_save_one_digits_crop(predictor, tmp_path):
     """A crop of one digit out of a wider drawing is saved like a whole canvas."""
     wide = np.full((200, 600, 3), 255, np.uint8)
@@ -140,10 +159,24 @@ def test_gradio_bad_user_name_is_a_gradio_error(gradio_store, tmp_path):
         gradio_app.save(upload(tmp_path, 6), "x" * 65)
 
 
+def test_gradio_forget_me_deletes_the_names_drawings(gradio_store, tmp_path, monkeypatch):
+    import gradio as gr
+
+    for user in ("ana", "bo", "ana"):
+        gradio_app.save(upload(tmp_path, 6), user)
+    assert gradio_app.forget(" ana ") == "Forgot ana: 2 drawings deleted."
+    assert gradio_store.stats()["by_user"] == {"bo": 1}
+    with pytest.raises(gr.Error, match="user name"):
+        gradio_app.forget("")
+    monkeypatch.setitem(gradio_app.settings, "allow_saving", False)
+    gradio_app.feedback.cache_clear()
+    assert gradio_app.forget("bo") == SAVING_OFF and gradio_store.count("bo") == 1
+
+
 def test_gradio_has_the_buttons_and_saving_endpoints():
     ids, api_names = gradio_ids_and_api_names()
-    assert {"right", "user", "saved", *(f"it-was-{d}" for d in range(10))} <= ids
-    assert {"predict", "save_right", "save_0", "save_9"} <= api_names
+    assert {"right", "user", "saved", "forget", *(f"it-was-{d}" for d in range(10))} <= ids
+    assert {"predict", "save_right", "save_0", "save_9", "forget"} <= api_names
 
 
 def test_gradio_model_flag_and_saving_policy(monkeypatch, predictor):
@@ -202,13 +235,36 @@ def test_pygame_digit_keys_save_the_drawing(window, tmp_path):
     ]
 
 
+def test_pygame_f_twice_forgets_the_windows_user(window, tmp_path, predictor):
+    with Store.open(tmp_path / "p.sqlite3") as s:
+        for user in ("kim", "lee", "kim"):
+            s.save(pen_digit(5, np.random.default_rng(0), "dark_on_light"), 5, source="pygame", user=user)
+    for _mode in ("digit", "number"):  # the help line says how, and fits the window
+        assert "F F: forget me    Esc: quit" in window.help_line
+        assert window.fonts["small"].size(window.help_line)[0] <= window.layout.help.width
+        window.switch_mode()
+    press(pygame.K_f)
+    window.step()
+    assert window.saved_line == "Press F again to delete every drawing saved by kim; any other key keeps them."
+    press(pygame.K_RETURN)  # any other key: nothing deleted
+    window.step()
+    assert window.saved_line == front.KEPT and Store.open(tmp_path / "p.sqlite3").count("kim") == 2
+    press(pygame.K_f)
+    press(pygame.K_f)
+    window.step()
+    assert window.saved_line == "Forgot kim: 2 drawings deleted."
+    assert Store.open(tmp_path / "p.sqlite3").stats()["by_user"] == {"lee": 1}
+
+
 def test_pygame_without_a_store_ignores_digit_keys(predictor):
     app = front.open_window(predictor)
     try:
         draw_digit(app, 3)
         app.step()
         pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_3))
-        assert app.step() and app.saved_line == ""
+        pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_f))
+        pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_f))
+        assert app.step() and app.saved_line == "" and "forget" not in app.help_line
     finally:
         pygame.quit()
 
@@ -240,3 +296,43 @@ def test_the_page_saves_right_and_wrong(page, tmp_path):
         assert page.locator("#right").is_disabled()  # one save per answer
     (drawing,) = Store.open(db).drawings()
     assert (drawing.label, drawing.user, drawing.source) == (7, "lee", "flask")
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_the_page_forgets_me_after_asking(page, tmp_path, make_drawing_png, problems):
+    from playwright.sync_api import expect
+
+    db = tmp_path / "web.sqlite3"
+    with Store.open(db) as s:
+        for digit, user in ((4, "lee"), (2, "kim"), (9, "lee")):
+            s.save(make_drawing_png(digit), digit, source="flask", user=user)
+    asked = []
+
+    def answer(accept: bool):
+        def handle(dialog):
+            asked.append(dialog.message)
+            dialog.accept() if accept else dialog.dismiss()
+
+        return handle
+
+    with serve_flask("--db", str(db)) as url:
+        open_page(page, url)
+        page.uncheck("#live")
+        draw_with_mouse(page, 1)
+        page.click("#predict")
+        page.wait_for_selector("#feedback:not([hidden])")
+        page.fill("#user", "")
+        page.click("#forget")  # no name: nothing asked, nothing deleted
+        expect(page.locator("#saved")).to_have_text(re.compile("^Nothing deleted: Type your name first"))
+        page.fill("#user", "lee")
+        page.once("dialog", answer(False))
+        page.click("#forget")  # "Cancel": nothing deleted
+        assert page.request.get(f"{url}/api/drawings/stats?user=lee").json()["count"] == 2
+        page.once("dialog", answer(True))
+        page.click("#forget")
+        expect(page.locator("#saved")).to_have_text("Forgot lee: 2 drawings deleted.")
+        assert not page.locator("#right").is_disabled()  # the answer may still be saved
+    assert asked == ["Delete every drawing saved by lee? This cannot be undone."] * 2
+    assert Store.open(db).stats()["by_user"] == {"kim": 1}
+    assert problems == []

@@ -350,3 +350,19 @@ def test_dark_theme_phone_sized_window_and_examples(page, gradio_url):
     expect_answer(page, "2")
     page.locator("button.gallery-item").nth(3).click()  # the examples are 2, 5, 7, 8
     expect_answer(page, "8")
+
+
+@pytest.mark.slow
+def test_api_forget_deletes_the_names_drawings(gradio_api, tmp_path, make_drawing_png):
+    from gradio_client import handle_file
+    from gradio_client.exceptions import AppError
+
+    path = tmp_path / "4.png"
+    path.write_bytes(make_drawing_png(4))
+    drawing = {"background": None, "layers": [], "composite": handle_file(path)}
+    for api_name in ("/save_right", "/save_7"):
+        assert "by api-forget" in gradio_api.predict(drawing, "api-forget", api_name=api_name)
+    assert gradio_api.predict("api-forget", api_name="/forget") == "Forgot api-forget: 2 drawings deleted."
+    assert gradio_api.predict("api-forget", api_name="/forget") == "Forgot api-forget: 0 drawings deleted."
+    with pytest.raises(AppError, match="user name"):
+        gradio_api.predict("x" * 65, api_name="/forget")
