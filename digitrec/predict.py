@@ -5,6 +5,7 @@
     prediction.digit, prediction.confidence, prediction.probabilities, prediction.model_input
     reading = predictor.read_number(image)  # a whole number: reading.text, reading.digits (box, prediction)
     reading.text, reading.confidence        # "2026", the product of the digits' confidences
+    predictor.predict(image, memory=memory)  # blended with a user's saved drawings (digitrec.memory)
 
 A ``Predictor`` holds only read-only weights, so one instance is safe to share between threads.
 """
@@ -13,16 +14,17 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from digitrec import card as model_card
-from digitrec.engines.numpy_net import limit_blas_threads
-from digitrec.engines.pick import AUTO, LOADERS, TRAIN_HINT, Backend, ModelError, Unavailable
+from digitrec.engines.numpy_net import NumpyNet, limit_blas_threads
+from digitrec.engines.pick import AUTO, LOADERS, TRAIN_HINT, Backend, ModelError, Unavailable, load_features
 from digitrec.paths import MODEL_ENV, model_path
 from digitrec.preprocess import SIZE, preprocess
 from digitrec.segment import Box, Segmentation, segment
@@ -30,6 +32,14 @@ from digitrec.segment import Box, Segmentation, segment
 VERIFY_ENV = "DIGITREC_VERIFY_MODEL"
 BACKENDS = ("auto", *LOADERS)
 BACKEND_ENV = "DIGITREC_BACKEND"
+
+
+class Blender(Protocol):
+    """What ``predict`` takes as ``memory``: ``digitrec.memory.Memory``, a user's saved drawings."""
+
+    def __len__(self) -> int: ...
+
+    def blend(self, probabilities: np.ndarray, features: np.ndarray) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -118,12 +128,16 @@ class Predictor:
         backend: str,
         card: dict | None = None,
         normalize: bool = False,
+        digest: str | None = None,
     ):
         self._forward = forward
         self.path = path
         self.backend = backend  # "litert" (the fastest), "numpy" (no extra package) or "keras"
         self.card = card
         self._normalize = normalize  # sigmoid outputs (the seed) do not sum to 1 by themselves
+        self._digest = digest  # the file's SHA-256 when it was loaded (None without a card)
+        self._features: NumpyNet | None = forward if isinstance(forward, NumpyNet) else None
+        self._features_lock = threading.Lock()
 
     @classmethod
     def load(
@@ -149,51 +163,71 @@ class Predictor:
         loaded = _load_backend(name, path, card, digest)
         # Whichever backend runs, preprocessing shares NumPy's BLAS with the NumPy engine.
         limit_blas_threads()
-        return cls(loaded.forward, path, loaded.name, card, normalize=loaded.normalize)
+        return cls(loaded.forward, path, loaded.name, card, normalize=loaded.normalize, digest=digest)
 
-    def probabilities(self, model_inputs: np.ndarray) -> np.ndarray:
-        """(N, 28, 28) framed images -> (N, 10) probabilities, each row summing to 1."""
+    def probabilities(self, model_inputs: np.ndarray, memory: Blender | None = None) -> np.ndarray:
+        """(N, 28, 28) framed images -> (N, 10) probabilities, each row summing to 1; blended with
+        ``memory`` (a user's saved drawings, ``digitrec.memory.Memory``) when it holds any."""
         x = np.asarray(model_inputs, dtype=np.float32).reshape(-1, SIZE, SIZE, 1)
         if len(x) == 0:
             return np.zeros((0, 10), np.float32)
         p = self._forward(x)
         if self._normalize:
             p = p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
+        if memory is not None and len(memory):
+            p = memory.blend(p, self.features(x))
         return p
 
-    def predict(self, image: Any) -> Prediction:
-        """One drawing (anything ``preprocess`` accepts) -> ``Prediction``.
+    def features(self, model_inputs: np.ndarray) -> np.ndarray:
+        """(N, 28, 28) framed images -> (N, units): the network's last hidden layer (the final Dense
+        layer's input), by the NumPy engine whatever backend answers (read once, on first use, from
+        the same file, checked against the SHA-256 it had when loaded). Raises ``ModelError`` for a
+        model the NumPy engine cannot run."""
+        x = np.asarray(model_inputs, dtype=np.float32).reshape(-1, SIZE, SIZE, 1)
+        with self._features_lock:
+            if self._features is None:
+                self._features = load_features(self.path, self._digest)
+        return self._features.features(x)
+
+    def predict(self, image: Any, memory: Blender | None = None) -> Prediction:
+        """One drawing (anything ``preprocess`` accepts) -> ``Prediction``; ``memory``: a user's saved
+        drawings to blend in (``digitrec.memory.Memory``; None or empty: the network alone).
 
         Raises ``digitrec.InvalidImage`` for input that is not an image.
         """
-        return self.predict_batch([image])[0]
+        return self.predict_batch([image], memory)[0]
 
-    def predict_batch(self, images: Iterable[Any]) -> list[Prediction]:
+    def predict_batch(self, images: Iterable[Any], memory: Blender | None = None) -> list[Prediction]:
         """Many drawings at once: preprocessing per image, one network pass for all of them."""
         framed = [preprocess(image) for image in images]
-        return self.predict_framed(framed)
+        return self.predict_framed(framed, memory)
 
-    def read_number(self, image: Any) -> NumberReading:
+    def read_number(self, image: Any, memory: Blender | None = None) -> NumberReading:
         """A drawing of a whole number ("2026", a phone number) -> ``NumberReading``: its ``text``,
         each digit's ``box`` and ``Prediction`` left to right, and ``confidence``, the product of
         the digits' confidences. One digit reads exactly as ``predict`` reads it; a blank canvas
         gives ``text == ""``. Raises ``digitrec.InvalidImage`` as ``predict`` does (``digitrec.segment``).
+        ``memory`` changes how each digit is read, never where the number is cut.
         """
         seg = segment(image, self.probabilities)
         if len(seg.pieces) == 1:  # exactly predict's answer: its one piece is the whole drawing, framed alike
-            return NumberReading((DigitReading(seg.pieces[0].box, self.predict(image)),), seg)
+            return NumberReading((DigitReading(seg.pieces[0].box, self.predict(image, memory)),), seg)
+        blended = None
+        if memory is not None and len(memory) and seg.pieces:
+            framed = np.stack([piece.framed for piece in seg.pieces])
+            blended = memory.blend(np.stack([piece.probabilities for piece in seg.pieces]), self.features(framed))
         digits = []
-        for piece in seg.pieces:
-            p = piece.probabilities
+        for i, piece in enumerate(seg.pieces):
+            p = piece.probabilities if blended is None else blended[i]
             digit = int(np.argmax(p))
             prediction = Prediction(digit, tuple(float(v) for v in p), float(p[digit]), piece.framed)
             digits.append(DigitReading(piece.box, prediction))
         return NumberReading(tuple(digits), seg)
 
-    def predict_framed(self, framed: Sequence[np.ndarray | None]) -> list[Prediction]:
+    def predict_framed(self, framed: Sequence[np.ndarray | None], memory: Blender | None = None) -> list[Prediction]:
         """Predictions for images already through ``preprocess`` (None for blank)."""
         inked = [i for i, f in enumerate(framed) if f is not None]
-        probs = self.probabilities(np.stack([framed[i] for i in inked])) if inked else None
+        probs = self.probabilities(np.stack([framed[i] for i in inked]), memory) if inked else None
         results = [_blank()] * len(framed)
         for row, i in enumerate(inked):
             p = probs[row]

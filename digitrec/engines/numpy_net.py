@@ -111,25 +111,31 @@ def max_pool(x: np.ndarray, size: int) -> np.ndarray:
 class NumpyNet:
     """A feed-forward Keras CNN as a list of NumPy operations."""
 
-    def __init__(self, ops: list[Op], input_shape: tuple[int, ...], output_activation: str):
+    def __init__(
+        self, ops: list[Op], input_shape: tuple[int, ...], output_activation: str, head_start: int | None = None
+    ):
         self.ops = ops
         self.input_shape = input_shape
         self.output_activation = output_activation
+        # Where the last Dense layer's op sits: ``features`` runs the ops before it, ``head`` the rest.
+        self.head_start = len(ops) - 1 if head_start is None else head_start
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """(N, 28, 28, 1) float32 -> (N, classes) float32."""
-        x = np.asarray(x, dtype=np.float32)
-        outs = []
-        for start in range(0, max(len(x), 1), CHUNK):
-            y = x[start : start + CHUNK]
-            for op in self.ops:
-                y = op(y)
-            outs.append(y)
-        return np.concatenate(outs).astype(np.float32, copy=False)
+        return _run(self.ops, x)
+
+    def features(self, x: np.ndarray) -> np.ndarray:
+        """(N, 28, 28, 1) float32 -> (N, units): the last hidden layer, the final Dense layer's input."""
+        return _run(self.ops[: self.head_start], x)
+
+    def head(self, features: np.ndarray) -> np.ndarray:
+        """The final Dense layer (and what follows it) on ``features``: ``head(features(x)) == self(x)``."""
+        return _run(self.ops[self.head_start :], features)
 
     @classmethod
-    def from_keras_file(cls, path: str | os.PathLike) -> NumpyNet:
-        """Build from a ``.keras`` zip; raises ``UnsupportedModel`` or ``OSError``/``KeyError``."""
+    def from_keras_file(cls, path: str | os.PathLike | io.BytesIO) -> NumpyNet:
+        """Build from a ``.keras`` zip (a path, or its bytes in a ``BytesIO``); raises ``UnsupportedModel``
+        or ``OSError``/``KeyError``."""
         import h5py  # Keras's own dependency; far lighter than TensorFlow
 
         with zipfile.ZipFile(path) as zf:
@@ -152,6 +158,7 @@ class NumpyNet:
         pending: dict | None = None  # a conv waiting to see whether batch norm follows it
         input_shape: tuple[int, ...] = ()
         last_activation = "linear"
+        head_start = None
 
         def flush():
             nonlocal pending
@@ -230,6 +237,7 @@ class NumpyNet:
                 kernel = w[0].astype(np.float32)
                 bias = w[1].astype(np.float32) if cfg["use_bias"] else np.zeros(kernel.shape[-1], np.float32)
                 act = _activation(cfg["activation"])
+                head_start = len(ops)
                 ops.append(lambda x, k=kernel, b=bias, a=act: a(x @ k + b))
                 last_activation = cfg["activation"]
             elif kind in ("Dropout", "SpatialDropout2D", "GaussianNoise", "GaussianDropout"):
@@ -239,4 +247,17 @@ class NumpyNet:
         flush()
         if not ops:
             raise UnsupportedModel("no layers")
-        return cls(ops, input_shape, last_activation if isinstance(last_activation, str) else "linear")
+        activation = last_activation if isinstance(last_activation, str) else "linear"
+        return cls(ops, input_shape, activation, head_start)
+
+
+def _run(ops: list[Op], x: np.ndarray) -> np.ndarray:
+    """``ops`` in turn on ``x``, CHUNK images at a time."""
+    x = np.asarray(x, dtype=np.float32)
+    outs = []
+    for start in range(0, max(len(x), 1), CHUNK):
+        y = x[start : start + CHUNK]
+        for op in ops:
+            y = op(y)
+        outs.append(y)
+    return np.concatenate(outs).astype(np.float32, copy=False)

@@ -94,6 +94,25 @@ def load_keras(path: Path, card: dict | None = None, digest: str | None = None) 
     return Backend("keras", keras_net.forward(model), normalize=keras_net.output_activation(model) != "softmax")
 
 
+def load_features(path: Path, digest: str | None):
+    """The NumPy engine for ``path``, for its last hidden layer (``NumpyNet.features``) whatever backend
+    answers: the very file that was loaded when its SHA-256 then was ``digest``."""
+    import hashlib
+    import io
+
+    from digitrec.engines.numpy_net import NumpyNet, UnsupportedModel
+
+    data = path.read_bytes()
+    if digest is not None and hashlib.sha256(data).hexdigest() != digest:
+        raise ModelError(f"{path} changed since it was loaded: load it again for its hidden layer")
+    try:
+        return NumpyNet.from_keras_file(io.BytesIO(data))
+    except UnsupportedModel as exc:
+        raise ModelError(f"{path}: its hidden layer needs the NumPy engine, which cannot run it ({exc})") from None
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        raise ModelError(f"{path} is not a readable .keras model ({exc}): {TRAIN_HINT}") from None
+
+
 LOADERS: dict[str, Callable[[Path, dict | None, str | None], Backend]] = {
     "litert": load_litert,
     "numpy": load_numpy,

@@ -1,0 +1,213 @@
+"""The gain from a user's saved drawings *before* any fine-tune: the per-user memory (``digitrec.memory``).
+
+    python -m benchmarks.memory_gain                           # the committed model, ~2 min on 2 busy cores
+    python -m benchmarks.memory_gain --model runs/new.keras    # another model, measured the same way
+    python -m benchmarks.memory_gain --sizes 3 --writers 1 --repeats 1 --out /tmp/m.md   # one point
+
+Measured exactly where ``benchmarks/finetune.py`` measures fine-tuning, with its own functions: the
+``test`` writers the model reads worst (``choose_writers``, on their pool), each writer's digits halved
+by the same seed (``writer_halves``), the same random picks of 1, 3, 5 and 10 pool digits per class
+(``pick``, repeats 0, 1, 2...), drawn as the same app canvases and saved as PNG (``canvases``), and the
+writer's unseen half in every canvas rendering (``canvas_renderings``, seed 3). Instead of the two CLI
+commands, the picked PNGs become a ``Memory`` (``Memory.from_drawings``), and the unseen images are read
+by ``Predictor.probabilities(x, memory)``, as ``predict(image, memory=...)`` reads one drawing.
+
+Writes a Markdown table (and its JSON beside it) and prints it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.finetune import canvas_renderings, canvases, choose_writers, digits_misread, pick, writer_halves
+from benchmarks.machine import load_average, machine, now
+from digitrec.data.renderings import CANVAS_RENDERINGS
+from tests.harness.processes import ROOT
+
+SIZES = (1, 3, 5, 10)
+REPEATS = 3
+UNSEEN_SEED = 3  # benchmarks/finetune.py's: the same unseen images
+DEFAULT_OUT = Path(__file__).resolve().parent / "memory_gain.md"
+
+
+@dataclass(frozen=True)
+class Saved:
+    """A saved drawing as ``Memory.from_drawings`` reads it (``Store.drawings`` gives the same fields)."""
+
+    png: bytes
+    label: int
+
+
+@dataclass(frozen=True)
+class Unseen:
+    """A writer's unseen digits in every canvas rendering, read once by the network alone."""
+
+    framed: np.ndarray
+    labels: np.ndarray
+    probabilities: np.ndarray
+    features: np.ndarray
+
+
+def saved(pool: list, size: int, repeat: int) -> list[Saved]:
+    """The fine-tune benchmark's pick, as the PNGs it saves (``finetune.save_pngs``: canvas seed ``repeat``)."""
+    from digitrec.data.canvases import to_png
+
+    chosen = pick(pool, size, repeat)
+    return [Saved(to_png(c), s.label) for s, c in zip(chosen, canvases(chosen, seed=repeat), strict=True)]
+
+
+def unseen_of(predictor, samples: list) -> Unseen:
+    framed, labels = canvas_renderings(samples, seed=UNSEEN_SEED)
+    return Unseen(framed, labels.astype(np.int64), predictor.probabilities(framed), predictor.features(framed))
+
+
+def outcome(unseen: Unseen, memory) -> dict:
+    """Errors on ``unseen`` before and after blending in ``memory``, and how many answers it changed."""
+    before = unseen.probabilities.argmax(axis=1)
+    after = memory.blend(unseen.probabilities, unseen.features).argmax(axis=1)
+    wrong_before, wrong_after = before != unseen.labels, after != unseen.labels
+    n = len(CANVAS_RENDERINGS)
+    return {
+        "unseen_images": len(unseen.labels),
+        "errors_before": int(wrong_before.sum()),
+        "errors_after": int(wrong_after.sum()),
+        "digits_misread_before": digits_misread(wrong_before, n),
+        "digits_misread_after": digits_misread(wrong_after, n),
+        "fixed": int((wrong_before & ~wrong_after).sum()),
+        "broken": int((~wrong_before & wrong_after).sum()),
+    }
+
+
+def removed(before: int, after: int) -> float | None:
+    return round(1 - after / before, 3) if before else None
+
+
+def summarise(runs: list[dict], writers: list[str]) -> list[dict]:
+    rows = []
+    for size in sorted({r["size"] for r in runs}):
+        these = [r for r in runs if r["size"] == size]
+        per_writer = {}
+        for w in writers:
+            mine = [r for r in these if r["writer"] == w]
+            shares = [removed(r["errors_before"], r["errors_after"]) or 0.0 for r in mine]
+            per_writer[w] = round(float(np.mean(shares)), 3)
+        before, after = sum(r["errors_before"] for r in these), sum(r["errors_after"] for r in these)
+        rows.append(
+            {
+                "size": size,
+                "runs": len(these),
+                "errors_before": before,
+                "errors_after": after,
+                "removed": removed(before, after),
+                "digits_misread_before": sum(r["digits_misread_before"] for r in these),
+                "digits_misread_after": sum(r["digits_misread_after"] for r in these),
+                "fixed": sum(r["fixed"] for r in these),
+                "broken": sum(r["broken"] for r in these),
+                "removed_per_writer": per_writer,  # the mean over picks of each writer's share removed
+                "removed_worst_read_writer": per_writer[writers[0]],
+                "removed_least_helped_writer": min(per_writer.values()),
+            }
+        )
+    return rows
+
+
+def measure(model: str | None, sizes, n_writers: int, repeats: int, log=print) -> dict:
+    from digitrec import card
+    from digitrec.data.handwriting import load_handwriting, split
+    from digitrec.memory import TEMPERATURE, THRESHOLD, WEIGHT, K, Memory
+    from digitrec.paths import model_path
+    from digitrec.predict import Predictor
+
+    base = model_path(model).resolve()
+    predictor = Predictor.load(base)
+    halves = writer_halves(split(load_handwriting())["test"])
+    writers = choose_writers(predictor, halves, n_writers)
+    log(f"worst test writers: {writers}")
+    runs = []
+    for writer, _ in writers:
+        unseen = unseen_of(predictor, halves[writer]["unseen"])
+        for size in sizes:
+            for repeat in range(repeats):
+                memory = Memory.from_drawings(predictor, saved(halves[writer]["pool"], size, repeat))
+                run = {"writer": writer, "size": size, "repeat": repeat, "saved": len(memory)}
+                run |= outcome(unseen, memory)
+                log(json.dumps(run))
+                runs.append(run)
+    return {
+        "model": str(base.relative_to(ROOT) if base.is_relative_to(ROOT) else base),
+        "model_sha256": card.sha256(base),
+        "settings": {"k": K, "weight": WEIGHT, "threshold": THRESHOLD, "temperature": TEMPERATURE},
+        "writers": writers,
+        "runs": runs,
+        "summary": summarise(runs, [w for w, _ in writers]),
+    }
+
+
+def render_markdown(result: dict) -> str:
+    m, s = result["machine"], result["settings"]
+    worst = result["writers"][0][0]
+    lines = [
+        "# Before fine-tuning: the gain from the per-user memory",
+        "",
+        f"Model: `{result['model']}` (SHA-256 {result['model_sha256'][:12]}...); memory k={s['k']}, "
+        f"weight {s['weight']}, threshold {s['threshold']}, temperature {s['temperature']}. Measured "
+        f"{result['when']} on {m['cores']} cores, commit {m['commit']}. Command: `{result['command']}`.",
+        "",
+        "Writers (the test writers the model reads worst, chosen on drawings never measured): "
+        + ", ".join(f"{w} ({100 * r:.1f}% wrong on its pool)" for w, r in result["writers"])
+        + ".",
+        "",
+        "| saved per digit | runs | errors on unseen drawings, before -> after | errors removed "
+        f"| removed, {worst} (mean of picks) | removed, least helped writer | drawings misread "
+        "| answers fixed / broken |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in result["summary"]:
+        total = "n/a" if row["removed"] is None else f"**{100 * row['removed']:.0f}%**"
+        lines.append(
+            f"| {row['size']} | {row['runs']} | {row['errors_before']} -> {row['errors_after']} | {total} "
+            f"| {100 * row['removed_worst_read_writer']:.0f}% | {100 * row['removed_least_helped_writer']:.0f}% "
+            f"| {row['digits_misread_before']} -> {row['digits_misread_after']} | {row['fixed']} / {row['broken']} |"
+        )
+    lines += ["", "Each run:", "", "| writer | per digit | pick | errors before -> after | fixed / broken |"]
+    lines.append("| --- | ---: | ---: | ---: | ---: |")
+    for r in result["runs"]:
+        lines.append(
+            f"| {r['writer']} | {r['size']} | {r['repeat']} | {r['errors_before']} -> {r['errors_after']} "
+            f"(of {r['unseen_images']}) | {r['fixed']} / {r['broken']} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.memory_gain", description=__doc__.splitlines()[0])
+    ap.add_argument("--model", help="the model (default: $DIGITREC_MODEL or the shipped one)")
+    ap.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="saved drawings per digit")
+    ap.add_argument("--writers", type=int, default=3, help="how many of the worst-read test writers (default 3)")
+    ap.add_argument("--repeats", type=int, default=REPEATS, help=f"random picks per writer and size ({REPEATS})")
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the Markdown report (a .json beside it)")
+    args = ap.parse_args(argv)
+    load_before = load_average()
+    result = measure(args.model, args.sizes, args.writers, args.repeats, log=lambda s: print(s, file=sys.stderr))
+    result.update(
+        when=now(),
+        machine=machine(),
+        load_before=load_before,
+        command=" ".join(["python -m benchmarks.memory_gain", *(argv if argv is not None else sys.argv[1:])]),
+    )
+    text = render_markdown(result)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
+    args.out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
