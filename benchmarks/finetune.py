@@ -255,8 +255,9 @@ def render_markdown(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def measure(model: str | None, sizes, n_writers: int, repeats: int, log=print) -> dict:
-    from digitrec import card
+def worst_test_writers(model: str | None, n_writers: int, log=print):
+    """The model's path and ``Predictor``, the test writers' halves, and the ``n_writers`` it reads
+    worst on their pools: what every gain benchmark measures on."""
     from digitrec.data.handwriting import load_handwriting, split
     from digitrec.paths import model_path
     from digitrec.predict import Predictor
@@ -266,6 +267,13 @@ def measure(model: str | None, sizes, n_writers: int, repeats: int, log=print) -
     halves = writer_halves(split(load_handwriting())["test"])
     writers = choose_writers(predictor, halves, n_writers)
     log(f"worst test writers: {writers}")
+    return base, predictor, halves, writers
+
+
+def measure(model: str | None, sizes, n_writers: int, repeats: int, log=print) -> dict:
+    from digitrec import card
+
+    base, predictor, halves, writers = worst_test_writers(model, n_writers, log)
     runs = []
     for writer, _ in writers:
         unseen = canvas_renderings(halves[writer]["unseen"], seed=3)

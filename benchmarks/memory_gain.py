@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.finetune import canvas_renderings, canvases, choose_writers, digits_misread, pick, writer_halves
+from benchmarks.finetune import canvas_renderings, canvases, digits_misread, pick, worst_test_writers
 from benchmarks.machine import load_average, machine, now
 from digitrec.data.renderings import CANVAS_RENDERINGS
 from tests.harness.processes import ROOT
@@ -119,16 +119,9 @@ def summarise(runs: list[dict], writers: list[str]) -> list[dict]:
 
 def measure(model: str | None, sizes, n_writers: int, repeats: int, log=print) -> dict:
     from digitrec import card
-    from digitrec.data.handwriting import load_handwriting, split
     from digitrec.memory import TEMPERATURE, THRESHOLD, WEIGHT, K, Memory
-    from digitrec.paths import model_path
-    from digitrec.predict import Predictor
 
-    base = model_path(model).resolve()
-    predictor = Predictor.load(base)
-    halves = writer_halves(split(load_handwriting())["test"])
-    writers = choose_writers(predictor, halves, n_writers)
-    log(f"worst test writers: {writers}")
+    base, predictor, halves, writers = worst_test_writers(model, n_writers, log)
     runs = []
     for writer, _ in writers:
         unseen = unseen_of(predictor, halves[writer]["unseen"])
