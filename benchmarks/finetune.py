@@ -300,29 +300,35 @@ def rewrite(json_path: Path) -> str:
     return text
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m benchmarks.finetune", description=__doc__.splitlines()[0])
-    ap.add_argument("--model", help="the model to start from (default: $DIGITREC_MODEL or the shipped one)")
+def run_gain(module: str, doc: str, measure, render, default_out: Path, repeats: int, argv: list[str] | None) -> int:
+    """The command line of a gain benchmark (``python -m benchmarks.<module>``): the same options, the
+    measurement with the machine and its load beside it, the Markdown report and its JSON twin."""
+    ap = argparse.ArgumentParser(prog=f"python -m benchmarks.{module}", description=doc.splitlines()[0])
+    ap.add_argument("--model", help="the model (default: $DIGITREC_MODEL or the shipped one)")
     ap.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="saved drawings per digit")
     ap.add_argument("--writers", type=int, default=3, help="how many of the worst-read test writers (default 3)")
-    ap.add_argument("--repeats", type=int, default=2, help="random picks per writer and size (default 2)")
-    ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the Markdown report (a .json beside it)")
+    ap.add_argument("--repeats", type=int, default=repeats, help=f"random picks per writer and size ({repeats})")
+    ap.add_argument("--out", type=Path, default=default_out, help="the Markdown report (a .json beside it)")
     args = ap.parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     load_before = load_average()
     result = measure(args.model, args.sizes, args.writers, args.repeats, log=lambda s: print(s, file=sys.stderr))
     result.update(
         when=now(),
         machine=machine(),
         load_before=load_before,
-        command="python -m benchmarks.finetune " + " ".join(argv if argv is not None else sys.argv[1:]),
+        command=" ".join([f"python -m benchmarks.{module}", *(argv if argv is not None else sys.argv[1:])]),
     )
-    text = render_markdown(result)
+    text = render(result)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
     args.out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
     print(text)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    return run_gain("finetune", __doc__, measure, render_markdown, DEFAULT_OUT, 2, argv)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ Writes a Markdown table (and its JSON beside it) and prints it.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from dataclasses import dataclass
@@ -25,8 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.finetune import canvas_renderings, canvases, digits_misread, pick, worst_test_writers
-from benchmarks.machine import load_average, machine, now
+from benchmarks.finetune import canvas_renderings, canvases, digits_misread, pick, run_gain, worst_test_writers
 from digitrec.data.renderings import CANVAS_RENDERINGS
 from tests.harness.processes import ROOT
 
@@ -179,27 +177,7 @@ def render_markdown(result: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m benchmarks.memory_gain", description=__doc__.splitlines()[0])
-    ap.add_argument("--model", help="the model (default: $DIGITREC_MODEL or the shipped one)")
-    ap.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="saved drawings per digit")
-    ap.add_argument("--writers", type=int, default=3, help="how many of the worst-read test writers (default 3)")
-    ap.add_argument("--repeats", type=int, default=REPEATS, help=f"random picks per writer and size ({REPEATS})")
-    ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the Markdown report (a .json beside it)")
-    args = ap.parse_args(argv)
-    load_before = load_average()
-    result = measure(args.model, args.sizes, args.writers, args.repeats, log=lambda s: print(s, file=sys.stderr))
-    result.update(
-        when=now(),
-        machine=machine(),
-        load_before=load_before,
-        command=" ".join(["python -m benchmarks.memory_gain", *(argv if argv is not None else sys.argv[1:])]),
-    )
-    text = render_markdown(result)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
-    args.out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
-    print(text)
-    return 0
+    return run_gain("memory_gain", __doc__, measure, render_markdown, DEFAULT_OUT, REPEATS, argv)
 
 
 if __name__ == "__main__":
