@@ -6,6 +6,7 @@
     feedback.status("ana")                        # the count line alone, without saving
     feedback.save_digit(image, reading, 1, 7, "ana")   # number mode: the second digit was a 7
     feedback.forget("ana")                        # "Forget me": "Forgot ana: 12 drawings deleted."
+    predictor.predict(image, memory=feedback.memory("ana"))   # ana's saved drawings help at once
 
 The front ends stay thin: they hand over the drawing they showed and the label the user chose; in
 number mode, the whole drawing, its ``NumberReading`` and which digit, and the digit's own ink is
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import logging
 import os
 import threading
 from collections.abc import Mapping
@@ -29,15 +31,26 @@ from typing import Any
 
 import numpy as np
 
-from digitrec.imageio import ImageLike, picture
-from digitrec.predict import NumberReading, Prediction, Predictor
-from digitrec.store import InvalidDrawing, Store, StoreError, check_label, clean_user, whole_number
+from digitrec.imageio import ImageLike, InvalidImage, picture
+from digitrec.memory import Memories, Memory
+from digitrec.predict import ModelError, NumberReading, Prediction, Predictor
+from digitrec.store import (
+    InvalidDrawing,
+    Store,
+    StoreError,
+    check_label,
+    clean_user,
+    default_user,
+    drawing_png,
+    whole_number,
+)
 
 ALLOW_ENV = "DIGITREC_ALLOW_SAVING"
 ENV_ON, ENV_OFF = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 SAVING_OFF = "Saving is off on this server: drawings are not kept (its operator can start it with --allow-saving)."
 # What a reverse proxy adds to each request it passes on: its visitors are elsewhere, though it connects from here.
 PROXY_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP")
+log = logging.getLogger("digitrec.feedback")
 
 
 def is_loopback(host: str | None) -> bool:
@@ -206,6 +219,7 @@ class Feedback:
         self._store: Store | None = None
         self._sha256: str | None = None
         self._lock = threading.Lock()
+        self.memories = Memories(predictor, lambda user: self.store.drawings(user=user))
 
     @property
     def store(self) -> Store:
@@ -240,7 +254,7 @@ class Feedback:
         """
         self._check_allowed()
         if prediction is None:
-            prediction = self.predictor.predict(image)
+            prediction = self.predictor.predict(image, memory=self.memory(user))  # what the user was shown
         return self._keep(image, label, user, prediction, None, remote)
 
     def save_digit(
@@ -266,7 +280,7 @@ class Feedback:
         """ "Right": keep ``image`` labelled with the model's own answer; return what was kept.
         Raises ``NothingDrawn`` for a blank canvas, and as ``save`` does."""
         self._check_allowed()
-        prediction = self.predictor.predict(image)
+        prediction = self.predictor.predict(image, memory=self.memory(user))  # the answer the user saw
         if prediction.blank:
             raise NothingDrawn()
         return self.save(image, prediction.digit, user, prediction, remote=remote)
@@ -277,7 +291,32 @@ class Feedback:
         ``InvalidDrawing`` for a name that cannot be saved (none included) and ``StoreError``."""
         self._check_allowed()
         name = clean_user(user if user is not None else "")
-        return forgot_line(name, self.store.forget(name))
+        deleted = self.store.forget(name)
+        self.memories.drop(name)
+        return forgot_line(name, deleted)
+
+    def memory(self, user: str | None) -> Memory | None:
+        """``user``'s saved drawings for ``Predictor.predict(memory=...)``, kept per user (``Memories``) and
+        updated as this Feedback saves and forgets; None (the network alone) for no user or one who saved
+        nothing, with saving off, and for a store that cannot be read (logged: predicting never fails)."""
+        if not self.allowed or not user:
+            return None
+        try:
+            return self.memories.get(clean_user(user))
+        except InvalidDrawing:
+            return None
+        except (StoreError, InvalidImage, ModelError, ValueError) as exc:
+            log.warning("answering without a user's memory: %s", exc)
+            return None
+
+    def remember(self, user: str | None, image: Any, label: int) -> None:
+        """``user`` (None: ``default_user``) saved ``image`` as ``label``: their memory has it from now on."""
+        name = clean_user(user) if user else default_user()
+        try:
+            self.memories.add(name, drawing_png(image), label)
+        except (InvalidImage, ModelError, ValueError) as exc:
+            log.warning("a saved drawing left out of its user's memory: %s", exc)
+            self.memories.drop(name)  # built again from the store when next asked
 
     def _check_allowed(self) -> None:
         if not self.allowed:
@@ -291,6 +330,7 @@ class Feedback:
         drawing_id = self.store.save(
             image, label, prediction=prediction, model_sha256=self.model_sha256(), source=self.source, user=name
         )
+        self.remember(name, image, label)
         count = self.store.count(name)
         where = self.store.where(self.remote or remote)
         return Saved(drawing_id, label, prediction.digit, position, name, count, where)

@@ -21,8 +21,10 @@ fine-tuning: the per-user memory"; ``python -m scripts.memory_trials``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -105,6 +107,70 @@ class Memory:
         out = probabilities.copy()
         out[speaks] = (1 - self.weight) * probabilities[speaks] + self.weight * votes[speaks]
         return out
+
+
+@dataclass(frozen=True)
+class _Drawing:
+    png: bytes
+    label: int
+
+
+class Memories:
+    """Each user's ``Memory``, built on first use from their saved drawings (``drawings(user)``) and kept
+    for the ``size`` users asked for most recently; ``add`` puts a new saved drawing in at once, ``drop``
+    forgets a user. What ``digitrec.feedback.Feedback.memory`` keeps; thread-safe.
+
+    A memory built while a drawing was being saved or forgotten is answered but not kept (it may
+    predate the change): the next call builds it again."""
+
+    def __init__(self, predictor: Predictor, drawings: Callable[[str], Iterable[Any]], size: int = 64) -> None:
+        self.predictor = predictor
+        self.drawings = drawings
+        self.size = size
+        self._kept: OrderedDict[str, Memory] = OrderedDict()
+        self._changes = 0  # saves and forgets so far: a build that saw one begin is not kept
+        self._lock = threading.Lock()
+
+    def get(self, user: str) -> Memory | None:
+        """``user``'s memory, or None when they saved nothing. Raises what ``drawings`` raises."""
+        with self._lock:
+            memory = self._kept.get(user)
+            if memory is not None:
+                self._kept.move_to_end(user)
+                return memory or None
+            changes = self._changes
+        memory = Memory.from_drawings(self.predictor, self.drawings(user))
+        with self._lock:
+            if changes == self._changes:
+                self._keep(user, memory)
+        return memory or None
+
+    def add(self, user: str, png: bytes, label: int) -> None:
+        """``user`` saved the drawing ``png`` as ``label``: their kept memory (if any) has it from now on."""
+        new = Memory.from_drawings(self.predictor, [_Drawing(png, int(label))])
+        with self._lock:
+            self._changes += 1
+            memory = self._kept.get(user)
+            if memory is not None:
+                if len(memory) and len(new):
+                    new = replace(
+                        memory,
+                        features=np.concatenate([memory.features, new.features]),
+                        labels=np.concatenate([memory.labels, new.labels]),
+                    )
+                self._keep(user, new if len(new) else memory)
+
+    def drop(self, user: str) -> None:
+        """``user``'s drawings are gone (or changed): forget their memory."""
+        with self._lock:
+            self._changes += 1
+            self._kept.pop(user, None)
+
+    def _keep(self, user: str, memory: Memory) -> None:
+        self._kept[user] = memory
+        self._kept.move_to_end(user)
+        while len(self._kept) > self.size:
+            self._kept.popitem(last=False)
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
