@@ -6,7 +6,8 @@ Two pads, built alike by ``sketchpad``: a digit pad (the three likeliest digits 
 the model saw) and, under it, a pad three times as wide for a whole number (the number, each digit's
 box over the drawing, a row per digit). Under each, "Right" or "Wrong, it was _" keeps the drawing (for
 a number, the digit picked under "Which digit") for fine-tuning; "Forget me", beside the name, deletes
-every drawing saved under that name. The reading comes from
+every drawing saved under that name. Both pads read with that name's saved drawings
+(``Feedback.memory``): a correction changes the next similar answer at once. The reading comes from
 ``digitrec.predict``, the wording from ``digitrec.present``, the pictures from ``digitrec.imageio`` and
 the saving from ``digitrec.feedback``: no image code here. A visitor elsewhere, or one a reverse proxy
 passed on, is told the drawings are kept "on the server", never the store's path.
@@ -126,18 +127,26 @@ def read_upload(pad: gr.Sketchpad, payload: dict | None) -> dict | None:
 # --- the digit pad ---------------------------------------------------------------------------------
 
 
-def predict(value: dict | None) -> tuple[dict[str, float] | str, object]:
-    """Sketchpad value -> (the three likeliest digits, the 28x28 input the model saw, shown 8x)."""
+def memory(user: str | None) -> Any:
+    """The saved drawings of the name typed (``Feedback.memory``): None (the network alone) for no name,
+    one who saved nothing, or with saving off."""
+    return feedback().memory((user or "").strip() or None) if user else None
+
+
+def predict(value: dict | None, user: str | None = None) -> tuple[dict[str, float] | str, object]:
+    """Sketchpad value (and the name typed) -> (the three likeliest digits, the 28x28 input the model
+    saw, shown 8x)."""
     try:
-        result = None if (image := imageio.sketchpad_image(value)) is None else predictor().predict(image)
+        image = imageio.sketchpad_image(value)
+        result = None if image is None else predictor().predict(image, memory=memory(user))
     except (InvalidImage, ModelError) as exc:  # InvalidImage: malformed values from API clients too
         raise gr.Error(str(exc)) from None
     return (BLANK, None) if result is None or result.blank else (present.top_labels(result), result.model_image(8))
 
 
-def predict_upload(payload: dict | None) -> tuple[dict[str, float] | str, object]:
+def predict_upload(payload: dict | None, user: str | None = None) -> tuple[dict[str, float] | str, object]:
     """The event handler: reads the upload itself."""
-    return predict(read_upload(pad, payload))
+    return predict(read_upload(pad, payload), user)
 
 
 def elsewhere(request: gr.Request | None) -> bool:
@@ -168,11 +177,12 @@ def save(payload: dict | None, user: str | None, label: int | None = None, reque
 # --- the number pad --------------------------------------------------------------------------------
 
 
-def read_number(value: dict | None) -> tuple[str, tuple | None, list[list]]:
-    """Sketchpad value -> (the number and how sure, the drawing with each digit's box, a row per digit)."""
+def read_number(value: dict | None, user: str | None = None) -> tuple[str, tuple | None, list[list]]:
+    """Sketchpad value (and the name typed) -> (the number and how sure, the drawing with each digit's
+    box, a row per digit)."""
     try:
         image = imageio.sketchpad_image(value)
-        result = None if image is None else predictor().read_number(image)
+        result = None if image is None else predictor().read_number(image, memory=memory(user))
     except (InvalidImage, ModelError) as exc:  # InvalidImage: malformed values from API clients too
         raise gr.Error(str(exc)) from None
     if result is None or result.blank:
@@ -184,9 +194,9 @@ def read_number(value: dict | None) -> tuple[str, tuple | None, list[list]]:
     return present.summary(result), (imageio.picture(image), present.annotations(result)), rows
 
 
-def read_number_upload(payload: dict | None) -> tuple[str, tuple | None, list[list]]:
+def read_number_upload(payload: dict | None, user: str | None = None) -> tuple[str, tuple | None, list[list]]:
     """The event handler: reads the upload itself."""
-    return read_number(read_upload(number_pad, payload))
+    return read_number(read_upload(number_pad, payload), user)
 
 
 def choices(rows: Any) -> Any:
@@ -208,7 +218,7 @@ def save_number(
     (0-based) of the number on the pad: keep that digit's own ink. -> (the line to show, the next digit)."""
     try:
         image = imageio.sketchpad_image(read_upload(number_pad, payload))
-        reading = None if image is None else predictor().read_number(image)
+        reading = None if image is None else predictor().read_number(image, memory=memory(name))  # as shown
         if reading is None or reading.blank:
             return "Write a number first.", None
         if which is None:
@@ -283,7 +293,7 @@ with gr.Blocks(title="digitrec: draw a digit", analytics_enabled=False, delete_c
             saved = gr.Markdown(elem_id="saved")
     pad.change(
         predict_upload,
-        pad,
+        [pad, user],  # the name typed: its saved drawings help (Feedback.memory)
         [label, seen],
         preprocess=False,
         trigger_mode="always_last",
@@ -322,7 +332,7 @@ with gr.Blocks(title="digitrec: draw a digit", analytics_enabled=False, delete_c
     number_saved = gr.Markdown(elem_id="number-saved")
     number_pad.change(
         read_number_upload,
-        number_pad,
+        [number_pad, user],
         [number, boxes, digits],
         preprocess=False,
         trigger_mode="always_last",

@@ -7,7 +7,9 @@ C or Backspace to clear, Esc or closing the window to quit. After an answer, a d
 the drawing as that digit ("Right" when it is the answer, "Wrong, it was N" otherwise) in the
 drawing store (``digitrec.store``), for ``python -m digitrec finetune``; with ``--no-saving`` (or
 ``DIGITREC_ALLOW_SAVING=0``) the digit keys save nothing. F, then F again, forgets the window's user:
-every drawing saved under that name is deleted (any other key after the first F keeps them).
+every drawing saved under that name is deleted (any other key after the first F keeps them). Every
+answer is read with the window user's saved drawings (``Feedback.memory``): a correction changes the
+next similar answer at once.
 
 N switches to number mode (``NumberMode``): a wide canvas read as a whole number ("2026"), each digit's
 box over the ink, its top readings below. There Tab, the arrow keys or a click on a digit's column picks
@@ -33,6 +35,7 @@ import pygame
 
 from digitrec import InvalidImage, ModelError, Prediction, Predictor, present
 from digitrec.feedback import Feedback, Saved, SavingOff, add_saving_flags, saving_allowed
+from digitrec.memory import Memory
 from digitrec.predict import NumberReading
 from digitrec.preprocess import NUMBER_CANVAS
 from digitrec.present import COLOURS, format_percent
@@ -280,10 +283,10 @@ class NumberMode:
 
     # --- events -> state --------------------------------------------------------------------
 
-    def read(self, predictor: Predictor, image: np.ndarray) -> None:
+    def read(self, predictor: Predictor, image: np.ndarray, memory: Memory | None = None) -> None:
         """A new reading (about 2-3 ms a digit) starts at its first digit, none saved."""
         self.clear()
-        self.reading = predictor.read_number(image)
+        self.reading = predictor.read_number(image, memory=memory)
 
     def clear(self) -> None:
         self.reading = None
@@ -441,10 +444,12 @@ class App:
 
     def predict(self) -> None:
         # About 2 ms a drawing (2.5 ms with the NumPy engine): calling it synchronously never stalls a frame.
+        # The window user's saved drawings help (None without saving: the network alone).
+        memory = None if self.feedback is None else self.feedback.memory(self.user or default_user())
         if self.numbers is not None:
-            self.numbers.read(self.predictor, self.canvas.as_array())
+            self.numbers.read(self.predictor, self.canvas.as_array(), memory)
         else:
-            self.prediction = self.predictor.predict(self.canvas.as_array())
+            self.prediction = self.predictor.predict(self.canvas.as_array(), memory=memory)
 
     def clear(self) -> None:
         self.canvas.clear()

@@ -30,12 +30,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, request
+from flask import Blueprint, Flask, request
 
-from digitrec.feedback import Feedback, check_position, env_allows, is_remote, number_digit
+from digitrec.feedback import check_position, env_allows, is_remote, number_digit
 from digitrec.store import InvalidDrawing, StoreError, StoreFull, check_label, clean_user
 from flask_app.errors import ApiError
-from flask_app.views import drawing_from_request, predictor
+from flask_app.views import drawing_from_request, feedback, predictor
 
 bp = Blueprint("drawings", __name__)
 log = logging.getLogger("flask_app")
@@ -48,19 +48,6 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("DRAWINGS_DB", None)
     app.config.setdefault("ALLOW_SAVING", env_allows())
     app.register_blueprint(bp)
-
-
-def feedback() -> Feedback:
-    """The app's one ``Feedback`` (and so one store and its connection pool), made on first use."""
-    ext = current_app.extensions
-    if "digitrec_feedback" not in ext:
-        ext["digitrec_feedback"] = Feedback(
-            predictor(),
-            "flask",
-            db=current_app.config["DRAWINGS_DB"],
-            allowed=bool(current_app.config["ALLOW_SAVING"]),
-        )
-    return ext["digitrec_feedback"]
 
 
 def kept_where() -> str:
@@ -92,9 +79,9 @@ def save() -> tuple[dict[str, Any], int]:
         raise ApiError(400, f"number must be the text the drawing was read as (a string), not {type(shown).__name__}")
     extra: dict[str, Any] = {}
     if fields.get("position") in (None, ""):
-        prediction = predictor().predict(image)  # InvalidImage -> 400/413/415, as /api/predict
-    else:  # one digit of a number: the server reads it again, as /api/read_number
-        reading = predictor().read_number(image)
+        prediction = predictor().predict(image, memory=fb.memory(user))  # InvalidImage -> 400/413/415
+    else:  # one digit of a number: the server reads it again, as /api/read_number with this user
+        reading = predictor().read_number(image, memory=fb.memory(user))
         if shown and shown != reading.text:
             raise ApiError(409, f"the drawing now reads {reading.text or 'blank'!r}, not {shown[:40]!r}: read it again")
         try:
@@ -108,6 +95,7 @@ def save() -> tuple[dict[str, Any], int]:
             image, label, prediction=prediction, model_sha256=fb.model_sha256(), source="flask", user=user
         )
         count = fb.store.count()
+        fb.remember(user, image, label)  # the next similar drawing is read with it at once
     except InvalidDrawing as exc:
         raise ApiError(400, str(exc)) from None
     except StoreFull as exc:
@@ -126,6 +114,7 @@ def forget() -> dict[str, Any]:
     try:
         user = clean_user(request.args.get("user", ""))
         deleted = fb.store.forget(user)
+        fb.memories.drop(user)
     except InvalidDrawing as exc:
         raise ApiError(400, f"{exc} (?user=NAME: whose drawings to delete)") from None
     except StoreError as exc:

@@ -8,6 +8,9 @@ errors). ``read_number`` answers ``digitrec.present.to_dict`` of a ``NumberReadi
      "digits": [{"digit": 2, "confidence": 0.99, "probabilities": [...], "box": [x0, y0, x1, y1]}, ...]}
 
 ``box`` is in the pixels of the image sent, x1 and y1 exclusive; ``text`` is "" for a blank canvas.
+Both take an optional ``user`` (a JSON field, or a multipart form field, as ``POST /api/drawings`` does):
+that user's saved drawings help read it (``Feedback.memory``); without one, or for a user who saved
+nothing, or with saving off, the answer is the network's alone.
 The page's number mode lives in ``templates/number.html`` and ``static/number.js``.
 """
 
@@ -19,8 +22,11 @@ from flask import Blueprint, current_app, render_template, request
 from werkzeug.exceptions import BadRequest
 
 from digitrec import Prediction, Predictor
+from digitrec.feedback import Feedback
 from digitrec.imageio import decode_data_url, png_data_url
+from digitrec.memory import Memory
 from digitrec.present import to_dict
+from digitrec.store import InvalidDrawing, clean_user
 from flask_app.errors import ApiError
 
 bp = Blueprint("digitrec", __name__)
@@ -30,6 +36,36 @@ JSON_SHAPE = '{"image": "data:image/png;base64,..."}'
 
 def predictor() -> Predictor:
     return current_app.extensions["digitrec"]
+
+
+def feedback() -> Feedback:
+    """The app's one ``Feedback`` (and so one store, its connection pool and the users' memories), made
+    on first use from ``DRAWINGS_DB`` and ``ALLOW_SAVING`` (``flask_app.drawings.init_app``)."""
+    ext = current_app.extensions
+    if "digitrec_feedback" not in ext:
+        ext["digitrec_feedback"] = Feedback(
+            predictor(),
+            "flask",
+            db=current_app.config["DRAWINGS_DB"],
+            allowed=bool(current_app.config["ALLOW_SAVING"]),
+        )
+    return ext["digitrec_feedback"]
+
+
+def memory() -> Memory | None:
+    """The saved drawings of the request's ``user`` (a JSON or form field; the drawing is read first), or
+    None without one. 400 for a name that could not be saved (``clean_user``)."""
+    if request.is_json:
+        body = request.get_json(silent=True)
+        user = body.get("user") if isinstance(body, dict) else None
+    else:
+        user = request.form.get("user")
+    if user is None or user == "":
+        return None
+    try:
+        return feedback().memory(clean_user(user))
+    except InvalidDrawing as exc:
+        raise ApiError(400, str(exc)) from None
 
 
 @bp.get("/")
@@ -50,8 +86,8 @@ def predict() -> dict[str, Any]:
 
     Raises ``ApiError`` for malformed requests; ``InvalidImage`` from digitrec for bad images.
     """
-    prediction = predictor().predict(drawing_from_request())
-    return answer(prediction)
+    image = drawing_from_request()
+    return answer(predictor().predict(image, memory=memory()))
 
 
 @bp.post("/api/read_number")
@@ -60,7 +96,8 @@ def read_number() -> dict[str, Any]:
 
     Raises ``ApiError`` for malformed requests; ``InvalidImage`` from digitrec for bad images.
     """
-    return to_dict(predictor().read_number(drawing_from_request()))
+    image = drawing_from_request()
+    return to_dict(predictor().read_number(image, memory=memory()))
 
 
 def answer(prediction: Prediction) -> dict[str, Any]:
