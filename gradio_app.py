@@ -29,11 +29,11 @@ from digitrec.feedback import (
     Feedback,
     NothingDrawn,
     SavingOff,
-    add_saving_flags,
     is_loopback,
     is_remote,
     saving_allowed,
 )
+from digitrec.listen import add_saving_flags
 from digitrec.preprocess import CANVAS, NUMBER_CANVAS
 from digitrec.store import InvalidDrawing, StoreError, default_user
 

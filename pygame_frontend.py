@@ -34,7 +34,8 @@ import numpy as np
 import pygame
 
 from digitrec import InvalidImage, ModelError, Prediction, Predictor, present
-from digitrec.feedback import Feedback, Saved, SavingOff, add_saving_flags, saving_allowed
+from digitrec.feedback import Feedback, Saved, SavingOff, saving_allowed
+from digitrec.listen import add_saving_flags
 from digitrec.memory import Memory
 from digitrec.predict import NumberReading
 from digitrec.preprocess import NUMBER_CANVAS

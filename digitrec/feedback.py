@@ -20,7 +20,6 @@ through a proxy (``is_remote``) is never shown the store's path.
 
 from __future__ import annotations
 
-import argparse
 import ipaddress
 import logging
 import os
@@ -86,27 +85,6 @@ def env_allows() -> bool | None:
     (unset, or a word it does not know: the app's own default then)."""
     value = os.environ.get(ALLOW_ENV, "").strip().lower()
     return True if value in ENV_ON else False if value in ENV_OFF else None
-
-
-def add_saving_flags(parser: argparse.ArgumentParser, allow: bool = True) -> None:
-    """``--no-saving`` (and for a server, ``allow``, ``--allow-saving``): ``args.saving`` is then True,
-    False or None (neither given), what ``saving_allowed`` takes."""
-    flags = parser.add_mutually_exclusive_group()
-    if allow:
-        flags.add_argument(
-            "--allow-saving",
-            dest="saving",
-            action="store_const",
-            const=True,
-            help="let visitors save drawings even when served beyond 127.0.0.1",
-        )
-    flags.add_argument(
-        "--no-saving",
-        dest="saving",
-        action="store_const",
-        const=False,
-        help=f"save no drawings, not even on 127.0.0.1 (as {ALLOW_ENV}=0): behind a reverse proxy, say",
-    )
 
 
 class SavingOff(Exception):
@@ -192,10 +170,9 @@ def digit_image(image: ImageLike, reading: NumberReading, position: int) -> Imag
     return np.round((1.0 - own) * 255).astype(np.uint8)
 
 
-def number_digit(image: Any, reading: NumberReading, position: Any) -> tuple[Any, Prediction]:
-    """What to keep for one digit of a number: its own ink (``digit_image``) and what the
-    network read there. Raises ``InvalidDrawing`` for a position the reading lacks."""
-    k = check_position(position, reading)
+def number_digit(image: Any, reading: NumberReading, k: int) -> tuple[Any, Prediction]:
+    """What to keep for digit ``k`` of a number (a position ``check_position`` accepted): its own ink
+    (``digit_image``) and what the network read there."""
     return digit_image(image, reading, k), reading.digits[k].prediction
 
 
@@ -289,11 +266,16 @@ class Feedback:
         """ "Forget me": delete every drawing ``user`` saved (``Store.forget``); the line to show. Who may
         forget whom is who may save: the name typed. Raises ``SavingOff`` when saving is off,
         ``InvalidDrawing`` for a name that cannot be saved (none included) and ``StoreError``."""
+        return forgot_line(*self.erase(user))
+
+    def erase(self, user: str | None) -> tuple[str, int]:
+        """``forget`` without the words: the user's checked name and how many drawings were deleted; their
+        memory goes too. Raises as ``forget`` does."""
         self._check_allowed()
         name = clean_user(user if user is not None else "")
         deleted = self.store.forget(name)
         self.memories.drop(name)
-        return forgot_line(name, deleted)
+        return name, deleted
 
     def memory(self, user: str | None) -> Memory | None:
         """``user``'s saved drawings for ``Predictor.predict(memory=...)``, kept per user (``Memories``) and

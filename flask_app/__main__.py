@@ -13,7 +13,8 @@ import sys
 from flask import Flask
 
 from digitrec import ModelError, listen
-from digitrec.feedback import add_saving_flags, saving_allowed
+from digitrec.feedback import saving_allowed
+from digitrec.listen import add_saving_flags
 from digitrec.store import Store, StoreError
 from flask_app import create_app
 

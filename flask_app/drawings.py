@@ -90,19 +90,16 @@ def save() -> tuple[dict[str, Any], int]:
             raise ApiError(400, str(exc)) from None
         image, prediction = number_digit(image, reading, k)
         extra["position"] = k
-    try:
-        drawing_id = fb.store.save(
-            image, label, prediction=prediction, model_sha256=fb.model_sha256(), source="flask", user=user
-        )
-        count = fb.store.count()
-        fb.remember(user, image, label)  # the next similar drawing is read with it at once
+    try:  # through Feedback: the store, and the user's memory, which reads the next similar drawing with it
+        saved = fb.save(image, label, user, prediction, remote=is_remote(request.remote_addr, request.headers))
+        count = fb.store.count()  # everyone's, as documented (saved.count is this user's)
     except InvalidDrawing as exc:
         raise ApiError(400, str(exc)) from None
     except StoreFull as exc:
         raise ApiError(507, "the drawing store is full; no more drawings can be saved") from exc
     except StoreError as exc:
         raise unavailable(exc) from None
-    body = {"id": drawing_id, "label": label, "digit": prediction.digit, **extra, "count": count, "kept": kept_where()}
+    body = {"id": saved.id, "label": label, "digit": saved.predicted, **extra, "count": count, "kept": saved.where}
     return body, 201
 
 
@@ -112,9 +109,7 @@ def forget() -> dict[str, Any]:
     if not fb.allowed:
         raise ApiError(403, "saving drawings is off on this server: it keeps none to delete")
     try:
-        user = clean_user(request.args.get("user", ""))
-        deleted = fb.store.forget(user)
-        fb.memories.drop(user)
+        user, deleted = fb.erase(request.args.get("user", ""))
     except InvalidDrawing as exc:
         raise ApiError(400, f"{exc} (?user=NAME: whose drawings to delete)") from None
     except StoreError as exc:
