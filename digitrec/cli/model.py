@@ -30,6 +30,7 @@ def add_commands(sub: argparse._SubParsersAction) -> dict:
     t.add_argument("--real-copies", type=int, help="renderings of each training writer's digit (default 3)")
     t.add_argument("--init", help="start from this .keras model's weights (same architecture)")
     t.add_argument("--learning-rate", type=float, help="peak learning rate (default 0.002)")
+    t.add_argument("--label-smoothing", type=float, help="soften the labels by this much (default 0; not for seed)")
     t.add_argument(
         "--resume",
         action="store_true",
@@ -84,7 +85,7 @@ def cmd_train(args) -> int:
         batch_size=args.batch_size,
         augment=not args.no_augment,
     )
-    for name in ("synthetic", "real_copies", "init", "learning_rate"):
+    for name in ("synthetic", "real_copies", "init", "learning_rate", "label_smoothing"):
         if getattr(args, name) is not None:
             setattr(cfg, name, getattr(args, name))
     card = train(cfg, data_dir=args.data_dir, out=args.out, handwriting_dir=args.handwriting_dir, resume=args.resume)

@@ -42,6 +42,7 @@ class TrainConfig:
     load_digits_share: int = 900  # first N of scikit-learn's digits, by writer order; the rest stay held out
     load_digits_repeat: int = 5
     augment: bool = True
+    label_smoothing: float = 0.0  # soften the labels (improved models only) against confident mistakes
 
     def resolved_epochs(self) -> int:
         if self.epochs is not None:
@@ -160,7 +161,7 @@ def train(
             warmup_steps=warmup,
             warmup_target=cfg.learning_rate,
         )
-        model = build_model(cfg.arch, learning_rate=lr)
+        model = build_model(cfg.arch, learning_rate=lr, label_smoothing=cfg.label_smoothing)
     else:
         model = build_model(cfg.arch, learning_rate=1e-3)  # the seed's own Adam defaults
     init_info = _load_init(model, cfg.init) if cfg.init else None
