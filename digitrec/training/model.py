@@ -94,7 +94,11 @@ def build_model(name: str = "default", learning_rate: float = 1e-3, label_smooth
     if label_smoothing and name == "seed":
         raise ValueError("the seed model keeps its original loss: label smoothing is for the improved models")
     model = builders[name]()
-    loss = smoothed_sparse_crossentropy(label_smoothing) if label_smoothing else keras.losses.SparseCategoricalCrossentropy()
+    loss = (
+        smoothed_sparse_crossentropy(label_smoothing)
+        if label_smoothing
+        else keras.losses.SparseCategoricalCrossentropy()
+    )
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=["accuracy"])
     return model
 
