@@ -15,6 +15,8 @@
         "Forget me": every drawing saved by ana deleted (``Store.forget``) -> 200 {"user": "ana", "deleted": 12}
         Who may forget whom is who may save: the name sent, as for saving; 400 for a name that
         cannot be saved (none included), 403 with saving off, 503 when the store cannot be written.
+    From elsewhere (another machine, a reverse proxy) ``user`` is ignored in all three: a visitor acts for the
+    random id in their ``digitrec_visitor`` cookie (``flask_app.identity``), named "this browser" in answers.
 
 The image passes the same checks and limits as ``/api/predict``; the model's answer is the
 server's own, never the client's. Saving is off unless the app's ``ALLOW_SAVING`` is true
@@ -34,6 +36,7 @@ from flask import Blueprint, Flask, request
 
 from digitrec.feedback import check_position, env_allows, is_remote, number_digit
 from digitrec.store import InvalidDrawing, StoreError, StoreFull, check_label, clean_user
+from flask_app import identity
 from flask_app.errors import ApiError
 from flask_app.views import drawing_from_request, feedback, predictor
 
@@ -48,6 +51,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("DRAWINGS_DB", None)
     app.config.setdefault("ALLOW_SAVING", env_allows())
     app.register_blueprint(bp)
+    identity.init_app(app)  # a visitor from elsewhere saves under a cookie's id, not a name they send
 
 
 def kept_where() -> str:
@@ -71,7 +75,8 @@ def save() -> tuple[dict[str, Any], int]:
     fields = _fields()
     try:
         label = check_label(fields.get("label"))
-        user = clean_user(fields["user"]) if fields.get("user") not in (None, "") else None
+        typed = identity.user(fields.get("user"))
+        user = clean_user(typed) if typed not in (None, "") else None
     except InvalidDrawing as exc:
         raise ApiError(400, str(exc)) from None
     shown = fields.get("number")
@@ -109,13 +114,13 @@ def forget() -> dict[str, Any]:
     if not fb.allowed:
         raise ApiError(403, "saving drawings is off on this server: it keeps none to delete")
     try:
-        user, deleted = fb.erase(request.args.get("user", ""))
+        user, deleted = fb.erase(identity.user(request.args.get("user", "")))
     except InvalidDrawing as exc:
         raise ApiError(400, f"{exc} (?user=NAME: whose drawings to delete)") from None
     except StoreError as exc:
         raise unavailable(exc) from None
     log.info("drawing store: forgot a user, %d drawings deleted", deleted)  # never the name: it is theirs
-    return {"user": user, "deleted": deleted}
+    return {"user": identity.shown(user), "deleted": deleted}
 
 
 @bp.get("/api/drawings/stats")
@@ -123,7 +128,7 @@ def stats() -> dict[str, Any]:
     fb = feedback()
     if not fb.allowed:
         return {"saving": False, "count": 0, "by_label": {}, "kept": None}
-    user = request.args.get("user") or None
+    user = identity.user(request.args.get("user")) or None
     try:
         user = clean_user(user) if user else None
         found = fb.store.stats(user)

@@ -27,6 +27,7 @@ from digitrec.imageio import decode_data_url, png_data_url
 from digitrec.memory import Memory
 from digitrec.present import to_dict
 from digitrec.store import InvalidDrawing, clean_user
+from flask_app import identity
 from flask_app.errors import ApiError
 
 bp = Blueprint("digitrec", __name__)
@@ -54,12 +55,14 @@ def feedback() -> Feedback:
 
 def memory() -> Memory | None:
     """The saved drawings of the request's ``user`` (a JSON or form field; the drawing is read first), or
-    None without one. 400 for a name that could not be saved (``clean_user``)."""
+    None without one; a visitor from elsewhere reads with their own id's (``flask_app.identity``). 400 for
+    a name that could not be saved (``clean_user``)."""
     if request.is_json:
         body = request.get_json(silent=True)
         user = body.get("user") if isinstance(body, dict) else None
     else:
         user = request.form.get("user")
+    user = identity.user(user)  # from elsewhere: the visitor's own id, whatever they sent
     if user is None or user == "":
         return None
     try:
