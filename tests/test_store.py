@@ -21,6 +21,7 @@ from digitrec.preprocess import preprocess
 from digitrec.store import InvalidDrawing, Store, StoreError, StoreFull
 from digitrec.store import db as store_db
 from digitrec.store import schema as store_schema
+from tests.harness.stores import sqlite_bytes
 from tests.harness.support import ROOT
 
 
@@ -394,7 +395,7 @@ def test_forgotten_bytes_are_gone_from_the_sqlite_file_and_its_wal(tmp_path):
     wal = path.with_name(path.name + "-wal")
 
     def on_disk() -> bytes:
-        return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+        return sqlite_bytes(path)
 
     with Store.open(path) as s:
         anas, bos = save_ana_and_bo(s)
