@@ -14,6 +14,7 @@ passed on, is told the drawings are kept "on the server", never the store's path
 """
 
 import argparse
+import dataclasses
 import functools
 import sys
 from pathlib import Path
@@ -22,13 +23,15 @@ from typing import Any
 import gradio as gr
 import pydantic
 from gradio.components.image_editor import EditorData
+from starlette.middleware import Middleware
 
-from digitrec import InvalidImage, ModelError, Predictor, imageio, listen, present
+from digitrec import InvalidImage, ModelError, Predictor, identity, imageio, listen, present
 from digitrec.data import canvases
 from digitrec.feedback import (
     Feedback,
     NothingDrawn,
     SavingOff,
+    forgot_line,
     is_loopback,
     is_remote,
     saving_allowed,
@@ -40,6 +43,7 @@ from digitrec.store import InvalidDrawing, StoreError, default_user
 WIDTH, HEIGHT = NUMBER_CANVAS  # the number pad: three digit canvases (CANVAS, the digit pad) side by side
 BLANK = "draw a digit"
 BLANK_NUMBER = "write a number"
+NO_ID = "This browser has no visitor id yet: reload the page, with cookies on, to save or forget your drawings."
 HEADERS = ["#", "digit", "sure", "then"]
 NOT_A_DRAWING = (
     "Not a drawing: send the pad's value, a dict with 'background', 'layers' and 'composite' "
@@ -127,32 +131,53 @@ def read_upload(pad: gr.Sketchpad, payload: dict | None) -> dict | None:
 # --- the digit pad ---------------------------------------------------------------------------------
 
 
-def memory(user: str | None) -> Any:
-    """The saved drawings of the name typed (``Feedback.memory``): None (the network alone) for no name,
-    one who saved nothing, or with saving off."""
-    return feedback().memory((user or "").strip() or None) if user else None
+def elsewhere(request: gr.Request | None) -> bool:
+    """Whether the visitor who sent ``request`` is elsewhere: another machine, or behind a reverse proxy
+    (which connects from 127.0.0.1 for everyone). A call without a request is this machine's own."""
+    return request is not None and is_remote(getattr(request.client, "host", None), request.headers)
 
 
-def predict(value: dict | None, user: str | None = None) -> tuple[dict[str, float] | str, object]:
+def acting(name: str | None, request: gr.Request | None) -> identity.Visitor | None:
+    """Whom an event acts for (``digitrec.identity``): the name typed, at this machine; served beyond it (a
+    --host, --share) or through a proxy, while saving is on, the id in the visitor's cookie (``CookieMiddleware``
+    hands it out in ``main``), whatever name they typed. None: a visitor from elsewhere without one."""
+    typed = (name or "").strip() or None
+    if not (settings["allow_saving"] and (settings["remote"] or elsewhere(request))):
+        return identity.Visitor(typed)
+    held = identity.held_id(dict(getattr(request, "headers", None) or {}).get("cookie"))
+    return identity.Visitor(held, remote=True) if held else None
+
+
+def memory(user: str | None, request: gr.Request | None = None) -> Any:
+    """The saved drawings of whom the event acts for (``acting``; ``Feedback.memory``): None (the network
+    alone) for no name, one who saved nothing, or with saving off."""
+    who = acting(user, request)
+    return feedback().memory(who.user) if who is not None and who.user else None
+
+
+def shown(line: str, who: identity.Visitor) -> str:
+    """``line`` as the visitor may see it: their id, which their cookie keeps from scripts, never in it."""
+    return line.replace(who.user, identity.YOU) if who.remote and who.user else line
+
+
+def predict(
+    value: dict | None, user: str | None = None, request: gr.Request | None = None
+) -> tuple[dict[str, float] | str, object]:
     """Sketchpad value (and the name typed) -> (the three likeliest digits, the 28x28 input the model
     saw, shown 8x)."""
     try:
         image = imageio.sketchpad_image(value)
-        result = None if image is None else predictor().predict(image, memory=memory(user))
+        result = None if image is None else predictor().predict(image, memory=memory(user, request))
     except (InvalidImage, ModelError) as exc:  # InvalidImage: malformed values from API clients too
         raise gr.Error(str(exc)) from None
     return (BLANK, None) if result is None or result.blank else (present.top_labels(result), result.model_image(8))
 
 
-def predict_upload(payload: dict | None, user: str | None = None) -> tuple[dict[str, float] | str, object]:
+def predict_upload(
+    payload: dict | None, user: str | None = None, request: gr.Request | None = None
+) -> tuple[dict[str, float] | str, object]:
     """The event handler: reads the upload itself."""
-    return predict(read_upload(pad, payload), user)
-
-
-def elsewhere(request: gr.Request | None) -> bool:
-    """Whether the visitor who sent ``request`` is elsewhere: another machine, or behind a reverse proxy
-    (which connects from 127.0.0.1 for everyone). A call without a request is this machine's own."""
-    return request is not None and is_remote(getattr(request.client, "host", None), request.headers)
+    return predict(read_upload(pad, payload), user, request)
 
 
 def save(payload: dict | None, user: str | None, label: int | None = None, request: gr.Request | None = None) -> str:
@@ -161,13 +186,16 @@ def save(payload: dict | None, user: str | None, label: int | None = None, reque
         image = imageio.sketchpad_image(read_upload(pad, payload))
         if image is None:
             return "Draw a digit first."
-        name = (user or "").strip() or None
+        who = acting(user, request)
+        if who is None:
+            return NO_ID
         remote = elsewhere(request)
-        return present.saved_line(
-            feedback().right(image, name, remote=remote)
+        saved = (
+            feedback().right(image, who.user, remote=remote)
             if label is None
-            else feedback().save(image, label, name, remote=remote)
+            else feedback().save(image, label, who.user, remote=remote)
         )
+        return present.saved_line(dataclasses.replace(saved, user=who.shown) if who.remote else saved)
     except (SavingOff, NothingDrawn) as exc:
         return str(exc)
     except (InvalidImage, InvalidDrawing, StoreError) as exc:
@@ -177,12 +205,14 @@ def save(payload: dict | None, user: str | None, label: int | None = None, reque
 # --- the number pad --------------------------------------------------------------------------------
 
 
-def read_number(value: dict | None, user: str | None = None) -> tuple[str, tuple | None, list[list]]:
+def read_number(
+    value: dict | None, user: str | None = None, request: gr.Request | None = None
+) -> tuple[str, tuple | None, list[list]]:
     """Sketchpad value (and the name typed) -> (the number and how sure, the drawing with each digit's
     box, a row per digit)."""
     try:
         image = imageio.sketchpad_image(value)
-        result = None if image is None else predictor().read_number(image, memory=memory(user))
+        result = None if image is None else predictor().read_number(image, memory=memory(user, request))
     except (InvalidImage, ModelError) as exc:  # InvalidImage: malformed values from API clients too
         raise gr.Error(str(exc)) from None
     if result is None or result.blank:
@@ -194,9 +224,11 @@ def read_number(value: dict | None, user: str | None = None) -> tuple[str, tuple
     return present.summary(result), (imageio.picture(image), present.annotations(result)), rows
 
 
-def read_number_upload(payload: dict | None, user: str | None = None) -> tuple[str, tuple | None, list[list]]:
+def read_number_upload(
+    payload: dict | None, user: str | None = None, request: gr.Request | None = None
+) -> tuple[str, tuple | None, list[list]]:
     """The event handler: reads the upload itself."""
-    return read_number(read_upload(number_pad, payload), user)
+    return read_number(read_upload(number_pad, payload), user, request)
 
 
 def choices(rows: Any) -> Any:
@@ -218,13 +250,16 @@ def save_number(
     (0-based) of the number on the pad: keep that digit's own ink. -> (the line to show, the next digit)."""
     try:
         image = imageio.sketchpad_image(read_upload(number_pad, payload))
-        reading = None if image is None else predictor().read_number(image, memory=memory(name))  # as shown
+        reading = None if image is None else predictor().read_number(image, memory=memory(name, request))  # as shown
         if reading is None or reading.blank:
             return "Write a number first.", None
         if which is None:
             return "Pick a digit first.", None
-        user = (name or "").strip() or None
-        line = present.saved_line(feedback().save_digit(image, reading, which, label, user, remote=elsewhere(request)))
+        who = acting(name, request)
+        if who is None:
+            return NO_ID, which
+        saved = feedback().save_digit(image, reading, which, label, who.user, remote=elsewhere(request))
+        line = present.saved_line(dataclasses.replace(saved, user=who.shown) if who.remote else saved)
     except SavingOff as exc:
         return str(exc), which
     except (InvalidImage, InvalidDrawing, StoreError, ModelError) as exc:
@@ -250,11 +285,14 @@ def save_number_as(label: int):
     return handler
 
 
-def forget(name: str | None) -> str:
+def forget(name: str | None, request: gr.Request | None = None) -> str:
     """ "Forget me": delete every drawing saved under the name typed; "Forgot ana: 12 drawings deleted."
-    Who may forget whom is who may save: the name in the field, as for saving."""
+    Who may forget whom is who may save (``acting``): the name in the field here, the cookie's id from elsewhere."""
+    who = acting(name, request)
     try:
-        return feedback().forget(name)
+        if who is None:
+            return NO_ID
+        return forgot_line(who.shown, feedback().erase(who.user)[1]) if who.remote else feedback().forget(name)
     except SavingOff as exc:
         return str(exc)
     except (InvalidDrawing, StoreError) as exc:
@@ -263,7 +301,9 @@ def forget(name: str | None) -> str:
 
 def status(name: str | None, request: gr.Request | None = None) -> list[str]:
     """The saving line under each pad when the page opens."""
-    return [feedback().status(name, remote=elsewhere(request))] * 2
+    who = acting(name, request)
+    line = feedback().status(None if who is None else who.user, remote=elsewhere(request))
+    return [line if who is None else shown(line, who)] * 2
 
 
 # --- the page --------------------------------------------------------------------------------------
@@ -378,6 +418,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"gradio_app: {exc}")
     if args.share:
         print("WARNING: --share makes this app public: anyone with the link can use it while it runs.", file=sys.stderr)
+    # A visitor from elsewhere saves under a random id in a cookie (digitrec.identity), not the name they type.
+    cookies = Middleware(identity.CookieMiddleware, remote=lambda a, h: settings["remote"] or is_remote(a, h))
     try:
         demo.launch(
             server_name=args.host,
@@ -386,6 +428,7 @@ def main(argv: list[str] | None = None) -> None:
             max_file_size="5mb",
             quiet=True,
             prevent_thread_lock=True,
+            app_kwargs={"middleware": [cookies]} if settings["allow_saving"] else None,
         )  # quiet: Gradio's hint names launch(share=True), ours --share
     except OSError as exc:  # a port in use, an address this machine does not have
         print(listen.cannot_listen(f"{args.host}:{args.port or 'any of 7860-7959'}", exc), file=sys.stderr)

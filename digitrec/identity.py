@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 COOKIE = "digitrec_visitor"  # the Flask cookie's name, and Gradio's local-storage key
@@ -63,3 +65,52 @@ def visitor(typed: Any, held: Any, remote: bool) -> Visitor:
         return Visitor(held, remote=True)
     fresh = new_id()
     return Visitor(fresh, fresh, remote=True)
+
+
+def held_id(cookie_header: str | None) -> str | None:
+    """The visitor id in a request's ``Cookie`` header, when it holds one."""
+    jar = SimpleCookie()
+    try:
+        jar.load(cookie_header or "")
+    except CookieError:
+        return None
+    morsel = jar.get(COOKIE)
+    return morsel.value if morsel is not None and is_id(morsel.value) else None
+
+
+def set_cookie(value: str, secure: bool) -> str:
+    """The ``Set-Cookie`` header that hands ``value`` to the browser: HttpOnly (no script reads it), SameSite=Lax
+    (no other site's form sends it), the whole site, ``MAX_AGE_S``; Secure when the page came over HTTPS."""
+    return f"{COOKIE}={value}; Max-Age={MAX_AGE_S}; Path=/; HttpOnly; SameSite=Lax" + ("; Secure" if secure else "")
+
+
+class CookieMiddleware:
+    """An ASGI middleware (Gradio's FastAPI app: ``launch(app_kwargs={"middleware": [...]})``) that gives every
+    visitor ``remote(address, headers)`` calls remote, and who holds no id yet, a new one: set as their cookie
+    on the answer, and put into the request's own ``Cookie`` header, so that the request it came with already
+    acts for it (Gradio's event handlers cannot set a cookie themselves)."""
+
+    def __init__(self, app: Any, remote: Callable[[str | None, Mapping[str, str]], bool]) -> None:
+        self.app = app
+        self.remote = remote
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        address = (scope.get("client") or (None,))[0]
+        if held_id(headers.get("cookie")) is not None or not self.remote(address, headers):
+            return await self.app(scope, receive, send)
+        fresh = new_id()
+        cookie = "; ".join(c for c in (headers.get("cookie"), f"{COOKIE}={fresh}") if c)
+        kept = [(k, v) for k, v in scope.get("headers", []) if k.lower() != b"cookie"]
+        scope = {**scope, "headers": [*kept, (b"cookie", cookie.encode("latin-1"))]}
+        secure = scope.get("scheme") == "https" or headers.get("x-forwarded-proto", "").lower() == "https"
+
+        async def send_with_cookie(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                extra = (b"set-cookie", set_cookie(fresh, secure).encode("latin-1"))
+                message = {**message, "headers": [*message.get("headers", []), extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)

@@ -1,6 +1,6 @@
 """Who is who (``digitrec.identity``): the typed name on 127.0.0.1, a server-issued cookie id for a visitor
-from elsewhere, who can save under, read with, count and forget only their own id's drawings. The last
-tests run the real ``python -m flask_app`` with two "remote" visitors (through a proxy's X-Forwarded-For)."""
+from elsewhere, who can save under, read with, count and forget only their own id's drawings; in Flask and
+in Gradio, each also as the real server with two "remote" visitors (through a proxy's X-Forwarded-For)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import http.client
 import json
 import urllib.parse
 from http.cookies import SimpleCookie
+from types import SimpleNamespace
 
 import pytest
 
@@ -16,7 +17,7 @@ from digitrec.feedback import Feedback
 from digitrec.imageio import encode_data_url
 from digitrec.store import Store
 from flask_app import create_app
-from tests.harness.support import serve_flask
+from tests.harness.support import serve_flask, serve_gradio
 
 REMOTE = {"REMOTE_ADDR": "203.0.113.9"}
 
@@ -193,3 +194,102 @@ def test_the_real_server_keeps_two_remote_visitors_apart(tmp_path, make_drawing_
         assert a.call("DELETE", "/api/drawings") == (200, {"user": identity.YOU, "deleted": 2})
         with Store.open(db) as store:
             assert store.count() == 0
+
+
+# --- Gradio: the same rule, the id handed out by an ASGI middleware -------------------------------------
+
+
+@pytest.fixture
+def gradio_store(tmp_path, monkeypatch):
+    import gradio_app
+
+    monkeypatch.setitem(gradio_app.settings, "db", str(tmp_path / "g.sqlite3"))
+    monkeypatch.setitem(gradio_app.settings, "allow_saving", True)
+    gradio_app.feedback.cache_clear()
+    yield tmp_path / "g.sqlite3"
+    gradio_app.feedback.cache_clear()
+
+
+def gradio_request(cookie: str | None = None, proxied: bool = True) -> SimpleNamespace:
+    headers = {"x-forwarded-for": "203.0.113.9"} if proxied else {}
+    if cookie:
+        headers["cookie"] = f"theme=dark; {identity.COOKIE}={cookie}"
+    return SimpleNamespace(client=SimpleNamespace(host="127.0.0.1"), headers=headers)
+
+
+def test_gradio_visitors_from_elsewhere_act_for_their_cookie_id(gradio_store, tmp_path, make_drawing_png):
+    import gradio_app
+
+    path = tmp_path / "six.png"
+    path.write_bytes(make_drawing_png(6))
+    upload = {"background": None, "layers": [], "composite": {"path": str(path)}}
+    id_a, id_b = identity.new_id(), identity.new_id()
+    a, b = gradio_request(id_a), gradio_request(id_b)
+    line = gradio_app.save(upload, "ana", request=a)
+    assert line.endswith("1 drawing saved by this browser, kept on the server.") and id_a not in line
+    assert gradio_app.save_as(5)(upload, "ana", a).startswith("Saved as a 5 (a correction)")
+    assert gradio_app.save(upload, "ana", request=gradio_request()) == gradio_app.NO_ID  # no cookie: nothing kept
+    assert gradio_app.save(upload, "ana", request=gradio_request("ana")) == gradio_app.NO_ID
+    assert gradio_app.save(upload, "ana", request=gradio_request(proxied=False)).endswith(
+        f"1 drawing saved by ana, kept in {gradio_store}."
+    )
+    assert Store.open(gradio_store).stats()["by_user"] == {id_a: 2, "ana": 1}
+    assert gradio_app.status("ana", a) == ["2 drawings saved by this browser, kept on the server."] * 2
+    assert gradio_app.status(id_a, b)[0].startswith("0 drawings saved by this browser")
+    assert gradio_app.memory(id_a, b) is None and gradio_app.memory("x", a) is not None  # a's memory is a's
+    assert gradio_app.forget(id_a, b) == "Forgot this browser: 0 drawings deleted."
+    assert gradio_app.forget("ana", b) == "Forgot this browser: 0 drawings deleted."
+    assert gradio_app.forget("ana", gradio_request()) == gradio_app.NO_ID
+    assert Store.open(gradio_store).stats()["by_user"] == {id_a: 2, "ana": 1}
+    assert gradio_app.forget("", a) == "Forgot this browser: 2 drawings deleted."
+    assert gradio_app.forget("ana", gradio_request(proxied=False)) == "Forgot ana: 1 drawing deleted."
+
+
+def test_gradio_served_beyond_this_machine_uses_ids_for_everyone(gradio_store, monkeypatch, tmp_path, make_drawing_png):
+    import gradio_app
+
+    monkeypatch.setitem(gradio_app.settings, "remote", True)  # --host 0.0.0.0, or --share
+    path = tmp_path / "six.png"
+    path.write_bytes(make_drawing_png(6))
+    upload = {"background": None, "layers": [], "composite": {"path": str(path)}}
+    assert gradio_app.save(upload, "ana", request=gradio_request(proxied=False)) == gradio_app.NO_ID
+    assert "by this browser" in gradio_app.save(upload, "ana", request=gradio_request(identity.new_id(), False))
+    assert "ana" not in Store.open(gradio_store).stats()["by_user"]
+
+
+def call_gradio(browser: Browser, api_name: str, data: list) -> str:
+    """One event through Gradio's raw HTTP API, as ``browser`` (its cookies and headers): its output."""
+    status, answer = browser.call("POST", f"/gradio_api/call/{api_name}", {"data": data})
+    assert status == 200, answer
+    conn = http.client.HTTPConnection(browser.host, browser.port, timeout=60)
+    try:
+        cookie = "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
+        headers = {**browser.headers, **({"Cookie": cookie} if cookie else {})}
+        conn.request("GET", f"/gradio_api/call/{api_name}/{answer['event_id']}", headers=headers)
+        events = conn.getresponse().read().decode()
+    finally:
+        conn.close()
+    return json.loads(events.split("event: complete\ndata: ", 1)[1].split("\n", 1)[0])[0]
+
+
+@pytest.mark.slow
+def test_the_real_gradio_server_keeps_two_remote_visitors_apart(tmp_path, make_drawing_png):
+    db = tmp_path / "g.sqlite3"
+    with serve_gradio("--db", str(db), "--allow-saving") as url:
+        a = Browser(url, {"X-Forwarded-For": "203.0.113.9"})
+        b = Browser(url, {"X-Forwarded-For": "198.51.100.7"})
+        here = Browser(url)
+        # the first event of a visitor from elsewhere already acts for the id it hands out
+        assert call_gradio(a, "forget", ["ana"]) == "Forgot this browser: 0 drawings deleted."
+        assert call_gradio(b, "forget", ["ana"]) == "Forgot this browser: 0 drawings deleted."
+        id_a, id_b = a.cookies[identity.COOKIE], b.cookies[identity.COOKIE]
+        assert identity.is_id(id_a) and identity.is_id(id_b) and id_a != id_b and not here.cookies
+        assert "HttpOnly" in a.set_cookies[0] and "SameSite=Lax" in a.set_cookies[0] and len(a.set_cookies) == 1
+        with Store.open(db) as store:
+            for user in (id_a, id_a, "ana"):
+                store.save(make_drawing_png(3), 3, source="gradio", user=user)
+        assert call_gradio(b, "forget", [id_a]) == "Forgot this browser: 0 drawings deleted."
+        assert Store.open(db).stats()["by_user"] == {id_a: 2, "ana": 1}
+        assert call_gradio(a, "forget", ["bo"]) == "Forgot this browser: 2 drawings deleted."
+        assert call_gradio(here, "forget", ["ana"]) == "Forgot ana: 1 drawing deleted."
+        assert Store.open(db).count() == 0

@@ -19,6 +19,7 @@ from PIL import Image
 
 import gradio_app
 import pygame_frontend as front
+from digitrec import identity
 from digitrec.data.canvases import pen_digit
 from digitrec.imageio import encode_data_url
 from flask_app import create_app
@@ -111,7 +112,11 @@ def test_gradio_passes_each_event_its_request_and_a_proxied_visitor_sees_no_path
     path = tmp_path / "six.png"
     Image.fromarray(pen_digit(6, np.random.default_rng(6), "transparent")).save(path)
     upload = {"background": None, "layers": [], "composite": {"path": str(path)}}
-    proxied = SimpleNamespace(client=SimpleNamespace(host="127.0.0.1"), headers={"x-forwarded-for": "203.0.113.9"})
+    # a visitor a proxy passed on, holding the id the server's cookie gave them (tests/test_identity.py)
+    cookie = f"{identity.COOKIE}={identity.new_id()}"
+    proxied = SimpleNamespace(
+        client=SimpleNamespace(host="127.0.0.1"), headers={"x-forwarded-for": "203.0.113.9", "cookie": cookie}
+    )
     here = SimpleNamespace(client=SimpleNamespace(host="127.0.0.1"), headers={})
     for api_name in ("save_right", "save_3", "save_number_right", "save_number_3"):
         (fn,) = [f.fn for f in gradio_app.demo.fns.values() if f.api_name == api_name]
@@ -119,7 +124,7 @@ def test_gradio_passes_each_event_its_request_and_a_proxied_visitor_sees_no_path
         assert proxied in inputs, api_name  # Gradio hands each saving event its request
     assert gradio_app.save(upload, "ana", request=proxied).endswith("kept on the server.")
     assert gradio_app.save_as(5)(upload, "ana", proxied).endswith("kept on the server.")
-    assert gradio_app.status("ana", proxied) == ["2 drawings saved by ana, kept on the server."] * 2
+    assert gradio_app.status("ana", proxied) == ["2 drawings saved by this browser, kept on the server."] * 2
     assert str(gradio_store) in gradio_app.save(upload, "ana", request=here)  # at this machine: the path
 
 
