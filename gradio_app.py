@@ -6,8 +6,10 @@ Two pads, built alike by ``sketchpad``: a digit pad (the three likeliest digits 
 the model saw) and, under it, a pad three times as wide for a whole number (the number, each digit's
 box over the drawing, a row per digit). Under each, "Right" or "Wrong, it was _" keeps the drawing (for
 a number, the digit picked under "Which digit") for fine-tuning; "Forget me", beside the name, deletes
-every drawing saved under that name. Both pads read with that name's saved drawings
-(``Feedback.memory``): a correction changes the next similar answer at once. The reading comes from
+every drawing saved under that name, and "Learn my handwriting" fine-tunes a model of that name's own
+in a worker process (progress, then the figures before and after). Both pads read with that name's
+personal model, once learnt, and saved drawings (``Feedback.answering``): a correction changes the
+next similar answer at once. The reading comes from
 ``digitrec.predict``, the wording from ``digitrec.present``, the pictures from ``digitrec.imageio`` and
 the saving from ``digitrec.feedback``: no image code here. A visitor elsewhere, or one a reverse proxy
 passed on, is told the drawings are kept "on the server", never the store's path.
@@ -16,6 +18,8 @@ passed on, is told the drawings are kept "on the server", never the store's path
 import argparse
 import functools
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +30,7 @@ from gradio.components.image_editor import EditorData
 from digitrec import InvalidImage, ModelError, Predictor, imageio, listen, present
 from digitrec.data import canvases
 from digitrec.feedback import (
+    SAVING_OFF,
     Feedback,
     NothingDrawn,
     SavingOff,
@@ -33,14 +38,16 @@ from digitrec.feedback import (
     is_remote,
     saving_allowed,
 )
+from digitrec.learning import Learner, LearnRefused, TooFewDrawings
 from digitrec.listen import add_saving_flags
 from digitrec.preprocess import CANVAS, NUMBER_CANVAS
-from digitrec.store import InvalidDrawing, StoreError, default_user
+from digitrec.store import InvalidDrawing, StoreError, clean_user, default_user
 
 WIDTH, HEIGHT = NUMBER_CANVAS  # the number pad: three digit canvases (CANVAS, the digit pad) side by side
 BLANK = "draw a digit"
 BLANK_NUMBER = "write a number"
 HEADERS = ["#", "digit", "sure", "then"]
+LEARN_POLL_S = 1.0  # how often "Learn my handwriting" looks at its job
 NOT_A_DRAWING = (
     "Not a drawing: send the pad's value, a dict with 'background', 'layers' and 'composite' "
     "(each an image file or None), or None for an empty pad."
@@ -127,10 +134,11 @@ def read_upload(pad: gr.Sketchpad, payload: dict | None) -> dict | None:
 # --- the digit pad ---------------------------------------------------------------------------------
 
 
-def memory(user: str | None) -> Any:
-    """The saved drawings of the name typed (``Feedback.memory``): None (the network alone) for no name,
-    one who saved nothing, or with saving off."""
-    return feedback().memory((user or "").strip() or None) if user else None
+def answering(user: str | None) -> tuple[Predictor, Any]:
+    """Who answers the name typed (``Feedback.answering``): its personal model after "Learn my handwriting",
+    else the app's, with its saved drawings; the app's network alone for no name, one who saved nothing,
+    or with saving off."""
+    return feedback().answering((user or "").strip() or None) if user else (predictor(), None)
 
 
 def predict(value: dict | None, user: str | None = None) -> tuple[dict[str, float] | str, object]:
@@ -138,7 +146,8 @@ def predict(value: dict | None, user: str | None = None) -> tuple[dict[str, floa
     saw, shown 8x)."""
     try:
         image = imageio.sketchpad_image(value)
-        result = None if image is None else predictor().predict(image, memory=memory(user))
+        answerer, memory = answering(user)
+        result = None if image is None else answerer.predict(image, memory=memory)
     except (InvalidImage, ModelError) as exc:  # InvalidImage: malformed values from API clients too
         raise gr.Error(str(exc)) from None
     return (BLANK, None) if result is None or result.blank else (present.top_labels(result), result.model_image(8))
@@ -182,7 +191,8 @@ def read_number(value: dict | None, user: str | None = None) -> tuple[str, tuple
     box, a row per digit)."""
     try:
         image = imageio.sketchpad_image(value)
-        result = None if image is None else predictor().read_number(image, memory=memory(user))
+        answerer, memory = answering(user)
+        result = None if image is None else answerer.read_number(image, memory=memory)
     except (InvalidImage, ModelError) as exc:  # InvalidImage: malformed values from API clients too
         raise gr.Error(str(exc)) from None
     if result is None or result.blank:
@@ -218,7 +228,8 @@ def save_number(
     (0-based) of the number on the pad: keep that digit's own ink. -> (the line to show, the next digit)."""
     try:
         image = imageio.sketchpad_image(read_upload(number_pad, payload))
-        reading = None if image is None else predictor().read_number(image, memory=memory(name))  # as shown
+        answerer, memory = answering(name)
+        reading = None if image is None else answerer.read_number(image, memory=memory)  # as shown
         if reading is None or reading.blank:
             return "Write a number first.", None
         if which is None:
@@ -261,6 +272,29 @@ def forget(name: str | None) -> str:
         raise gr.Error(str(exc)) from None
 
 
+def learn(name: str | None) -> Iterator[str]:
+    """ "Learn my handwriting": a fine-tune on the name's saved drawings in a worker process
+    (``digitrec.learning``); the lines to show, as it goes: waiting, the percent, then before / after."""
+    fb = feedback()
+    if not fb.allowed:
+        yield SAVING_OFF
+        return
+    try:
+        user = clean_user(name or "")
+        job = learner().submit(user)
+    except (InvalidDrawing, LearnRefused, TooFewDrawings, StoreError) as exc:
+        yield f"Not learnt: {exc}"
+        return
+    while job.state in ("queued", "running"):
+        yield present.learn_line(job.to_dict())
+        time.sleep(LEARN_POLL_S)
+        job = learner().status(user) or job
+    yield present.learn_line(job.to_dict())
+
+
+learner = functools.cache(lambda: Learner(predictor().path, lambda: feedback().store, on_done=feedback().personal.drop))
+
+
 def status(name: str | None, request: gr.Request | None = None) -> list[str]:
     """The saving line under each pad when the page opens."""
     return [feedback().status(name, remote=elsewhere(request))] * 2
@@ -289,6 +323,7 @@ with gr.Blocks(title="digitrec: draw a digit", analytics_enabled=False, delete_c
                 wrong = [gr.Button(str(d), size="sm", min_width=30, elem_id=f"it-was-{d}") for d in range(10)]
             with gr.Row(equal_height=True):
                 user = gr.Textbox(default_user(), label="Your name", max_length=64, elem_id="user", scale=3)
+                learn_me = gr.Button("Learn my handwriting", size="sm", min_width=90, elem_id="learn", scale=0)
                 forget_me = gr.Button("Forget me", size="sm", min_width=90, elem_id="forget", scale=0)
             saved = gr.Markdown(elem_id="saved")
     pad.change(
@@ -312,6 +347,7 @@ with gr.Blocks(title="digitrec: draw a digit", analytics_enabled=False, delete_c
     for d, button in enumerate(wrong):
         button.click(save_as(d), [pad, user], saved, preprocess=False, api_name=f"save_{d}")
     forget_me.click(forget, user, saved, api_name="forget")  # every drawing of the name typed, gone
+    learn_me.click(learn, user, saved, api_name="learn", concurrency_limit=None)  # progress, then before / after
 
     gr.Markdown("## Or write a whole number\nA year, a phone number, a sum: each digit gets its box.")
     with gr.Row(equal_height=True):

@@ -19,7 +19,6 @@ import sys
 from digitrec.cli.options import add_model
 
 DB_HELP = "drawing store: a database URL or an SQLite file (default: $DIGITREC_DB, else a file in the user data folder)"
-NAMES = {"saved": "their saved drawings", "mnist_test": "MNIST test", "validation_writers": "validation writers"}
 
 
 def add_commands(sub: argparse._SubParsersAction) -> dict:
@@ -71,18 +70,10 @@ def cmd_learn(args) -> int:
 
 
 def figures(done: dict) -> list[str]:
-    """The before / after lines: "their saved drawings (2-fold cross-validation): 80.0% -> 95.0%"."""
-    lines = []
-    for key, name in NAMES.items():
-        if key in (done.get("before") or {}):
-            label = f"{name} ({done['figure']})" if key == "saved" else name
-            before, after = (_percent(done[when].get(key)) for when in ("before", "after"))
-            lines.append(f"{label}: {before} -> {after}")
-    return lines
+    """The before / after lines: "own drawings 80.0% → 95.0% (2-fold cross-validation)", one a figure."""
+    from digitrec.present import learnt_parts
 
-
-def _percent(value: float | None) -> str:
-    return "n/a" if value is None else f"{100 * value:.1f}%"
+    return learnt_parts(done)
 
 
 def say(message: dict) -> None:

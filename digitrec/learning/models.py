@@ -137,6 +137,16 @@ class PersonalModels:
         for memories in self._memories_of(user):
             memories.drop(user)
 
+    def forget(self, user: str, delete: Callable[[], int]) -> int:
+        """ "Forget me": run ``delete()`` (``Store.forget``: the user's rows, their personal model's included),
+        then remove that model's files cached here and its loaded copy; what ``delete`` returned."""
+        self.drop(user)
+        info = self.info(user)
+        deleted = delete()
+        self.drop(user)
+        self.purge(info and info.model_id)
+        return deleted
+
     def purge(self, model_id: str | None) -> None:
         """Remove a personal model's cached files and loaded copy ("Forget me", or a newer model learnt)."""
         if not model_id or not model_id.isalnum():
