@@ -63,11 +63,11 @@ def learn(
     when few; MNIST test; the validation writers), ``figure`` (how the drawings' figure was measured),
     ``model_id``, ``seconds``. Raises ``InvalidDrawing`` (the name), ``TooFewDrawings``, ``StoreError``,
     ``ModelError`` and ``DataError`` (no MNIST for the replay)."""
-    from digitrec.training.finetune import FinetuneConfig, finetune
-
     user = clean_user(user)
     with Store.open(db) as store:
         check_enough(user, store.count(user))
+    from digitrec.training.finetune import FinetuneConfig, finetune  # TensorFlow: only once there is work
+
     base = model_path(model)
     cfg = FinetuneConfig()
     steps = steps if steps is not None else env_int(STEPS_ENV)

@@ -203,7 +203,7 @@ class Learner:
         with self._cond:
             self._proc = None
             if job.state == "running":  # no "done" and no "error" line: it died
-                job.state = "failed"
+                job.state, job.phase = "failed", ""
                 if code < 0:
                     job.error = f"the fine-tune was stopped (signal {-code}); the previous model is kept"
                 else:
@@ -223,7 +223,7 @@ class Learner:
                 job.percent = max(job.percent, min(100, int(said["percent"])))
                 job.phase = str(said.get("phase", ""))
             if "error" in said:
-                job.state, job.error = "failed", f"{said['error']} (the previous model is kept)"
+                job.state, job.phase, job.error = "failed", "", f"{said['error']} (the previous model is kept)"
             elif "done" in said:
                 done = said["done"]
                 job.state, job.percent, job.phase = "done", 100, ""
