@@ -408,7 +408,10 @@ class App:
         """The keys, in this mode; with saving on, those that save and "F F: forget me" too."""
         if self.feedback is None:
             return HELP if self.numbers is None else NUMBER_HELP
-        return (HELP if self.numbers is None else NUMBER_SAVING_HELP).replace("Esc", FORGET_HELP)
+        # "with the mouse" makes room for L and F F in the square window
+        return (HELP.replace("draw with the mouse", "draw") if self.numbers is None else NUMBER_SAVING_HELP).replace(
+            "Esc", FORGET_HELP
+        )
 
     def saving_hint(self) -> str:
         """The saving line before a save: which keys save, and how many drawings are kept where."""
