@@ -379,3 +379,18 @@ def test_learn_round_trip_through_a_real_server(db, tmp_path, make_drawing_png):
     bo_alone = base.predict(drawing, memory=Memory.from_drawings(base, Store.open(db).drawings("bo")))
     assert np.allclose(bo["probabilities"], bo_alone.probabilities, atol=1e-5)
     assert Path(db).is_file()
+
+
+def test_drawings_delete_on_the_command_line_deletes_the_personal_model_too(predictor, db):
+    model_id = shipped_as_personal(db, "ana")
+    Feedback(predictor, "cli", db=db).answering("ana")  # its files cached on this machine
+    assert (personal_dir() / model_id).is_dir()
+    result = run_cli("drawings", "delete", "--user", "ana", "--db", db, "--yes")
+    assert result.returncode == 0 and "deleted 12 drawings of ana" in result.stdout
+    assert personal_info(Store.open(db), "ana") is None and not (personal_dir() / model_id).exists()
+
+
+def test_the_page_has_the_learn_button(client):
+    page = client.get("/").get_data(as_text=True)
+    assert 'id="learn"' in page and 'data-api="/api/learn"' in page and "Learn my handwriting" in page
+    assert "digitrecFeedback?.name()" in client.get("/static/app.js").get_data(as_text=True)
