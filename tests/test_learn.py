@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -26,7 +27,7 @@ from digitrec.paths import DEFAULT_MODEL
 from digitrec.store import Store
 from digitrec.store.personal import personal_info, personal_model, save_personal
 from flask_app import create_app
-from tests.harness.support import press, run_cli, serve_flask
+from tests.harness.support import ROOT, press, run_cli, serve_flask
 
 # A stand-in for `python -m digitrec learn --json`: its progress, then what argv[1] says.
 FAKE_WORKER = """
@@ -394,3 +395,17 @@ def test_the_page_has_the_learn_button(client):
     page = client.get("/").get_data(as_text=True)
     assert 'id="learn"' in page and 'data-api="/api/learn"' in page and "Learn my handwriting" in page
     assert "digitrecFeedback?.name()" in client.get("/static/app.js").get_data(as_text=True)
+
+
+def test_answering_with_a_personal_model_never_imports_tensorflow(db):
+    shipped_as_personal(db, "ana")
+    code = (
+        "import sys, flask_app.learn, digitrec.learning, gradio_app;"
+        "from digitrec import Predictor; from digitrec.feedback import Feedback;"
+        f"fb = Feedback(Predictor.load(), 'flask', db={db!r}); answerer, memory = fb.answering('ana');"
+        "assert answerer is not fb.predictor and len(memory) == 12;"
+        "answerer.read_number(__import__('numpy').zeros((50, 80), 'uint8'));"
+        "bad = [m for m in ('tensorflow', 'keras') if m in sys.modules]; print(bad); sys.exit(bool(bad))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
