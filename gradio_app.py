@@ -6,8 +6,10 @@ Two pads, built alike by ``sketchpad``: a digit pad (the three likeliest digits 
 the model saw) and, under it, a pad three times as wide for a whole number (the number, each digit's
 box over the drawing, a row per digit). Under each, "Right" or "Wrong, it was _" keeps the drawing (for
 a number, the digit picked under "Which digit") for fine-tuning; "Forget me", beside the name, deletes
-every drawing saved under that name. Both pads read with that name's saved drawings
-(``Feedback.memory``): a correction changes the next similar answer at once. The reading comes from
+every drawing saved under that name, and "Learn my handwriting" fine-tunes a model of that name's own
+in a worker process (progress, then the figures before and after). Both pads read with that name's
+personal model, once learnt, and saved drawings (``Feedback.answering``): a correction changes the
+next similar answer at once. The reading comes from
 ``digitrec.predict``, the wording from ``digitrec.present``, the pictures from ``digitrec.imageio`` and
 the saving from ``digitrec.feedback``: no image code here. A visitor elsewhere, or one a reverse proxy
 passed on, is told the drawings are kept "on the server", never the store's path.
@@ -17,6 +19,8 @@ import argparse
 import dataclasses
 import functools
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +32,7 @@ from starlette.middleware import Middleware
 from digitrec import InvalidImage, ModelError, Predictor, identity, imageio, listen, present
 from digitrec.data import canvases
 from digitrec.feedback import (
+    SAVING_OFF,
     Feedback,
     NothingDrawn,
     SavingOff,
@@ -36,15 +41,17 @@ from digitrec.feedback import (
     is_remote,
     saving_allowed,
 )
+from digitrec.learning import Learner, LearnRefused, TooFewDrawings
 from digitrec.listen import add_saving_flags
 from digitrec.preprocess import CANVAS, NUMBER_CANVAS
-from digitrec.store import InvalidDrawing, StoreError, default_user
+from digitrec.store import InvalidDrawing, StoreError, clean_user, default_user
 
 WIDTH, HEIGHT = NUMBER_CANVAS  # the number pad: three digit canvases (CANVAS, the digit pad) side by side
 BLANK = "draw a digit"
 BLANK_NUMBER = "write a number"
 NO_ID = "This browser has no visitor id yet: reload the page, with cookies on, to save or forget your drawings."
 HEADERS = ["#", "digit", "sure", "then"]
+LEARN_POLL_S = 1.0  # how often "Learn my handwriting" looks at its job
 NOT_A_DRAWING = (
     "Not a drawing: send the pad's value, a dict with 'background', 'layers' and 'composite' "
     "(each an image file or None), or None for an empty pad."
@@ -148,11 +155,12 @@ def acting(name: str | None, request: gr.Request | None) -> identity.Visitor | N
     return identity.Visitor(held, remote=True) if held else None
 
 
-def memory(user: str | None, request: gr.Request | None = None) -> Any:
-    """The saved drawings of whom the event acts for (``acting``; ``Feedback.memory``): None (the network
-    alone) for no name, one who saved nothing, or with saving off."""
+def answering(user: str | None, request: gr.Request | None = None) -> tuple[Predictor, Any]:
+    """Who answers whom the event acts for (``acting``; ``Feedback.answering``): their personal model after
+    "Learn my handwriting", else the app's, with their saved drawings; the app's network alone for no name,
+    one who saved nothing, or with saving off."""
     who = acting(user, request)
-    return feedback().memory(who.user) if who is not None and who.user else None
+    return feedback().answering(who.user) if who is not None and who.user else (predictor(), None)
 
 
 def shown(line: str, who: identity.Visitor) -> str:
@@ -167,7 +175,8 @@ def predict(
     saw, shown 8x)."""
     try:
         image = imageio.sketchpad_image(value)
-        result = None if image is None else predictor().predict(image, memory=memory(user, request))
+        answerer, memory = answering(user, request)
+        result = None if image is None else answerer.predict(image, memory=memory)
     except (InvalidImage, ModelError) as exc:  # InvalidImage: malformed values from API clients too
         raise gr.Error(str(exc)) from None
     return (BLANK, None) if result is None or result.blank else (present.top_labels(result), result.model_image(8))
@@ -212,7 +221,8 @@ def read_number(
     box, a row per digit)."""
     try:
         image = imageio.sketchpad_image(value)
-        result = None if image is None else predictor().read_number(image, memory=memory(user, request))
+        answerer, memory = answering(user, request)
+        result = None if image is None else answerer.read_number(image, memory=memory)
     except (InvalidImage, ModelError) as exc:  # InvalidImage: malformed values from API clients too
         raise gr.Error(str(exc)) from None
     if result is None or result.blank:
@@ -250,7 +260,8 @@ def save_number(
     (0-based) of the number on the pad: keep that digit's own ink. -> (the line to show, the next digit)."""
     try:
         image = imageio.sketchpad_image(read_upload(number_pad, payload))
-        reading = None if image is None else predictor().read_number(image, memory=memory(name, request))  # as shown
+        answerer, memory = answering(name, request)
+        reading = None if image is None else answerer.read_number(image, memory=memory)  # as shown
         if reading is None or reading.blank:
             return "Write a number first.", None
         if which is None:
@@ -299,6 +310,34 @@ def forget(name: str | None, request: gr.Request | None = None) -> str:
         raise gr.Error(str(exc)) from None
 
 
+def learn(name: str | None, request: gr.Request | None = None) -> Iterator[str]:
+    """ "Learn my handwriting": a fine-tune on the saved drawings of whom the event acts for (``acting``)
+    in a worker process (``digitrec.learning``); the lines to show, as it goes: waiting, the percent, then
+    before / after."""
+    fb = feedback()
+    if not fb.allowed:
+        yield SAVING_OFF
+        return
+    who = acting(name, request)
+    if who is None:
+        yield NO_ID
+        return
+    try:
+        user = clean_user(who.user or "")
+        job = learner().submit(user)
+    except (InvalidDrawing, LearnRefused, TooFewDrawings, StoreError) as exc:
+        yield shown(f"Not learnt: {exc}", who)
+        return
+    while job.state in ("queued", "running"):
+        yield shown(present.learn_line(job.to_dict()), who)
+        time.sleep(LEARN_POLL_S)
+        job = learner().status(user) or job
+    yield shown(present.learn_line(job.to_dict()), who)
+
+
+learner = functools.cache(lambda: Learner(predictor().path, lambda: feedback().store, on_done=feedback().personal.drop))
+
+
 def status(name: str | None, request: gr.Request | None = None) -> list[str]:
     """The saving line under each pad when the page opens."""
     who = acting(name, request)
@@ -329,6 +368,7 @@ with gr.Blocks(title="digitrec: draw a digit", analytics_enabled=False, delete_c
                 wrong = [gr.Button(str(d), size="sm", min_width=30, elem_id=f"it-was-{d}") for d in range(10)]
             with gr.Row(equal_height=True):
                 user = gr.Textbox(default_user(), label="Your name", max_length=64, elem_id="user", scale=3)
+                learn_me = gr.Button("Learn my handwriting", size="sm", min_width=90, elem_id="learn", scale=0)
                 forget_me = gr.Button("Forget me", size="sm", min_width=90, elem_id="forget", scale=0)
             saved = gr.Markdown(elem_id="saved")
     pad.change(
@@ -352,6 +392,7 @@ with gr.Blocks(title="digitrec: draw a digit", analytics_enabled=False, delete_c
     for d, button in enumerate(wrong):
         button.click(save_as(d), [pad, user], saved, preprocess=False, api_name=f"save_{d}")
     forget_me.click(forget, user, saved, api_name="forget")  # every drawing of the name typed, gone
+    learn_me.click(learn, user, saved, api_name="learn", concurrency_limit=None)  # progress, then before / after
 
     gr.Markdown("## Or write a whole number\nA year, a phone number, a sum: each digit gets its box.")
     with gr.Row(equal_height=True):

@@ -7,9 +7,10 @@ C or Backspace to clear, Esc or closing the window to quit. After an answer, a d
 the drawing as that digit ("Right" when it is the answer, "Wrong, it was N" otherwise) in the
 drawing store (``digitrec.store``), for ``python -m digitrec finetune``; with ``--no-saving`` (or
 ``DIGITREC_ALLOW_SAVING=0``) the digit keys save nothing. F, then F again, forgets the window's user:
-every drawing saved under that name is deleted (any other key after the first F keeps them). Every
-answer is read with the window user's saved drawings (``Feedback.memory``): a correction changes the
-next similar answer at once.
+every drawing saved under that name is deleted (any other key after the first F keeps them). L learns
+the window user's handwriting: a fine-tune in a worker process, its progress and then the figures before
+and after on the saving line; from then on that user's own model answers. Every answer is read with the
+window user's saved drawings (``Feedback.answering``): a correction changes the next similar answer at once.
 
 N switches to number mode (``NumberMode``): a wide canvas read as a whole number ("2026"), each digit's
 box over the ink, its top readings below. There Tab, the arrow keys or a click on a digit's column picks
@@ -35,6 +36,7 @@ import pygame
 
 from digitrec import InvalidImage, ModelError, Prediction, Predictor, present
 from digitrec.feedback import Feedback, Saved, SavingOff, saving_allowed
+from digitrec.learning import Job, Learner, LearnRefused, TooFewDrawings
 from digitrec.listen import add_saving_flags
 from digitrec.memory import Memory
 from digitrec.predict import NumberReading
@@ -82,8 +84,9 @@ NUMBER_HELP = "draw    Enter: read    C: clear    N: one digit    Esc: quit"
 # When saving is on, the keys that pick and save a digit stay in sight after the first save.
 NUMBER_SAVING_HELP = NUMBER_HELP.replace("Esc", "Tab / click: pick a digit    0-9 / Space: save it    Esc")
 NUMBER_BLANK = "write a number"
-# With saving on, "Forget me": F asks, a second F deletes every drawing of the window's user.
-FORGET_HELP = "F F: forget me    Esc"
+# With saving on, "Learn my handwriting" (L: a fine-tune in a worker process, its progress on the saving
+# line) and "Forget me" (F asks, a second F deletes every drawing of the window's user).
+FORGET_HELP = "L: learn me    F F: forget me    Esc"
 ASK_FORGET = "Press F again to delete every drawing saved by {user}; any other key keeps them."
 KEPT = "Nothing deleted."
 NUMBER_SAVE_HINT = "Tab, arrows or a click on a column: pick a digit. 0-9: save it as that digit, Space: it was right."
@@ -387,6 +390,8 @@ class App:
         self.numbers: NumberMode | None = None  # N: a wide canvas, read as a whole number
         self.saved_line = self.saving_hint()
         self.forgetting = False  # F was pressed once: a second F forgets the user
+        self.learner: Learner | None = None  # L: made on first use (tests set their own)
+        self.learning: Job | None = None  # the window user's Learn while it is queued or running
         self.running = True
         self.fonts = {
             size: pygame.font.Font(None, px)
@@ -403,7 +408,10 @@ class App:
         """The keys, in this mode; with saving on, those that save and "F F: forget me" too."""
         if self.feedback is None:
             return HELP if self.numbers is None else NUMBER_HELP
-        return (HELP if self.numbers is None else NUMBER_SAVING_HELP).replace("Esc", FORGET_HELP)
+        # "with the mouse" makes room for L and F F in the square window
+        return (HELP.replace("draw with the mouse", "draw") if self.numbers is None else NUMBER_SAVING_HELP).replace(
+            "Esc", FORGET_HELP
+        )
 
     def saving_hint(self) -> str:
         """The saving line before a save: which keys save, and how many drawings are kept where."""
@@ -420,6 +428,8 @@ class App:
             self.running = False
         elif key == pygame.K_f and self.feedback is not None:
             self.forget()
+        elif key == pygame.K_l and self.feedback is not None:
+            self.learn()
         elif key == pygame.K_n:
             self.switch_mode()
         elif key in (pygame.K_RETURN, pygame.K_KP_ENTER):
@@ -446,11 +456,14 @@ class App:
     def predict(self) -> None:
         # About 2 ms a drawing (2.5 ms with the NumPy engine): calling it synchronously never stalls a frame.
         # The window user's saved drawings help (None without saving: the network alone).
-        memory = None if self.feedback is None else self.feedback.memory(self.user or default_user())
+        # After L, the user's own model answers (Feedback.answering).
+        answerer, memory = (
+            (self.predictor, None) if self.feedback is None else self.feedback.answering(self.user or default_user())
+        )
         if self.numbers is not None:
-            self.numbers.read(self.predictor, self.canvas.as_array(), memory)
+            self.numbers.read(answerer, self.canvas.as_array(), memory)
         else:
-            self.prediction = self.predictor.predict(self.canvas.as_array(), memory=memory)
+            self.prediction = answerer.predict(self.canvas.as_array(), memory=memory)
 
     def clear(self) -> None:
         self.canvas.clear()
@@ -508,6 +521,30 @@ class App:
             self.saved_line = str(exc)
         except (InvalidDrawing, StoreError) as exc:
             self.saved_line = f"Nothing deleted: {exc}"
+
+    def learn(self) -> None:
+        """ "Learn my handwriting" for the window's user: a fine-tune in a worker process
+        (``digitrec.learning``); the saving line shows its progress (``follow``), then before / after."""
+        if self.learner is None:
+            feedback = self.feedback
+            self.learner = Learner(self.predictor.path, lambda: feedback.store, on_done=feedback.personal.drop)
+        try:
+            self.learning = self.learner.submit(self.user or default_user())
+        except (LearnRefused, TooFewDrawings, InvalidDrawing, StoreError) as exc:
+            self.saved_line = f"Not learnt: {exc}"
+            return
+        self.saved_line = present.learn_line(self.learning.to_dict())
+
+    def follow(self) -> None:
+        """Each frame while a Learn is under way: its progress on the saving line; once done, the answer
+        shown is read again by the user's own model."""
+        if self.learning is None or self.learner is None:
+            return
+        job = self.learner.status(self.learning.user) or self.learning
+        self.saved_line = present.learn_line(job.to_dict())
+        self.learning = job if job.state in ("queued", "running") else None
+        if job.state == "done" and not self.canvas.empty:
+            self.predict()
 
     def _on_canvas(self, pos: tuple[int, int]) -> Point:
         return float(pos[0] - self.layout.canvas.left), float(pos[1] - self.layout.canvas.top)
@@ -584,6 +621,7 @@ class App:
         """One frame: handle the waiting events, redraw, show. False once the app should stop."""
         for event in pygame.event.get():
             self.handle(event)
+        self.follow()
         if self.running:
             self.draw()
             pygame.display.flip()

@@ -6,7 +6,7 @@
     feedback.status("ana")                        # the count line alone, without saving
     feedback.save_digit(image, reading, 1, 7, "ana")   # number mode: the second digit was a 7
     feedback.forget("ana")                        # "Forget me": "Forgot ana: 12 drawings deleted."
-    predictor.predict(image, memory=feedback.memory("ana"))   # ana's saved drawings help at once
+    answerer, memory = feedback.answering("ana")   # after Learn her personal model; her saved drawings help at once
 
 The front ends stay thin: they hand over the drawing they showed and the label the user chose; in
 number mode, the whole drawing, its ``NumberReading`` and which digit, and the digit's own ink is
@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from digitrec.imageio import ImageLike, InvalidImage, picture
+from digitrec.learning.models import PersonalModels
 from digitrec.memory import Memories, Memory
 from digitrec.predict import ModelError, NumberReading, Prediction, Predictor
 from digitrec.store import (
@@ -197,6 +198,7 @@ class Feedback:
         self._sha256: str | None = None
         self._lock = threading.Lock()
         self.memories = Memories(predictor, lambda user: self.store.drawings(user=user))
+        self.personal = PersonalModels(predictor, lambda: self.store)  # after "Learn my handwriting"
 
     @property
     def store(self) -> Store:
@@ -231,7 +233,8 @@ class Feedback:
         """
         self._check_allowed()
         if prediction is None:
-            prediction = self.predictor.predict(image, memory=self.memory(user))  # what the user was shown
+            answerer, memory = self.answering(user)
+            prediction = answerer.predict(image, memory=memory)  # what the user was shown
         return self._keep(image, label, user, prediction, None, remote)
 
     def save_digit(
@@ -257,7 +260,8 @@ class Feedback:
         """ "Right": keep ``image`` labelled with the model's own answer; return what was kept.
         Raises ``NothingDrawn`` for a blank canvas, and as ``save`` does."""
         self._check_allowed()
-        prediction = self.predictor.predict(image, memory=self.memory(user))  # the answer the user saw
+        answerer, memory = self.answering(user)
+        prediction = answerer.predict(image, memory=memory)  # the answer the user saw
         if prediction.blank:
             raise NothingDrawn()
         return self.save(image, prediction.digit, user, prediction, remote=remote)
@@ -273,7 +277,7 @@ class Feedback:
         memory goes too. Raises as ``forget`` does."""
         self._check_allowed()
         name = clean_user(user if user is not None else "")
-        deleted = self.store.forget(name)
+        deleted = self.personal.forget(name, lambda: self.store.forget(name))  # and the personal model's cached files
         self.memories.drop(name)
         return name, deleted
 
@@ -281,21 +285,29 @@ class Feedback:
         """``user``'s saved drawings for ``Predictor.predict(memory=...)``, kept per user (``Memories``) and
         updated as this Feedback saves and forgets; None (the network alone) for no user or one who saved
         nothing, with saving off, and for a store that cannot be read (logged: predicting never fails)."""
+        return self.answering(user)[1]
+
+    def answering(self, user: str | None) -> tuple[Predictor, Memory | None]:
+        """Who answers ``user``: their personal model after "Learn my handwriting" (``digitrec.learning``),
+        else the app's, with ``memory(user)`` built on it; the app's alone as ``memory`` says."""
         if not self.allowed or not user:
-            return None
+            return self.predictor, None
         try:
-            return self.memories.get(clean_user(user))
+            name = clean_user(user)
+            return self.personal.get(name) or (self.predictor, self.memories.get(name))
         except InvalidDrawing:
-            return None
+            return self.predictor, None
         except (StoreError, InvalidImage, ModelError, ValueError) as exc:
-            log.warning("answering without a user's memory: %s", exc)
-            return None
+            log.warning("answering with the app's model alone: %s", exc)
+            return self.predictor, None
 
     def remember(self, user: str | None, image: Any, label: int) -> None:
         """``user`` (None: ``default_user``) saved ``image`` as ``label``: their memory has it from now on."""
         name = clean_user(user) if user else default_user()
         try:
-            self.memories.add(name, drawing_png(image), label)
+            png = drawing_png(image)
+            self.memories.add(name, png, label)
+            self.personal.add(name, png, label)
         except (InvalidImage, ModelError, ValueError) as exc:
             log.warning("a saved drawing left out of its user's memory: %s", exc)
             self.memories.drop(name)  # built again from the store when next asked

@@ -109,3 +109,39 @@ def overlay(image: ImageLike, reading: NumberReading, scale: int = 1) -> np.ndar
         draw.rectangle((x0 - 2, y0 - 2, x1 + 1, y1 + 1), outline=colour, width=max(1, scale))
         draw.text((x0, max(y0 - 14, 0)), str(d.digit), fill=colour)
     return np.asarray(img)
+
+
+LEARNT_FIGURES = {"saved": "own drawings", "mnist_test": "MNIST test", "validation_writers": "other writers"}
+
+
+def learnt_figures(state: dict) -> str:
+    """A finished Learn's figures: "own drawings 80.0% → 95.0% (2-fold cross-validation), MNIST test ..."."""
+    return ", ".join(learnt_parts(state))
+
+
+def learnt_parts(state: dict) -> list[str]:
+    """``learnt_figures``, one string a figure."""
+    before, after = state.get("before") or {}, state.get("after") or {}
+
+    def pc(value: float | None) -> str:
+        return "n/a" if value is None else f"{100 * value:.1f}%"
+
+    parts = []
+    for key, name in LEARNT_FIGURES.items():
+        if key in before:
+            how = f" ({state['figure']})" if key == "saved" and state.get("figure") else ""
+            parts.append(f"{name} {pc(before[key])} → {pc(after.get(key))}{how}")
+    return parts
+
+
+def learn_line(state: dict) -> str:
+    """What a front end shows for a Learn (``Job.to_dict``, or ``GET /api/learn``'s answer): waiting, the
+    percent, the figures before and after, or why it failed."""
+    who = f"{state.get('user')}'s handwriting"
+    if state.get("state") == "queued":
+        return f"Learning {who}: waiting for its turn…"
+    if state.get("state") == "running":
+        return f"Learning {who}: {state.get('percent', 0)}%…"
+    if state.get("state") == "done":
+        return f"Learnt {who}: {learnt_figures(state)}. Answers for this name now come from its own model."
+    return f"Not learnt: {state.get('error') or state.get('state')}"

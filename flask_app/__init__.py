@@ -61,10 +61,11 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, predictor: Predi
             raise StartupError(str(exc)) from None
     app.extensions["digitrec"] = predictor
 
-    from flask_app import drawings, errors, views
+    from flask_app import drawings, errors, learn, views
 
     app.register_blueprint(views.bp)
     drawings.init_app(app)  # saving corrections: DRAWINGS_DB, ALLOW_SAVING (flask_app/drawings.py)
+    learn.init_app(app)  # Learn my handwriting: LEARN_QUEUE (flask_app/learn.py)
     errors.init_app(app)
 
     app.after_request(_secure)

@@ -12,7 +12,8 @@
     GET /api/drawings/stats[?user=ana]
         -> {"saving": true, "count": 12, "by_label": {"0": 1, ...}, "kept": "on the server"}
     DELETE /api/drawings?user=ana
-        "Forget me": every drawing saved by ana deleted (``Store.forget``) -> 200 {"user": "ana", "deleted": 12}
+        "Forget me": every drawing saved by ana, and her personal model, deleted (``Store.forget``)
+        -> 200 {"user": "ana", "deleted": 12}
         Who may forget whom is who may save: the name sent, as for saving; 400 for a name that
         cannot be saved (none included), 403 with saving off, 503 when the store cannot be written.
     From elsewhere (another machine, a reverse proxy) ``user`` is ignored in all three: a visitor acts for the
@@ -38,7 +39,8 @@ from digitrec.feedback import check_position, env_allows, is_remote, number_digi
 from digitrec.store import InvalidDrawing, StoreError, StoreFull, check_label, clean_user
 from flask_app import identity
 from flask_app.errors import ApiError
-from flask_app.views import drawing_from_request, feedback, predictor
+from flask_app.learn import forget_job, unavailable
+from flask_app.views import drawing_from_request, feedback
 
 bp = Blueprint("drawings", __name__)
 log = logging.getLogger("flask_app")
@@ -60,12 +62,6 @@ def kept_where() -> str:
     return feedback().store.where(remote=is_remote(request.remote_addr, request.headers))
 
 
-def unavailable(exc: StoreError) -> ApiError:
-    """The 503 for a store that cannot be used; the details stay in the operator's log."""
-    log.error("drawing store: %s", exc)
-    return ApiError(503, "the drawing store is unavailable; try again later")
-
-
 @bp.post("/api/drawings")
 def save() -> tuple[dict[str, Any], int]:
     fb = feedback()
@@ -83,10 +79,11 @@ def save() -> tuple[dict[str, Any], int]:
     if shown is not None and not isinstance(shown, str):
         raise ApiError(400, f"number must be the text the drawing was read as (a string), not {type(shown).__name__}")
     extra: dict[str, Any] = {}
+    answerer, memory = fb.answering(user)  # their personal model after Learn, else the app's
     if fields.get("position") in (None, ""):
-        prediction = predictor().predict(image, memory=fb.memory(user))  # InvalidImage -> 400/413/415
+        prediction = answerer.predict(image, memory=memory)  # InvalidImage -> 400/413/415
     else:  # one digit of a number: the server reads it again, as /api/read_number with this user
-        reading = predictor().read_number(image, memory=fb.memory(user))
+        reading = answerer.read_number(image, memory=memory)
         if shown and shown != reading.text:
             raise ApiError(409, f"the drawing now reads {reading.text or 'blank'!r}, not {shown[:40]!r}: read it again")
         try:
@@ -119,6 +116,7 @@ def forget() -> dict[str, Any]:
         raise ApiError(400, f"{exc} (?user=NAME: whose drawings to delete)") from None
     except StoreError as exc:
         raise unavailable(exc) from None
+    forget_job(user)
     log.info("drawing store: forgot a user, %d drawings deleted", deleted)  # never the name: it is theirs
     return {"user": identity.shown(user), "deleted": deleted}
 

@@ -9,8 +9,9 @@ errors). ``read_number`` answers ``digitrec.present.to_dict`` of a ``NumberReadi
 
 ``box`` is in the pixels of the image sent, x1 and y1 exclusive; ``text`` is "" for a blank canvas.
 Both take an optional ``user`` (a JSON field, or a multipart form field, as ``POST /api/drawings`` does):
-that user's saved drawings help read it (``Feedback.memory``); without one, or for a user who saved
-nothing, or with saving off, the answer is the network's alone.
+that user's personal model answers once they pressed Learn (``flask_app/learn.py``), and their saved
+drawings help read it (``Feedback.answering``); without one, or for a user who saved nothing, or with
+saving off, the answer is the app's network alone.
 The page's number mode lives in ``templates/number.html`` and ``static/number.js``.
 """
 
@@ -53,10 +54,11 @@ def feedback() -> Feedback:
     return ext["digitrec_feedback"]
 
 
-def memory() -> Memory | None:
-    """The saved drawings of the request's ``user`` (a JSON or form field; the drawing is read first), or
-    None without one; a visitor from elsewhere reads with their own id's (``flask_app.identity``). 400 for
-    a name that could not be saved (``clean_user``)."""
+def answering() -> tuple[Predictor, Memory | None]:
+    """Who answers the request's ``user`` (a JSON or form field; the drawing is read first): their personal
+    model after Learn, else the app's, with their saved drawings (``Feedback.answering``); the app's alone
+    without one. A visitor from elsewhere is answered as their own id (``flask_app.identity``). 400 for a
+    name that could not be saved (``clean_user``)."""
     if request.is_json:
         body = request.get_json(silent=True)
         user = body.get("user") if isinstance(body, dict) else None
@@ -64,9 +66,9 @@ def memory() -> Memory | None:
         user = request.form.get("user")
     user = identity.user(user)  # from elsewhere: the visitor's own id, whatever they sent
     if user is None or user == "":
-        return None
+        return predictor(), None
     try:
-        return feedback().memory(clean_user(user))
+        return feedback().answering(clean_user(user))
     except InvalidDrawing as exc:
         raise ApiError(400, str(exc)) from None
 
@@ -90,7 +92,8 @@ def predict() -> dict[str, Any]:
     Raises ``ApiError`` for malformed requests; ``InvalidImage`` from digitrec for bad images.
     """
     image = drawing_from_request()
-    return answer(predictor().predict(image, memory=memory()))
+    answerer, memory = answering()
+    return answer(answerer.predict(image, memory=memory))
 
 
 @bp.post("/api/read_number")
@@ -100,7 +103,8 @@ def read_number() -> dict[str, Any]:
     Raises ``ApiError`` for malformed requests; ``InvalidImage`` from digitrec for bad images.
     """
     image = drawing_from_request()
-    return to_dict(predictor().read_number(image, memory=memory()))
+    answerer, memory = answering()
+    return to_dict(answerer.read_number(image, memory=memory))
 
 
 def answer(prediction: Prediction) -> dict[str, Any]:

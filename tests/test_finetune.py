@@ -232,7 +232,7 @@ def test_cross_validation_that_could_not_run_says_so(monkeypatch):
 
     calls = []
 
-    def fake_tune(base, x, y, replay, cfg, anchor):
+    def fake_tune(base, x, y, replay, cfg, anchor, on_step=None):
         calls.append(len(y))
 
         class Model:  # reads each drawing's digit from its first pixel

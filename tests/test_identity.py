@@ -99,8 +99,8 @@ def test_remote_visitors_get_their_own_id_and_the_typed_name_is_ignored(app, db,
 
 def test_remote_visitors_read_with_their_own_memory_only(app, make_drawing_png, monkeypatch):
     asked: list = []
-    real = Feedback.memory
-    monkeypatch.setattr(Feedback, "memory", lambda self, user: asked.append(user) or real(self, user))
+    real = Feedback.answering
+    monkeypatch.setattr(Feedback, "answering", lambda self, user: asked.append(user) or real(self, user))
     a, b = app.test_client(), app.test_client()
     save(a, make_drawing_png, 3)
     id_a = a.get_cookie(identity.COOKIE).value
@@ -111,6 +111,11 @@ def test_remote_visitors_read_with_their_own_memory_only(app, make_drawing_png, 
         assert a.post(path, json={"image": image, "user": "bo"}, environ_base=REMOTE).status_code == 200
     id_b = b.get_cookie(identity.COOKIE).value
     assert id_b != id_a and asked == [id_b, id_a, id_b, id_a]
+    # nor learn from a's drawings: Learn acts for b's own id (and never echoes it)
+    refused = b.post("/api/learn", json={"user": id_a}, environ_base=REMOTE)
+    assert refused.status_code == 409 and "this browser has 0" in refused.get_json()["error"]
+    assert id_b not in refused.get_data(as_text=True)
+    assert b.get("/api/learn", query_string={"user": id_a}, environ_base=REMOTE).status_code == 404
 
 
 def test_the_page_hands_a_remote_visitor_an_id_before_its_first_request(app, predictor, db):
@@ -236,7 +241,8 @@ def test_gradio_visitors_from_elsewhere_act_for_their_cookie_id(gradio_store, tm
     assert Store.open(gradio_store).stats()["by_user"] == {id_a: 2, "ana": 1}
     assert gradio_app.status("ana", a) == ["2 drawings saved by this browser, kept on the server."] * 2
     assert gradio_app.status(id_a, b)[0].startswith("0 drawings saved by this browser")
-    assert gradio_app.memory(id_a, b) is None and gradio_app.memory("x", a) is not None  # a's memory is a's
+    assert gradio_app.answering(id_a, b)[1] is None and gradio_app.answering("x", a)[1] is not None  # a's memory is a's
+    assert gradio_app.learn(id_a, b).__next__().startswith("Not learnt: Learning needs at least 10 saved drawings; this browser has 0")
     assert gradio_app.forget(id_a, b) == "Forgot this browser: 0 drawings deleted."
     assert gradio_app.forget("ana", b) == "Forgot this browser: 0 drawings deleted."
     assert gradio_app.forget("ana", gradio_request()) == gradio_app.NO_ID

@@ -22,6 +22,7 @@ from digitrec.store import InvalidDrawing, Store, StoreError, StoreFull
 from digitrec.store import db as store_db
 from digitrec.store import schema as store_schema
 from tests.harness.stores import sqlite_bytes
+from digitrec.store.personal import personal_info, personal_model, save_personal
 from tests.harness.support import ROOT
 
 
@@ -160,10 +161,44 @@ def test_pending_migrations_run_once_in_order(store_url, monkeypatch):
     monkeypatch.setattr(store_schema, "MIGRATIONS", [*store.MIGRATIONS, ("a note", add_note)])
     with Store.open(store_url) as s:
         s.save(png(2), 2)
-        assert s.migrate() == 2 and s.count() == 2
+        assert s.migrate() == len(store.MIGRATIONS) + 1 and s.count() == 2
     with Store.open(store_url) as s:
         s.save(png(3), 3)
     assert ran == ["v2"]
+
+
+def test_a_store_of_version_1_gets_the_personal_models_table_on_its_first_write(store_url, monkeypatch):
+    """Today's stores (the drawings table alone) migrate on the first write after the upgrade: reading
+    changes nothing, and the first save of a drawing or a personal model adds the table."""
+    import sqlalchemy as sa
+
+    with monkeypatch.context() as m:
+        m.setattr(store_schema, "MIGRATIONS", store.MIGRATIONS[:1])  # the digitrec before personal models
+        with Store.open(store_url) as s:
+            s.save(png(4), 4, user="ana")
+            assert s.migrate() == 1
+    with Store.open(store_url) as s:
+        assert personal_info(s, "ana") is None  # a read: nothing migrated
+        with s.engine().connect() as conn:
+            assert not sa.inspect(conn).has_table(store.PERSONAL.name)
+            assert conn.execute(sa.select(sa.func.max(store.SCHEMA.c.version))).scalar() == 1
+        saved = save_personal(s, "ana", b"weights", b"litert", {"sha256": "x"}, "b" * 64)
+        assert s.migrate() == 2 and s.count("ana") == 1  # her drawing is still there
+        found = personal_model(s, "ana")
+        assert (found.model_id, found.keras, found.tflite, found.card) == (
+            saved.model_id,
+            b"weights",
+            b"litert",
+            {"sha256": "x"},
+        )
+        assert found.base_sha256 == "b" * 64 and found.created.tzinfo is not None
+
+
+def test_a_personal_model_replaces_the_previous_one_under_a_new_random_id(opened):
+    first = save_personal(opened, "ana", b"one", None, {}, "a" * 64)
+    second = save_personal(opened, " ana ", b"two", None, {}, "a" * 64)
+    assert first.model_id != second.model_id and re.fullmatch("[0-9a-f]{32}", second.model_id)
+    assert personal_model(opened, "ana").keras == b"two" and personal_info(opened, "bo") is None
 
 
 def test_a_store_from_a_newer_digitrec_is_refused(store_url, monkeypatch):
@@ -397,12 +432,19 @@ def test_forgotten_bytes_are_gone_from_the_sqlite_file_and_its_wal(tmp_path):
     def on_disk() -> bytes:
         return sqlite_bytes(path)
 
+    rng = np.random.default_rng(0)
+    her_model, his_model = (rng.integers(0, 256, 200_000, dtype=np.uint8).tobytes() for _ in range(2))
     with Store.open(path) as s:
         anas, bos = save_ana_and_bo(s)
         with s.engine().connect() as conn:  # the store's own setting: some SQLite builds default to off
             assert conn.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
+        # her personal model ("Learn my handwriting"): weights, LiteRT file and card, gone with her drawings
+        save_personal(s, "ana", her_model[:150_000], her_model[150_000:], {"note": "ana's card"}, "a" * 64)
+        save_personal(s, "bo", his_model[:150_000], his_model[150_000:], {"note": "his card"}, "a" * 64)
+        bos = [*bos, his_model[1000:1064], his_model[160_000:160_064]]
         # 64 bytes from the middle of each of her PNGs (compressed pixels), found in none of bo's
         snippets = [p[len(p) // 2 : len(p) // 2 + 64] for p in anas]
+        snippets += [her_model[i : i + 64] for i in (1000, 100_000, 160_000, 199_000)]
         assert not any(snip in b or b"ana" in b for snip in snippets for b in bos)
         before = on_disk()
         assert b"ana" in before and all(snip in before for snip in snippets)  # the test can see them
@@ -411,6 +453,7 @@ def test_forgotten_bytes_are_gone_from_the_sqlite_file_and_its_wal(tmp_path):
         assert not wal.exists() or wal.stat().st_size == 0
         assert b"ana" not in after and not any(snip in after for snip in snippets)
         assert all(b in after for b in bos) and s.count("bo") == 2
+        assert personal_info(s, "ana") is None and personal_model(s, "bo").keras == his_model[:150_000]
     assert b"ana" not in on_disk() and not any(snip in on_disk() for snip in snippets)
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -3,7 +3,7 @@
     python -m digitrec drawings import DIR [--db URL_OR_PATH] [--user NAME]   # DIR/0/*.png ... DIR/9/*.png
     python -m digitrec drawings export DIR [--db URL_OR_PATH] [--user NAME]   # the same layout back
     python -m digitrec drawings stats [--db URL_OR_PATH] [--user NAME] [--json]
-    python -m digitrec drawings delete --user NAME [--db URL_OR_PATH] [--yes]   # "Forget me": asks first
+    python -m digitrec drawings delete --user NAME [--db URL_OR_PATH] [--yes]   # "Forget me", model too: asks
     python -m digitrec finetune [--db URL_OR_PATH] [--user NAME] [--data-dir MNIST_DIR] --out PATH
 
 Other tools script these forms: keep them stable.
@@ -228,7 +228,12 @@ def _delete(store, args) -> int:
         if answer.strip().lower() not in ("y", "yes"):
             print("nothing deleted")
             return 1
+    from digitrec.learning.models import remove_cached
+    from digitrec.store.personal import personal_info
+
+    model = personal_info(store, args.user)  # their personal model goes with the row; its files cached here too
     deleted = store.forget(args.user)
+    remove_cached(model and model.model_id)
     print(f"deleted {deleted} drawing{'' if deleted == 1 else 's'} of {args.user} from {store.describe()}")
     return 0
 

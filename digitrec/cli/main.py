@@ -1,4 +1,4 @@
-"""``python -m digitrec`` (or ``digitrec``): train | evaluate | export | predict | drawings | finetune.
+"""``python -m digitrec`` (or ``digitrec``): train | evaluate | export | predict | drawings | finetune | learn.
 
 Each command imports what it needs when it runs, so ``predict`` answers without loading TensorFlow.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from digitrec.cli import drawings, model, predict
+from digitrec.cli import drawings, learn, model, predict
 from digitrec.data.mnist import DataError
 from digitrec.engines import ModelError
 from digitrec.store import StoreError
@@ -19,7 +19,7 @@ def parser() -> tuple[argparse.ArgumentParser, dict]:
     ap = argparse.ArgumentParser(prog="digitrec", description="Handwritten digit recognition.")
     sub = ap.add_subparsers(dest="command", required=True)
     commands = {}
-    for module in (model, predict, drawings):
+    for module in (model, predict, drawings, learn):
         commands.update(module.add_commands(sub))
     return ap, commands
 

@@ -16,7 +16,7 @@ from digitrec.store.checks import (
     whole_number,
 )
 from digitrec.store.db import DATA_ENV, DB_ENV, FILE_NAME, LOCK_TIMEOUT_S, StoreError, data_dir, resolve
-from digitrec.store.schema import DRAWINGS, META, MIGRATIONS, PER_USER, SCHEMA, schema_version
+from digitrec.store.schema import DRAWINGS, META, MIGRATIONS, PER_USER, PERSONAL, SCHEMA, schema_version
 from digitrec.store.store import MAX_DRAWINGS, MAX_ENV, ON_THE_SERVER, PAGE, Drawing, Store, StoreFull
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "ON_THE_SERVER",
     "PAGE",
     "PER_USER",
+    "PERSONAL",
     "SCHEMA",
     "SOURCES",
     "Drawing",

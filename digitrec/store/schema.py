@@ -33,15 +33,28 @@ def _tables():
         sa.Column("image_sha256", sa.String(64), nullable=False, index=True),
         sa.Column("png", sa.LargeBinary, nullable=False),
     )
-    return meta, version, drawings
+    # A user's personal model ("Learn my handwriting"): one row a user, replaced by each Learn. ``model_id`` is
+    # random (never the user's text): the name of its files in a server's local cache.
+    personal = sa.Table(
+        "digitrec_personal_models",
+        meta,
+        sa.Column("user_name", sa.String(MAX_USER), primary_key=True),
+        sa.Column("model_id", sa.String(32), nullable=False),
+        sa.Column("created", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("base_sha256", sa.String(64), nullable=False),  # the model it was fine-tuned from
+        sa.Column("card", sa.Text, nullable=False),  # JSON
+        sa.Column("keras", sa.LargeBinary, nullable=False),  # the weights, as a .keras file
+        sa.Column("tflite", sa.LargeBinary, nullable=True),  # its LiteRT file
+    )
+    return meta, version, drawings, personal
 
 
-META, SCHEMA, DRAWINGS = _tables()
+META, SCHEMA, DRAWINGS, PERSONAL = _tables()
 
 # Every table that holds rows of one user, each with a ``user_name`` column: ``delete_user`` (and so
 # ``Store.forget``, "Forget me") empties them all of that user. A new per-user table (a personal model,
 # say) joins this list in the migration step that creates it.
-PER_USER: tuple[sa.Table, ...] = (DRAWINGS,)
+PER_USER: tuple[sa.Table, ...] = (DRAWINGS, PERSONAL)
 
 
 def _create_v1(conn: Connection) -> None:
@@ -50,12 +63,18 @@ def _create_v1(conn: Connection) -> None:
     META.create_all(conn, tables=[DRAWINGS])
 
 
+def _create_v2(conn: Connection) -> None:
+    # The personal models' table as PERSONAL describes it (the same rule as _create_v1's).
+    META.create_all(conn, tables=[PERSONAL])
+
+
 # Each step moves the schema from version i to i + 1 and is never edited once released: a change
-# is a new step. A plain list rather than Alembic: one table, migrations applied by the apps
+# is a new step. A plain list rather than Alembic: two tables, migrations applied by the apps
 # themselves on first write (no alembic.ini, env.py or separate command to run), in the same
 # transaction that records the new version.
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("the drawings table", _create_v1),
+    ("the personal models table", _create_v2),
 ]
 
 

@@ -165,7 +165,8 @@
       const response = await fetch(app.dataset.api, {
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify({ image: canvas.toDataURL("image/png") }),
+        // the name typed (feedback.js): after "Learn my handwriting" that user's own model answers
+        body: JSON.stringify({ image: canvas.toDataURL("image/png"), user: window.digitrecFeedback?.name() || undefined }),
       });
       const body = await response.json().catch(() => ({}));
       if (sent !== drawing || taken({ status: response.status, body })) return; // cleared meanwhile, or shown

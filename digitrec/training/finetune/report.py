@@ -8,18 +8,45 @@ from pathlib import Path
 
 from digitrec import card as model_card
 
+# How far a fine-tune is when each phase ends (the training steps fill the span from "figures before" to
+# "fine-tuning"): what ``progress`` hears.
+PROGRESS_AT = {
+    "reading data": 0.05,
+    "loading TensorFlow and the model": 0.15,
+    "figures before, and the old model's anchor": 0.25,
+    "fine-tuning": 0.9,
+    "figures after": 0.97,
+    "writing": 1.0,
+}
+
 
 class Laps:
-    """Seconds spent in each phase, for the report (what the 60-second goal is spent on)."""
+    """Seconds spent in each phase, for the report (what the 60-second goal is spent on); and how far the
+    run is, for ``progress(fraction, phase)`` when one is given."""
 
-    def __init__(self) -> None:
+    def __init__(self, progress=None) -> None:
         self.start = self.last = time.perf_counter()
         self.laps: dict[str, float] = {}
+        self.progress = progress
+        self.total_steps = self.done_steps = 0
 
     def lap(self, name: str) -> None:
         now = time.perf_counter()
         self.laps[name] = round(now - self.last, 1)
         self.last = now
+        if self.progress is not None and name in PROGRESS_AT:
+            self.progress(PROGRESS_AT[name], name)
+
+    def steps(self, total: int) -> None:
+        """The training steps to come (cross-validation's folds and the fine-tune itself)."""
+        self.total_steps, self.done_steps = total, 0
+
+    def step(self) -> None:
+        """One training step done."""
+        self.done_steps += 1
+        if self.progress is not None and self.total_steps:
+            start, end = PROGRESS_AT["figures before, and the old model's anchor"], PROGRESS_AT["fine-tuning"]
+            self.progress(start + (end - start) * self.done_steps / self.total_steps, "fine-tuning")
 
     def total(self) -> float:
         return round(time.perf_counter() - self.start, 1)

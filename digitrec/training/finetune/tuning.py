@@ -89,13 +89,16 @@ def anchor_of(base, replay: Replay, cfg) -> Anchor:
     return Anchor(check, pool, unit_features(base, replay.x[pool]))
 
 
-def tune(base, x_saved: np.ndarray, y_saved: np.ndarray, replay: Replay, cfg, anchor: Anchor | None = None):
+def tune(
+    base, x_saved: np.ndarray, y_saved: np.ndarray, replay: Replay, cfg, anchor: Anchor | None = None, on_step=None
+):
     """A copy of the Keras model ``base`` fine-tuned on the saved drawings with replay, within the
     forgetting budget; ``base`` is untouched. Its ``kept`` attribute: the share of old weights kept.
-    ``anchor``: ``anchor_of(base, replay, cfg)``, when several fine-tunes start from ``base``."""
+    ``anchor``: ``anchor_of(base, replay, cfg)``, when several fine-tunes start from ``base``;
+    ``on_step()``: called after each training step (progress)."""
     anchor = anchor or anchor_of(base, replay, cfg)
     hard = hard_neighbours(base, x_saved, y_saved, replay.y, anchor, cfg) if cfg.hard_replay else None
-    model = _tune(base, x_saved, y_saved, replay.x, replay.y, cfg, hard)
+    model = _tune(base, x_saved, y_saved, replay.x, replay.y, cfg, hard, on_step)
     model.kept = 0.0
     if cfg.forget_budget is None:
         return model
@@ -109,7 +112,7 @@ def tune(base, x_saved: np.ndarray, y_saved: np.ndarray, replay: Replay, cfg, an
     return model
 
 
-def _tune(base, x_saved, y_saved, x_replay, y_replay, cfg, hard: np.ndarray | None):
+def _tune(base, x_saved, y_saved, x_replay, y_replay, cfg, hard: np.ndarray | None, on_step=None):
     import keras
     import tensorflow as tf
 
@@ -148,6 +151,8 @@ def _tune(base, x_saved, y_saved, x_replay, y_replay, cfg, hard: np.ndarray | No
         if n_hard:
             r[:n_hard] = hard[rng.integers(0, len(hard), n_hard)]
         step(tf.constant(i), tf.constant(picked), tf.constant(x_replay[r][..., None]), tf.constant(y_replay[r]))
+        if on_step is not None:
+            on_step()
     return model
 
 
@@ -191,7 +196,7 @@ def folds_of(y: np.ndarray, folds: int, seed: int) -> np.ndarray:
 
 
 def cross_validated(
-    base, x: np.ndarray, y: np.ndarray, replay: Replay, cfg, folds: int, anchor: Anchor
+    base, x: np.ndarray, y: np.ndarray, replay: Replay, cfg, folds: int, anchor: Anchor, on_step=None
 ) -> tuple[float | None, int, int]:
     """Accuracy on the saved drawings of models fine-tuned without them (``folds``-fold, stratified):
     (accuracy, folds, drawings scored). A fold runs only when it holds drawings out and leaves some to
@@ -203,7 +208,7 @@ def cross_validated(
         train, held = fold != k, fold == k
         if not held.any() or not train.any():
             continue
-        model = tune(base, x[train], y[train], replay, cfg, anchor)
+        model = tune(base, x[train], y[train], replay, cfg, anchor, on_step)
         right += int((model.predict(x[held][..., None], verbose=0).argmax(axis=1) == y[held]).sum())
         scored += int(held.sum())
     return (right / scored if scored else None), folds, scored
@@ -235,11 +240,13 @@ def finetune(
     data_dir: str | None = None,
     handwriting_dir: str | None = None,
     folds: int | None = None,
+    progress=None,
 ) -> dict:
     """Fine-tune ``base`` (default: the shipped model) on the saved drawings, write ``out`` (+ card and
     .tflite) and return the report: accuracy before and after on the saved drawings, MNIST test and
-    the validation writers, and the seconds it took."""
-    clock = Laps()
+    the validation writers, and the seconds it took. ``progress(fraction, phase)``, when given, hears
+    how far it is (0 to 1) as it goes: "Learn my handwriting" shows it."""
+    clock = Laps(progress)
     base_path, out = model_path(base), Path(out)
     check_out(out, base_path)
     x_saved, y_saved, saved_info = saved_drawings(db, user)
@@ -267,10 +274,11 @@ def finetune(
 
     n = len(y_saved)
     k = folds if folds is not None else (min(5, max(2, n // 10)) if n < CV_BELOW else 0)
-    cv = cross_validated(old, x_saved, y_saved, replay, cfg, k, anchor) if k >= 2 else None
+    clock.steps(cfg.steps * ((k if k >= 2 else 0) + 1))
+    cv = cross_validated(old, x_saved, y_saved, replay, cfg, k, anchor, clock.step) if k >= 2 else None
     clock.lap("cross-validation")
 
-    new = tune(old, x_saved, y_saved, replay, cfg, anchor)
+    new = tune(old, x_saved, y_saved, replay, cfg, anchor, clock.step)
     clock.lap("fine-tuning")
     report["kept_old_weights"] = new.kept
     mnist_pred = new.predict(x_test[..., None], batch_size=1000, verbose=0).argmax(axis=1)  # the figure and the card's
