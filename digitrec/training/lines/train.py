@@ -91,6 +91,7 @@ def train(
         make_batches(x, y, cfg.batch_size, cfg.seed, start_epoch * chunk),
         epochs=epochs,
         steps_per_epoch=chunk,
+        shuffle=False,  # the batches are already in the order (seed, pass) fixes
         verbose=verbose,
         callbacks=callbacks(backup, epochs, chunk, cfg.batch_size),
     )
