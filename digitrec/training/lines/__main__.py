@@ -1,8 +1,8 @@
 """The line reader's command line: ``render`` the shards, then ``train`` on them.
 
-python -m digitrec.training.lines render --out data/lines/train --numbers 100000 --seed 1
-python -m digitrec.training.lines render --out data/lines/validation --group validation --numbers 2000 --seed 2
-python -m digitrec.training.lines train --data data/lines/train --validation data/lines/validation
+python -m digitrec.training.lines render --out runs/lines/train --numbers 100000 --seed 1
+python -m digitrec.training.lines render --out runs/lines/validation --group validation --numbers 2000 --seed 2
+python -m digitrec.training.lines train --data runs/lines/train --validation runs/lines/validation
 python -m digitrec.training.lines train ... --resume     # after a kill: continues at the last checkpoint
 """
 

@@ -1,6 +1,6 @@
 """Composed numbers rendered once to disk, in shards: rendering competes with training for the cores.
 
-    python -m digitrec.training.lines render --out data/lines/train --numbers 100000 --shard-size 2000
+    python -m digitrec.training.lines render --out runs/lines/train --numbers 100000 --shard-size 2000
 
 Each shard ``shard-00012.npz`` holds ``images`` (n, 32, 256) uint8 strips (``segment.line``: made
 from the canvas as the reader makes them), ``labels`` (n,) strings and ``writers`` (n,) strings.
