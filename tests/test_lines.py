@@ -173,11 +173,12 @@ def test_one_digit_still_reads_exactly_as_predict(predictor):
 
     class One:
         def __call__(self, strip):
-            return frames_of([B] * 10 + [1] + [B] * (FRAMES - 11))
+            return frames_of([B, B, 1] + [B] * (FRAMES - 3))
 
     learned = Predictor(predictor._forward, predictor.path, predictor.backend, predictor.card)
     learned.line_reader = LineReader(One())
     reading, theirs = learned.read_number(png), predictor.predict(png)
+    assert reading.segmentation.scale >= 1 and len(learned.line_reader.read(png)[0].pieces) == 1  # the learned path
     assert len(reading.digits) == 1 and reading.digits[0].prediction.probabilities == theirs.probabilities
     np.testing.assert_array_equal(reading.digits[0].prediction.model_input, theirs.model_input)
 
@@ -216,3 +217,18 @@ def test_a_reader_file_without_its_card_is_refused(tmp_path):
 
     with pytest.raises(ModelError, match="number reader"):
         Predictor.load(number_reader=fake)
+
+
+def test_a_digit_read_over_no_ink_still_gets_a_piece(handwriting):
+    from digitrec.segment.learned import pieces
+
+    number = next(deal_lines(handwriting["test"], 1, seed=1, style=APART, length=2))
+    line = line_of(to_png(number.image))
+    # Two digits read over the blank columns past the ink, and one read twice in a row.
+    spans = greedy(frames_of([B, 3, B, 3] + [B] * (FRAMES - 7) + [5, B, 6]))
+    seg = pieces(line, spans)
+    assert len(seg.pieces) == 4
+    for piece in seg.pieces:
+        x0, y0, x1, y1 = piece.box
+        assert 0 <= x0 < x1 <= line.size[0] and 0 <= y0 < y1 <= line.size[1]
+        assert piece.framed.shape == (28, 28) and piece.mask.shape == piece.ink.shape

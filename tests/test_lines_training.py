@@ -79,7 +79,8 @@ def test_quick_training_exports_a_reader_the_apps_can_run(shards, tmp_path):
     assert learned.number_reader == "learned"
     number = on_canvas(_a_number())
     seg, frames = reader.read(to_png(number.image))
-    assert frames.shape == (64, 11) and np.allclose(frames.sum(axis=1), 1, atol=1e-4)
+    assert frames.shape[1] == 11 and 4 <= len(frames) < 64  # the frames over the ink of "2026" alone
+    assert np.allclose(frames.sum(axis=1), 1, atol=1e-4)
     assert learned.read_number(to_png(number.image)).text.isdigit()
 
     flat.write_bytes(flat.read_bytes() + b"\0")  # the file changed since its card was written

@@ -30,7 +30,7 @@ from digitrec.engines.pick import Unavailable
 from digitrec.paths import MODELS
 from digitrec.preprocess import SIZE, frame, ink_box
 from digitrec.quiet import quiet_stderr
-from digitrec.segment.line import FRAMES, LINE_HEIGHT, LINE_WIDTH, STRIDE, Line, line_of
+from digitrec.segment.line import FRAMES, LINE_HEIGHT, LINE_WIDTH, STRIDE, Line, ink_frames, line_of
 from digitrec.segment.pieces import Piece, Segmentation
 
 BLANK = 10  # CTC's blank: the last of the 11 classes, so class k is digit k
@@ -89,7 +89,8 @@ def pieces(line: Line, spans: list[Span]) -> Segmentation:
     for span, a, b in zip(spans, edges, edges[1:], strict=False):
         box = ink_box(ink[:, a:b] > 0) if b > a else None
         if box is None:  # the network saw a digit where the columns hold no ink: show its own run
-            a, b = int(line.to_working(span.start * STRIDE)), max(int(line.to_working(span.end * STRIDE)), a + 1)
+            a = min(max(int(line.to_working(span.start * STRIDE)), 0), ink.shape[1] - 1)
+            b = max(int(np.ceil(line.to_working(span.end * STRIDE))), a + 1)
             box = ink_box(ink[:, a:b] > 0) or (0, line.box[1], b - a, line.box[3])
         x0, y0, x1, y1 = box[0] + a, box[1], box[2] + a, box[3]
         own = ink[y0:y1, x0:x1]
@@ -179,10 +180,11 @@ class LineReader:
         return cls(net, card, flat)
 
     def read(self, image: Any) -> tuple[Segmentation, np.ndarray] | None:
-        """A drawing -> (its digits as a ``Segmentation``, the (64, 11) frames); None when blank.
+        """A drawing -> (its digits as a ``Segmentation``, the (T, 11) frames over its ink, T <= 64);
+        None when blank.
         Raises ``InvalidImage`` as ``preprocess`` does."""
         line = line_of(image)
         if line is None:
             return None
-        frames = self.net(line.image)
+        frames = self.net(line.image)[: ink_frames(line.image)]  # the frames over the ink, as in training
         return pieces(line, greedy(frames)), frames

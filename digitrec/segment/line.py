@@ -41,6 +41,14 @@ class Line:
         return self.box[0] + (column - PAD) / self.zoom
 
 
+def ink_frames(strip: np.ndarray) -> int:
+    """How many frames of a strip the reader reads: up to the last inked column, one frame more.
+    The rest is padding, where CTC must place nothing: trained and decoded alike, so the network
+    cannot park digits in the empty end of the strip, away from their ink."""
+    columns = np.flatnonzero(np.asarray(strip).max(axis=0))
+    return 1 if columns.size == 0 else min(FRAMES, int(columns[-1]) // STRIDE + 2)
+
+
 def fit(ink: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int], float] | None:
     """Ink in [0, 1] -> (the strip, the ink's box, the zoom); None when there is no ink."""
     box = ink_box(ink > 0)

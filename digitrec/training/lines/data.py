@@ -8,17 +8,22 @@ from pathlib import Path
 
 import numpy as np
 
+from digitrec.segment.line import FRAMES, ink_frames
 from digitrec.training.lines.model import MAX_DIGITS
 
 
-def pack(texts) -> np.ndarray:
-    """Digit strings -> (N, 1 + MAX_DIGITS) int32 rows: the length, then the digits, zero-padded."""
-    out = np.zeros((len(texts), 1 + MAX_DIGITS), np.int32)
-    for i, text in enumerate(texts):
+def pack(texts, strips: np.ndarray) -> np.ndarray:
+    """Digit strings and their strips -> (N, 2 + MAX_DIGITS) int32 rows: the length, the frames
+    CTC reads (``ink_frames``, never fewer than the digits and the blanks between repeats need), then
+    the digits, zero-padded."""
+    out = np.zeros((len(texts), 2 + MAX_DIGITS), np.int32)
+    for i, (text, strip) in enumerate(zip(texts, strips, strict=True)):
         if not 0 < len(text) <= MAX_DIGITS or not text.isdigit():
             raise ValueError(f"a label must be 1 to {MAX_DIGITS} digits, not {text!r}")
+        repeats = sum(a == b for a, b in zip(text, text[1:], strict=False))
         out[i, 0] = len(text)
-        out[i, 1 : 1 + len(text)] = [int(c) for c in text]
+        out[i, 1] = min(FRAMES, max(ink_frames(strip), len(text) + repeats + 1))
+        out[i, 2 : 2 + len(text)] = [int(c) for c in text]
     return out
 
 
@@ -37,7 +42,7 @@ def load_shards(folder: str | os.PathLike, limit: int | None = None) -> tuple[np
             break
     x = np.concatenate(images)[:limit]
     texts = texts[:limit]
-    return x, pack(texts), texts
+    return x, pack(texts, x), texts
 
 
 def make_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, start_step: int = 0):

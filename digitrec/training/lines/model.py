@@ -3,8 +3,9 @@
 Five 3x3 convolutions with batch norm and ReLU, pooled 2x2, 2x2, then 2x1 three times: the height
 goes to 1, the width to 64 frames of 4 columns each. A bidirectional GRU of 96 reads the frames
 both ways (a digit's class often shows only in the strokes after its first column), and a dense
-layer gives 11 logits per frame: the ten digits and CTC's blank (the last class, so class k is
-digit k). About 400k parameters.
+layer, fed the GRU's output and the convolutions' own features of the frame, gives 11 logits per
+frame: the ten digits and CTC's blank (the last class, so class k is digit k). About 400k
+parameters. CTC reads only the frames over the ink (``segment.line.ink_frames``), as the decoder does.
 
 The GRU exports to LiteRT with the builtin operators alone (its loop becomes a ``WHILE``): no
 ``SELECT_TF_OPS``, so the apps' LiteRT runtime runs it (checked by ``tests/test_lines.py``).
@@ -32,24 +33,23 @@ def build_crnn(learning_rate: float = 1e-3) -> keras.Model:
     x = strip
     for filters, pool in BLOCKS:
         x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
-        x = layers.BatchNormalization()(x)
+        x = layers.BatchNormalization(momentum=0.9)(x)  # moving statistics settle in tens of steps
         x = layers.ReLU()(x)
         x = layers.MaxPooling2D(pool)(x)
-    x = layers.Reshape((FRAMES, BLOCKS[-1][0]))(x)
-    x = layers.Bidirectional(layers.GRU(GRU_UNITS, return_sequences=True))(x)
-    logits = layers.Dense(CLASSES, name="frames")(x)
+    local = layers.Reshape((FRAMES, BLOCKS[-1][0]))(x)
+    x = layers.Bidirectional(layers.GRU(GRU_UNITS, return_sequences=True))(local)
+    # The convolutions' own view of each frame beside the GRU's: the decision stays near its ink.
+    logits = layers.Dense(CLASSES, name="frames")(layers.Concatenate()([x, local]))
     model = keras.Model(strip, logits, name="crnn")
     model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=5.0), loss=ctc_loss)
     return model
 
 
 def ctc_loss(y_true, y_pred):
-    """CTC over the frames. ``y_true`` packs each number as (length, digit, digit, ..., padding):
-    (N, 1 + MAX_DIGITS) ints (``digitrec.training.lines.data.pack``)."""
+    """CTC over the frames over the ink. ``y_true`` packs each number as (length, frames, digit,
+    digit, ..., padding): (N, 2 + MAX_DIGITS) ints (``digitrec.training.lines.data.pack``)."""
     y_true = keras.ops.cast(y_true, "int32")
-    lengths = y_true[:, 0]
-    frames = keras.ops.full_like(lengths, FRAMES)
-    return keras.ops.ctc_loss(y_true[:, 1:], y_pred, lengths, frames, mask_index=BLANK)
+    return keras.ops.ctc_loss(y_true[:, 2:], y_pred, y_true[:, 0], y_true[:, 1], mask_index=BLANK)
 
 
 def export_tflite(model_file: str | os.PathLike, out: str | os.PathLike) -> Path:

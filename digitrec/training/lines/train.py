@@ -23,6 +23,7 @@ import numpy as np
 from digitrec import card as model_card
 from digitrec.paths import MODELS
 from digitrec.segment.learned import KIND, greedy
+from digitrec.segment.line import ink_frames
 from digitrec.training.checkpoints import callbacks, checkpoint_dir, resumed_epoch
 from digitrec.training.lines.data import load_shards, make_batches
 
@@ -46,7 +47,7 @@ def exact_rate(model, x: np.ndarray, texts: list[str]) -> float:
 
     logits = model.predict(x[..., None].astype(np.float32) / 255.0, batch_size=256, verbose=0)
     probs = keras.ops.convert_to_numpy(keras.ops.softmax(logits))
-    read = ["".join(str(s.digit) for s in greedy(p)) for p in probs]
+    read = ["".join(str(s.digit) for s in greedy(p[: ink_frames(strip)])) for p, strip in zip(probs, x, strict=True)]
     return float(np.mean([a == b for a, b in zip(read, texts, strict=True)])) if texts else 0.0
 
 
