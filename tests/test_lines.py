@@ -232,3 +232,21 @@ def test_a_digit_read_over_no_ink_still_gets_a_piece(handwriting):
         x0, y0, x1, y1 = piece.box
         assert 0 <= x0 < x1 <= line.size[0] and 0 <= y0 < y1 <= line.size[1]
         assert piece.framed.shape == (28, 28) and piece.mask.shape == piece.ink.shape
+
+
+def test_stray_dots_do_not_stretch_the_strip_and_noise_is_refused(handwriting):
+    from digitrec import InvalidImage
+
+    number = on_canvas(next(deal_lines(handwriting["test"], 1, seed=6, style=APART, length=3)))
+    dotted = number.image.copy()
+    dotted[10:13, 5:8] = 0  # a pen tap in the top-left corner, far from the number
+    clean, with_dot = line_of(to_png(number.image)), line_of(to_png(dotted))
+    assert with_dot.box == clean.box
+    np.testing.assert_array_equal(with_dot.image, clean.image)
+    noise = np.full((280, 840), 255, np.uint8)
+    for r in range(0, 280, 8):  # thousands of separate 4x4 dots, as the cutting reader refuses them
+        for c in range(0, 840, 8):
+            noise[r : r + 4, c : c + 4] = 0
+    with pytest.raises(InvalidImage) as info:
+        line_of(to_png(noise))
+    assert info.value.kind == "too_large"

@@ -17,7 +17,9 @@ import numpy as np
 from PIL import Image
 
 from digitrec.preprocess import ink_box
+from digitrec.segment.marks import find_marks
 from digitrec.segment.pieces import working_ink
+from digitrec.segment.reader import owners
 
 LINE_HEIGHT, LINE_WIDTH = 32, 256  # the strip: a digit's height of 28 pixels, room for 8-9 digits at that size
 STRIDE = 4  # strip columns per output frame: two poolings halve the width, three more only the height
@@ -67,10 +69,25 @@ def fit(ink: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int], float] 
     return strip, box, zoom
 
 
+def without_specks(ink: np.ndarray) -> np.ndarray | None:
+    """The ink of the marks the cutting reader keeps (``segment.marks.find_marks``): stray dots
+    dropped, so they cannot stretch the strip; None when nothing is left. Raises ``InvalidImage`` for
+    a canvas of too many marks, as the cutting reader does."""
+    labels, marks, _line, specks = find_marks(ink)
+    if not marks:
+        return None
+    if not specks:
+        return ink
+    kept = np.isin(owners(ink, labels), [m.ids[0] for m in marks])  # each mark with its faint edges
+    return np.where(kept, ink, np.float32(0))
+
+
 def line_of(image: Any) -> Line | None:
     """A drawing (anything ``preprocess`` accepts) -> its ``Line``, or None for a blank canvas.
-    Raises ``InvalidImage`` as ``preprocess`` does."""
+    Raises ``InvalidImage`` as ``preprocess`` does, and for a canvas of noise as ``segment`` does."""
     ink, scale, size = working_ink(image)
+    if ink is not None:
+        ink = without_specks(ink)
     if ink is None:
         return None
     fitted = fit(ink)
