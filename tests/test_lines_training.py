@@ -137,3 +137,11 @@ def test_a_killed_training_resumes_exactly(shards, tmp_path):
     assert f"continuing at chunk {stopped_at + 1} of 4" in resumed.stderr
     for a, b in zip(_weights(whole), _weights(cut), strict=True):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-5)
+
+
+def test_the_render_command_writes_shards(tmp_path, handwriting):
+    out = tmp_path / "test-writers"
+    command = [sys.executable, "-m", "digitrec.training.lines", "render", "--out", str(out), "--numbers", "3"]
+    run = subprocess.run([*command, "--shard-size", "2", "--group", "test"], cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "2 shards in" in run.stdout and "shard 2/2 |" in run.stderr and "numbers/s | ETA" in run.stderr
