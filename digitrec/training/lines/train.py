@@ -41,14 +41,18 @@ class LinesConfig:
     quick: bool = False
 
 
-def exact_rate(model, x: np.ndarray, texts: list[str]) -> float:
-    """The share of numbers the model reads exactly, greedy-decoded."""
+def exact_rates(model, x: np.ndarray, texts: list[str]) -> dict[str, float]:
+    """The share of numbers the model reads exactly, greedy-decoded: ``"all"``, and by length."""
     import keras
 
     logits = model.predict(x[..., None].astype(np.float32) / 255.0, batch_size=256, verbose=0)
     probs = keras.ops.convert_to_numpy(keras.ops.softmax(logits))
     read = ["".join(str(s.digit) for s in greedy(p[: ink_frames(strip)])) for p, strip in zip(probs, x, strict=True)]
-    return float(np.mean([a == b for a, b in zip(read, texts, strict=True)])) if texts else 0.0
+    right = np.array([a == b for a, b in zip(read, texts, strict=True)])
+    lengths = np.array([len(t) for t in texts])
+    rates = {"all": round(float(right.mean()), 5)} if texts else {}
+    rates.update({str(n): round(float(right[lengths == n].mean()), 5) for n in sorted(set(lengths.tolist()))})
+    return rates
 
 
 def train(
@@ -114,7 +118,7 @@ def train(
         "input": "(1, 32, 256, 1) float32 in [0, 1]: the number's ink strip (digitrec.segment.line)",
         "output": "(1, 64, 11) per-frame probabilities: digits 0-9, then CTC's blank",
         "decoding": "greedy (digitrec.segment.learned.greedy)",
-        "validation_exact": round(exact_rate(model, vx, vtexts), 5) if vx is not None else None,
+        "validation_exact": exact_rates(model, vx, vtexts) if vx is not None else None,
         "training": {
             **asdict(cfg),
             "numbers": int(len(x)),
