@@ -5,6 +5,7 @@
     prediction.digit, prediction.confidence, prediction.probabilities, prediction.model_input
     reading = predictor.read_number(image)  # a whole number: reading.text, reading.digits (box, prediction)
     reading.text, reading.confidence        # "2026", the product of the digits' confidences
+    predictor.number_reader                 # "learned" (models/number_reader.tflite) or "segmentation"
     predictor.predict(image, memory=memory)  # blended with a user's saved drawings (digitrec.memory)
 
 A ``Predictor`` holds only read-only weights, so one instance is safe to share between threads.
@@ -28,10 +29,14 @@ from digitrec.engines.pick import AUTO, LOADERS, TRAIN_HINT, Backend, ModelError
 from digitrec.paths import MODEL_ENV, model_path
 from digitrec.preprocess import SIZE, preprocess
 from digitrec.segment import Box, Segmentation, segment
+from digitrec.segment.learned import LineReader
 
 VERIFY_ENV = "DIGITREC_VERIFY_MODEL"
 BACKENDS = ("auto", *LOADERS)
 BACKEND_ENV = "DIGITREC_BACKEND"
+# A learned reading at least this sure stands alone; a less sure one is weighed against the cutting
+# reader's (the surer wins). To be set from the validation writers' numbers once a reader is trained.
+LEARNED_TRUST = 0.9
 
 
 class Blender(Protocol):
@@ -129,6 +134,7 @@ class Predictor:
         card: dict | None = None,
         normalize: bool = False,
         digest: str | None = None,
+        line_reader: LineReader | None = None,
     ):
         self._forward = forward
         self.path = path
@@ -138,10 +144,23 @@ class Predictor:
         self._digest = digest  # the file's SHA-256 when it was loaded (None without a card)
         self._features: NumpyNet | None = forward if isinstance(forward, NumpyNet) else None
         self._features_lock = threading.Lock()
+        self.line_reader = line_reader  # the learned number reader, when one ships
+        self.number_reader_note = ""  # why there is none, when load looked for one
+
+    @property
+    def number_reader(self) -> str:
+        """Which reader ``read_number`` runs: "learned" (with the cutting one where it is unsure) or
+        "segmentation" (the cutting reader alone)."""
+        return "learned" if self.line_reader is not None else "segmentation"
 
     @classmethod
     def load(
-        cls, path: str | os.PathLike | None = None, *, verify: bool | None = None, backend: str | None = None
+        cls,
+        path: str | os.PathLike | None = None,
+        *,
+        verify: bool | None = None,
+        backend: str | None = None,
+        number_reader: str | os.PathLike | bool | None = None,
     ) -> Predictor:
         """Load ``path`` (default ``$DIGITREC_MODEL`` or ``models/digit_recognizer.keras``).
 
@@ -150,6 +169,9 @@ class Predictor:
         ``backend`` (default ``$DIGITREC_BACKEND``, else "auto"): "auto" (LiteRT when the card
         lists a ``.tflite`` made from this very file, else the NumPy engine when it supports the
         layers, else Keras), "litert", "numpy" or "keras".
+        ``number_reader``: the learned number reader's ``.tflite`` (default ``$DIGITREC_NUMBER_READER``,
+        else ``models/number_reader.tflite`` when it is there and matches its card); False: none.
+        One given by name must load; the default one is skipped, with ``number_reader_note`` saying why.
         """
         path = model_path(path)
         if not path.is_file():
@@ -163,7 +185,16 @@ class Predictor:
         loaded = _load_backend(name, path, card, digest)
         # Whichever backend runs, preprocessing shares NumPy's BLAS with the NumPy engine.
         limit_blas_threads()
-        return cls(loaded.forward, path, loaded.name, card, normalize=loaded.normalize, digest=digest)
+        predictor = cls(loaded.forward, path, loaded.name, card, normalize=loaded.normalize, digest=digest)
+        if number_reader is not False:
+            named = number_reader not in (None, True)
+            try:
+                predictor.line_reader = LineReader.load(number_reader if named else None)
+            except Unavailable as exc:
+                if named:
+                    raise ModelError(f"number reader {number_reader}: {exc}") from None
+                predictor.number_reader_note = str(exc)
+        return predictor
 
     def probabilities(self, model_inputs: np.ndarray, memory: Blender | None = None) -> np.ndarray:
         """(N, 28, 28) framed images -> (N, 10) probabilities, each row summing to 1; blended with
@@ -208,10 +239,33 @@ class Predictor:
         the digits' confidences. One digit reads exactly as ``predict`` reads it; a blank canvas
         gives ``text == ""``. Raises ``digitrec.InvalidImage`` as ``predict`` does (``digitrec.segment``).
         ``memory`` changes how each digit is read, never where the number is cut.
+
+        With a learned reader (``number_reader == "learned"``) the whole line is read at once
+        (``digitrec.segment.learned``); a reading less sure than LEARNED_TRUST is weighed against
+        the cutting reader's. Without one, the cutting reader alone (``digitrec.segment``).
         """
+        if self.line_reader is not None:
+            learned = self.line_reader.read(image)
+            if learned is not None and learned[0].pieces:
+                seg = learned[0]
+                if len(seg.pieces) == 1:  # one digit: exactly predict's answer, as the cutting reader gives it
+                    return NumberReading((DigitReading(seg.pieces[0].box, self.predict(image, memory)),), seg)
+                reading = self._from_pieces(seg, memory)
+                if reading.confidence >= LEARNED_TRUST:
+                    return reading
+                cut = self._read_by_cutting(image, memory)
+                return reading if reading.confidence >= cut.confidence else cut
+        return self._read_by_cutting(image, memory)
+
+    def _read_by_cutting(self, image: Any, memory: Blender | None) -> NumberReading:
+        """The cutting reader (``digitrec.segment``): pieces of ink, each read by the digit network."""
         seg = segment(image, self.probabilities)
         if len(seg.pieces) == 1:  # exactly predict's answer: its one piece is the whole drawing, framed alike
             return NumberReading((DigitReading(seg.pieces[0].box, self.predict(image, memory)),), seg)
+        return self._from_pieces(seg, memory)
+
+    def _from_pieces(self, seg: Segmentation, memory: Blender | None) -> NumberReading:
+        """Pieces with their probabilities -> a ``NumberReading``, each blended with ``memory``."""
         blended = None
         if memory is not None and len(memory) and seg.pieces:
             framed = np.stack([piece.framed for piece in seg.pieces])

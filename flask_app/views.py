@@ -82,7 +82,13 @@ def index() -> str:
 def healthz() -> dict[str, Any]:
     p = predictor()
     # The file name only: a health check has no business revealing the server's paths.
-    return {"status": "ok", "model": p.path.name, "backend": p.backend, "debug": current_app.debug}
+    return {
+        "status": "ok",
+        "model": p.path.name,
+        "backend": p.backend,
+        "number_reader": p.number_reader,  # "learned" or "segmentation"
+        "debug": current_app.debug,
+    }
 
 
 @bp.post("/api/predict")

@@ -25,6 +25,7 @@ from digitrec import Predictor
 from digitrec.card import trained_writers
 from digitrec.data.composed import HEIGHT, PEN_PX, by_writer
 from digitrec.data.handwriting import load_handwriting, split
+from digitrec.data.lines import JUST_TOUCHING
 from digitrec.data.renderings import draw_sample
 from digitrec.evaluate.reading import measure, wilson
 from digitrec.present import overlay
@@ -36,6 +37,7 @@ ROWS = [  # (digits, touching)
     (2, True),
     (4, True),
 ]
+JUST_TOUCHING_ROWS = (2, 4, 8, 12)  # digits each starting 2-12% of the height inside the previous box
 
 
 def pct(k: int, n: int) -> str:
@@ -91,12 +93,14 @@ def main(argv: list[str] | None = None) -> int:
 
     predictor = Predictor.load(args.model)
     samples = split(load_handwriting())[args.writers]
-    leaked = {s.writer for s in samples} & trained_writers(predictor.card)
+    reader_card = predictor.line_reader.card if predictor.line_reader else None
+    leaked = {s.writer for s in samples} & (trained_writers(predictor.card) | trained_writers(reader_card))
     if leaked:
         raise SystemExit(f"the model trained on {len(leaked)} of these writers: report on writers it never saw")
     writers = by_writer(samples)
     print(
-        f"model {predictor.path.name} ({predictor.backend}); {len(writers)} {args.writers} writers, "
+        f"model {predictor.path.name} ({predictor.backend}), number reader: {predictor.number_reader}; "
+        f"{len(writers)} {args.writers} writers, "
         f"digits {HEIGHT} px tall, {PEN_PX:g} px pen; {count:,} numbers a row, seed {args.seed}\n"
     )
     print("| numbers | cut right | read exactly | `read_number` p50 |")
@@ -110,6 +114,12 @@ def main(argv: list[str] | None = None) -> int:
         p50 = 1000 * float(np.median([o.seconds for o in outcomes]))
         name = f"{length} digits" + (", every neighbour touching" if touching else "")
         print(f"| {name} | {pct(cut, count)} | {pct(exact, count)} | {p50:.1f} ms |", flush=True)
+    for length in JUST_TOUCHING_ROWS:
+        outcomes = measure(predictor, samples, length, count, seed=args.seed + 100 + length, style=JUST_TOUCHING)
+        exact = sum(o.exact for o in outcomes)
+        p50 = 1000 * float(np.median([o.seconds for o in outcomes]))
+        name = f"{length} digits, just touching (2-12% of the height inside)"
+        print(f"| {name} | {pct(sum(o.segmented for o in outcomes), count)} | {pct(exact, count)} | {p50:.1f} ms |")
     own = [s for w in writers.values() for s in w]
     print(f"| 1 digit, each of these writers' {len(own):,} digits alone | | {single_digits(predictor, own):.1%} | |")
     if args.figures:

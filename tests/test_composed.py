@@ -135,5 +135,8 @@ def test_the_accuracy_script_prints_the_readme_table_and_draws_the_figures(handw
         "| 4 digits, every neighbour touching",
     ]
     assert all(r.count("%") >= 6 for r in rows[:5])  # two rates, each with its interval
+    assert [r.split(" | ")[0] for r in rows[5:9]] == [
+        f"| {n} digits, just touching (2-12% of the height inside)" for n in (2, 4, 8, 12)
+    ]
     assert (tmp_path / "numbers.png").stat().st_size > 10_000
     assert (tmp_path / "numbers_touching.png").stat().st_size > 10_000

@@ -236,6 +236,7 @@ def test_healthz(client, predictor):
         "status": "ok",
         "model": predictor.path.name,
         "backend": predictor.backend,
+        "number_reader": predictor.number_reader,
         "debug": False,
     }
 

@@ -15,6 +15,7 @@ import numpy as np
 from digitrec.data.canvases import to_png
 from digitrec.data.composed import ComposedNumber, deal
 from digitrec.data.handwriting import Sample
+from digitrec.data.lines import LineStyle, deal_lines
 from digitrec.predict import NumberReading, Predictor
 
 
@@ -49,12 +50,24 @@ class Outcome:
 
 
 def measure(
-    predictor: Predictor, samples: Sequence[Sample], length: int, count: int, seed: int = 0, **options
+    predictor: Predictor,
+    samples: Sequence[Sample],
+    length: int,
+    count: int,
+    seed: int = 0,
+    style: LineStyle | None = None,
+    **options,
 ) -> list[Outcome]:
-    """``count`` numbers of ``length`` digits (``deal``) read by ``predictor.read_number`` from
-    their PNG, as a front end sends them, each judged (``judge``) and timed."""
+    """``count`` numbers of ``length`` digits (``deal``; with ``style``, ``digitrec.data.lines.deal_lines``
+    as that style writes them, e.g. ``JUST_TOUCHING``) read by ``predictor.read_number`` from their
+    PNG, as a front end sends them, each judged (``judge``) and timed."""
     out = []
-    for number in deal(samples, length, count, seed, **options):
+    numbers = (
+        deal(samples, length, count, seed, **options)
+        if style is None
+        else deal_lines(samples, count, seed, style, length=length)
+    )
+    for number in numbers:
         png = to_png(number.image)
         start = time.perf_counter()
         reading = predictor.read_number(png)

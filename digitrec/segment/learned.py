@@ -1,0 +1,205 @@
+"""Reading a line of digits without cutting it first: a CRNN over the number's strip, decoded by CTC.
+
+The network (trained by ``digitrec.training.lines``, shipped as ``models/number_reader.tflite`` with
+its card ``models/number_reader.json``) reads the 32x256 strip of the number's ink (``segment.line``)
+and answers, for each of its 64 frames (4 strip columns each), 11 probabilities: the ten digits and
+CTC's blank. Greedy decoding keeps each frame's likeliest class, merges runs of the same class and
+drops the blanks: "00" needs a blank between its two runs of 0. Each digit then gets
+
+- its ten probabilities: the summed frames of its run, renormalized without the blank;
+- its ink: the columns between its borders with its neighbours, each border the column with the
+  least ink between the middles of the two digits' runs (an empty column between digits apart, the
+  thinnest stroke between touching ones), framed as one digit is (``preprocess.frame``), which
+  front ends show and save.
+
+The answer is a ``Segmentation`` like the cutting reader's, so ``Predictor.read_number``, the
+front ends and the feedback store treat both alike. No TensorFlow here: LiteRT runs the file.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from digitrec import card as model_card
+from digitrec.engines.pick import Unavailable
+from digitrec.paths import MODELS
+from digitrec.preprocess import SIZE, frame, ink_box
+from digitrec.quiet import quiet_stderr
+from digitrec.segment.line import FRAMES, LINE_HEIGHT, LINE_WIDTH, STRIDE, Line, ink_frames, line_of
+from digitrec.segment.pieces import Piece, Segmentation
+
+BLANK = 10  # CTC's blank: the last of the 11 classes, so class k is digit k
+CLASSES = 11
+KIND = "number_reader"  # what the card must say the file is
+READER_NAME = "number_reader.tflite"
+READER_ENV = "DIGITREC_NUMBER_READER"  # another file, or "off" for the cutting reader alone
+
+
+@dataclass(frozen=True)
+class Span:
+    """One decoded digit: its run of frames and its ten probabilities."""
+
+    digit: int
+    start: int  # first frame of the run
+    end: int  # one past its last frame
+    probabilities: np.ndarray  # (10,), summing to 1
+
+    @property
+    def centre(self) -> float:
+        """The run's middle, in strip columns."""
+        return (self.start + self.end) / 2 * STRIDE
+
+
+def greedy(frames: np.ndarray) -> list[Span]:
+    """(T, 11) per-frame probabilities -> the digits, left to right: best class per frame, runs
+    merged, blanks dropped (a digit repeated needs a blank between its runs)."""
+    frames = np.asarray(frames, np.float64)
+    best = frames.argmax(axis=1)
+    spans, t = [], 0
+    while t < len(best):
+        end = t + 1
+        while end < len(best) and best[end] == best[t]:
+            end += 1
+        if best[t] != BLANK:
+            p = frames[t:end, :BLANK].sum(axis=0)
+            spans.append(Span(int(best[t]), t, end, p / max(float(p.sum()), 1e-12)))
+        t = end
+    return spans
+
+
+def path_probability(frames: np.ndarray) -> float:
+    """The probability of the greedy path itself: the product of every frame's top probability."""
+    return float(np.exp(np.log(np.maximum(np.asarray(frames).max(axis=1), 1e-12)).sum()))
+
+
+def border(ink: np.ndarray, line: Line, left: Span, right: Span) -> int:
+    """The working column where ``left``'s ink ends and ``right``'s begins: between the middles of
+    their runs, the column with the least ink (an empty one between digits apart; the thinnest
+    stroke between touching ones), the nearest to halfway of equal ones."""
+    x_lo, x_hi = line.box[0], line.box[2]
+    a = int(round(min(max(line.to_working(left.centre), x_lo), x_hi)))
+    b = int(round(min(max(line.to_working(right.centre), x_lo), x_hi)))
+    if b - a < 2:
+        return max(a, min(b, (a + b) // 2))
+    profile = ink[:, a:b].sum(axis=0)
+    middle = (b - a - 1) / 2
+    # Ink decides; the distance from halfway only breaks ties (a 1e-3 of a full pixel per column).
+    return a + int(np.argmin(profile + 1e-3 * np.abs(np.arange(b - a) - middle)))
+
+
+def pieces(line: Line, spans: list[Span]) -> Segmentation:
+    """The decoded digits as pieces of the canvas's ink: each takes the columns between its borders
+    with its neighbours (``border``), its ink there framed as one digit is (module docstring)."""
+    ink, f = line.ink, line.scale
+    w, h = line.size
+    x_lo, x_hi = line.box[0], line.box[2]
+    edges = [x_lo, *(border(ink, line, a, b) for a, b in zip(spans, spans[1:], strict=False)), x_hi]
+    out = []
+    for span, a, b in zip(spans, edges, edges[1:], strict=False):
+        box = ink_box(ink[:, a:b] > 0) if b > a else None
+        if box is None:  # the network saw a digit where the columns hold no ink: show its own run
+            a = min(max(int(line.to_working(span.start * STRIDE)), 0), ink.shape[1] - 1)
+            b = max(int(np.ceil(line.to_working(span.end * STRIDE))), a + 1)
+            box = ink_box(ink[:, a:b] > 0) or (0, line.box[1], b - a, line.box[3])
+        x0, y0, x1, y1 = box[0] + a, box[1], box[2] + a, box[3]
+        own = ink[y0:y1, x0:x1]
+        framed = frame(own)
+        out.append(
+            Piece(
+                (x0 * f, y0 * f, min(x1 * f, w), min(y1 * f, h)),
+                framed if framed is not None else np.zeros((SIZE, SIZE), np.float32),
+                span.probabilities,
+                (x0, y0, x1, y1),
+                own > 0,
+                own,
+            )
+        )
+    return Segmentation(out, line.size, f, float(line.box[3] - line.box[1]))
+
+
+class LineNet:
+    """A ``.tflite`` line reader: (32, 256) uint8 strip -> (64, 11) probabilities. One interpreter,
+    used under a lock (an interpreter is not thread-safe; a pass takes a few milliseconds)."""
+
+    def __init__(self, path: str | os.PathLike, threads: int = 1):
+        from ai_edge_litert.interpreter import Interpreter
+
+        with quiet_stderr():  # its C++ side announces the XNNPACK delegate on every load
+            self._interpreter = Interpreter(model_path=str(path), num_threads=threads)
+            self._interpreter.allocate_tensors()
+        inp, out = self._interpreter.get_input_details(), self._interpreter.get_output_details()
+        if (
+            len(inp) != 1
+            or tuple(inp[0]["shape"]) != (1, LINE_HEIGHT, LINE_WIDTH, 1)
+            or len(out) != 1
+            or tuple(out[0]["shape"]) != (1, FRAMES, CLASSES)
+        ):
+            raise ValueError(
+                f"{path}: expected a (1, {LINE_HEIGHT}, {LINE_WIDTH}, 1) input, a (1, {FRAMES}, 11) output"
+            )
+        self._input, self._output = inp[0]["index"], out[0]["index"]
+        self._lock = threading.Lock()
+
+    def __call__(self, strip: np.ndarray) -> np.ndarray:
+        x = (np.asarray(strip, np.float32) / 255.0).reshape(1, LINE_HEIGHT, LINE_WIDTH, 1)
+        with self._lock:
+            self._interpreter.set_tensor(self._input, x)
+            self._interpreter.invoke()
+            return self._interpreter.get_tensor(self._output)[0].copy()
+
+
+def reader_path(path: str | os.PathLike | None = None) -> Path | None:
+    """The line reader's file: ``path``, else ``$DIGITREC_NUMBER_READER``, else the shipped one;
+    None when switched off (``DIGITREC_NUMBER_READER=off``)."""
+    chosen = str(path) if path is not None else os.environ.get(READER_ENV, "")
+    if chosen.lower() in ("off", "0", "none", "segmentation"):
+        return None
+    return Path(chosen).expanduser() if chosen else MODELS / READER_NAME
+
+
+class LineReader:
+    """The learned reader: a checked ``.tflite`` file and the decoding around it."""
+
+    def __init__(self, net: Any, card: dict | None = None, path: Path | None = None):
+        self.net, self.card, self.path = net, card, path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike | None = None) -> LineReader:
+        """The reader at ``reader_path(path)``, its card checked: raises ``Unavailable`` (saying why)
+        when it is switched off, missing, not what its card describes, or LiteRT is not installed."""
+        from digitrec.engines import litert
+
+        flat = reader_path(path)
+        if flat is None:
+            raise Unavailable(f"switched off (${READER_ENV})")
+        if not flat.is_file():
+            raise Unavailable(f"no {flat} (`python -m digitrec.training.lines train` makes one)")
+        card = model_card.read(flat)
+        info = (card or {}).get("tflite") or {}
+        if (card or {}).get("kind") != KIND or not info.get("sha256"):
+            raise Unavailable(f"{model_card.card_path(flat).name} is missing or is no {KIND} card")
+        if model_card.sha256(flat) != info["sha256"]:
+            raise Unavailable(f"{flat.name} does not match the SHA-256 in its card")
+        if not litert.available():
+            raise Unavailable("the ai-edge-litert package is not installed")
+        try:
+            net = LineNet(flat)
+        except (ValueError, RuntimeError) as exc:
+            raise Unavailable(f"{flat.name} cannot be loaded ({exc})") from None
+        return cls(net, card, flat)
+
+    def read(self, image: Any) -> tuple[Segmentation, np.ndarray] | None:
+        """A drawing -> (its digits as a ``Segmentation``, the (T, 11) frames over its ink, T <= 64);
+        None when blank.
+        Raises ``InvalidImage`` as ``preprocess`` does."""
+        line = line_of(image)
+        if line is None:
+            return None
+        frames = self.net(line.image)[: ink_frames(line.image)]  # the frames over the ink, as in training
+        return pieces(line, greedy(frames)), frames

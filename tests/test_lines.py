@@ -1,0 +1,252 @@
+"""The learned line reader's inference side (issue 19), without TensorFlow: the composer of its
+numbers, the strip it reads, greedy CTC decoding, and ``read_number`` with and without a reader."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from digitrec import NumberReading, Predictor
+from digitrec.data.canvases import pen_digit, to_png
+from digitrec.data.composed import HEIGHT, on_canvas
+from digitrec.data.lines import APART, JUST_TOUCHING, TRAINING, deal_lines
+from digitrec.data.strokes import LOOKS
+from digitrec.engines.pick import Unavailable
+from digitrec.segment.learned import BLANK, CLASSES, LineReader, greedy, path_probability, reader_path
+from digitrec.segment.line import FRAMES, LINE_HEIGHT, LINE_WIDTH, PAD, STRIDE, line_of
+
+
+def frames_of(classes: list[int], sure: float = 0.9) -> np.ndarray:
+    """(T, 11) frames whose best class is ``classes[t]``, with ``sure`` on it and the rest spread."""
+    out = np.full((len(classes), CLASSES), (1 - sure) / (CLASSES - 1), np.float32)
+    out[np.arange(len(classes)), classes] = sure
+    return out
+
+
+# --- greedy decoding ---------------------------------------------------------------------------------
+
+B = BLANK
+
+
+def test_greedy_merges_runs_and_drops_blanks():
+    spans = greedy(frames_of([B, 2, 2, B, 0, B, B, 2, 6, 6, B]))
+    assert [s.digit for s in spans] == [2, 0, 2, 6]
+    assert [(s.start, s.end) for s in spans] == [(1, 3), (4, 5), (7, 8), (8, 10)]
+
+
+def test_a_repeated_digit_needs_a_blank_between_its_runs():
+    assert "".join(str(s.digit) for s in greedy(frames_of([B, 0, B, 0, B]))) == "00"
+    assert "".join(str(s.digit) for s in greedy(frames_of([B, 0, 0, 0, B]))) == "0"
+    assert greedy(frames_of([B] * FRAMES)) == []
+
+
+def test_a_digits_probabilities_leave_the_blank_out():
+    frames = frames_of([B, 7, 7, B], sure=0.6)
+    frames[1, 1] = 0.3  # a 1 close behind in the first frame
+    frames[1] /= frames[1].sum()
+    (span,) = greedy(frames)
+    assert span.digit == 7 and span.probabilities.shape == (10,)
+    np.testing.assert_allclose(span.probabilities.sum(), 1.0, rtol=1e-6)
+    assert span.probabilities.argmax() == 7 and span.probabilities[1] > span.probabilities[3]
+    assert span.centre == (1 + 3) / 2 * STRIDE
+
+
+def test_path_probability_is_the_product_of_the_best_frames():
+    assert path_probability(frames_of([B, 1, B], sure=0.5)) == pytest.approx(0.125)
+
+
+# --- the composer --------------------------------------------------------------------------------------
+
+
+def test_training_numbers_come_from_the_training_writers_only(handwriting):
+    train_writers = {s.writer for s in handwriting["train"]}
+    held_out = {s.writer for g in ("validation", "test") for s in handwriting[g]}
+    numbers = list(deal_lines(handwriting["train"], 40, seed=3, style=TRAINING, truth=False))
+    assert {n.writer for n in numbers} <= train_writers and not {n.writer for n in numbers} & held_out
+    lengths = [len(n.text) for n in numbers]
+    assert min(lengths) >= 1 and max(lengths) <= 12 and len(set(lengths)) > 4
+    assert all(n.text.isdigit() and len(n.boxes) == len(n.text) for n in numbers)
+    assert {n.image.shape[2] for n in numbers} == {3, 4}  # every look: RGB, and RGBA for "transparent"
+    mnist = (np.zeros((5, 28, 28), np.uint8), np.arange(5, dtype=np.uint8))
+    mnist[0][:, 8:20, 10:14] = 255  # the others blank: image_glyph copes
+    some = list(deal_lines(handwriting["train"], 30, seed=1, style=TRAINING, mnist=mnist, truth=False))
+    assert "mnist" in {n.writer for n in some}
+
+
+def test_just_touching_starts_each_digit_inside_the_previous_box(handwriting):
+    """The measurement's fixed setting: each digit 2-12% of the height inside the one before (half a
+    narrow neighbour's width at most), up to the pixel each edge is rounded to."""
+    for number in deal_lines(handwriting["test"], 20, seed=0, style=JUST_TOUCHING, length=4):
+        assert number.masks.shape == (4, *number.image.shape[:2]) and number.touching
+        for (_, _, prev_right, _), (x0, _, x1, _), (px0, _, _, _) in zip(
+            number.boxes, number.boxes[1:], number.boxes, strict=False
+        ):
+            inside = prev_right - x0
+            narrower = min(x1 - x0, prev_right - px0)
+            assert min(0.02 * HEIGHT, 0.5 * narrower) - 2 <= inside <= 0.12 * HEIGHT + 2
+    again = next(deal_lines(handwriting["test"], 1, seed=0, style=JUST_TOUCHING, length=4))
+    first = next(deal_lines(handwriting["test"], 1, seed=0, style=JUST_TOUCHING, length=4))
+    np.testing.assert_array_equal(again.image, first.image)  # fixed: the same seed, the same numbers
+
+
+def test_apart_numbers_leave_gaps(handwriting):
+    for number in deal_lines(handwriting["test"], 10, seed=0, style=APART, length=3):
+        assert all(b[0] > a[2] for a, b in zip(number.boxes, number.boxes[1:], strict=False))
+
+
+# --- the strip -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", LOOKS)
+def test_the_strip_holds_the_ink_whatever_the_look(handwriting, how):
+    number = next(deal_lines(handwriting["test"], 1, seed=2, style=APART, length=5))
+    ink = number.masks.any(axis=0)
+    from digitrec.data.strokes import look_of
+
+    canvas = look_of((ink * 255).astype(np.uint8), how)
+    line = line_of(to_png(canvas))
+    assert line.image.shape == (LINE_HEIGHT, LINE_WIDTH) and line.image.dtype == np.uint8
+    assert line.image[:, :PAD].max() == 0 and line.image.max() > 200
+    rows = np.flatnonzero(line.image.max(axis=1))
+    assert rows[0] >= PAD - 1 and rows[-1] <= LINE_HEIGHT - PAD  # fitted in height, a margin kept
+    assert line.to_working(PAD) == pytest.approx(line.box[0])
+
+
+def test_a_blank_canvas_has_no_strip():
+    assert line_of(np.full((280, 840, 3), 255, np.uint8)) is None
+
+
+# --- read_number with a learned reader -------------------------------------------------------------------
+
+
+class Scripted:
+    """A stand-in network: the frames of the truth, a digit's class at the frame over its box's middle."""
+
+    def __init__(self, number, sure: float = 0.95):
+        self.number, self.sure = number, sure
+
+    def __call__(self, strip: np.ndarray) -> np.ndarray:
+        line = self.line
+        classes = [BLANK] * FRAMES
+        for digit, (x0, _, x1, _) in zip(self.number.text, self.number.boxes, strict=True):
+            column = PAD + ((x0 + x1) / 2 / line.scale - line.box[0]) * line.zoom
+            classes[int(column // STRIDE)] = int(digit)
+        return frames_of(classes, self.sure)
+
+
+def scripted_predictor(predictor: Predictor, number, sure: float = 0.95) -> tuple[Predictor, bytes]:
+    png = to_png(number.image)
+    net = Scripted(number, sure)
+    net.line = line_of(png)
+    learned = Predictor(predictor._forward, predictor.path, predictor.backend, predictor.card, digest=predictor._digest)
+    learned.line_reader = LineReader(net)
+    return learned, png
+
+
+def test_the_learned_reading_gives_each_digit_its_box_and_probabilities(predictor, handwriting):
+    number = on_canvas(next(deal_lines(handwriting["test"], 1, seed=4, style=JUST_TOUCHING, length=4)))
+    learned, png = scripted_predictor(predictor, number)
+    assert learned.number_reader == "learned" and predictor.number_reader == "segmentation"
+    reading = learned.read_number(png)
+    assert isinstance(reading, NumberReading) and reading.text == number.text
+    h, w = number.image.shape[:2]
+    for digit, (x0, _, x1, _) in zip(reading.digits, number.boxes, strict=True):
+        bx0, by0, bx1, by1 = digit.box
+        assert 0 <= bx0 < bx1 <= w and 0 <= by0 < by1 <= h
+        assert bx0 <= (x0 + x1) / 2 <= bx1  # the digit's middle lies in its box
+        assert sum(digit.prediction.probabilities) == pytest.approx(1.0)
+        assert digit.prediction.model_input.shape == (28, 28) and digit.prediction.model_input.max() > 0
+    assert [d.box[0] for d in reading.digits] == sorted(d.box[0] for d in reading.digits)
+    assert reading.segmentation.label_map().shape == (h, w)  # feedback and the figures read it as the cutter's
+
+
+def test_repeated_digits_read_twice(predictor, handwriting):
+    samples = [s for s in handwriting["test"] if s.label == 0]
+    number = on_canvas(next(deal_lines(samples, 1, seed=0, style=JUST_TOUCHING, length=2)))
+    learned, png = scripted_predictor(predictor, number)
+    assert number.text == "00" and learned.read_number(png).text == "00"
+
+
+def test_one_digit_still_reads_exactly_as_predict(predictor):
+    image = pen_digit(7, np.random.default_rng(0), "dark_on_light")
+    png = to_png(image)
+
+    class One:
+        def __call__(self, strip):
+            return frames_of([B, B, 1] + [B] * (FRAMES - 3))
+
+    learned = Predictor(predictor._forward, predictor.path, predictor.backend, predictor.card)
+    learned.line_reader = LineReader(One())
+    reading, theirs = learned.read_number(png), predictor.predict(png)
+    assert reading.segmentation.scale >= 1 and len(learned.line_reader.read(png)[0].pieces) == 1  # the learned path
+    assert len(reading.digits) == 1 and reading.digits[0].prediction.probabilities == theirs.probabilities
+    np.testing.assert_array_equal(reading.digits[0].prediction.model_input, theirs.model_input)
+
+
+def test_an_unsure_learned_reading_yields_to_a_surer_cut(predictor, handwriting):
+    number = on_canvas(next(deal_lines(handwriting["test"], 1, seed=5, style=APART, length=3)))
+    learned, png = scripted_predictor(predictor, number, sure=0.15)
+    cut = predictor.read_number(png)
+    reading = learned.read_number(png)
+    assert cut.confidence > 0.5 and reading.text == cut.text and reading.confidence == cut.confidence
+
+
+def test_a_blank_canvas_reads_as_nothing_with_a_learned_reader(predictor, handwriting):
+    number = on_canvas(next(deal_lines(handwriting["test"], 1, seed=0, style=APART, length=2)))
+    learned, _ = scripted_predictor(predictor, number)
+    assert learned.read_number(np.full((280, 840, 3), 255, np.uint8)).text == ""
+
+
+# --- which reader runs --------------------------------------------------------------------------------------
+
+
+def test_without_a_reader_file_the_cutting_reader_runs(tmp_path, monkeypatch):
+    monkeypatch.setenv("DIGITREC_NUMBER_READER", str(tmp_path / "none.tflite"))
+    p = Predictor.load()
+    assert p.number_reader == "segmentation" and p.line_reader is None and "none.tflite" in p.number_reader_note
+    monkeypatch.setenv("DIGITREC_NUMBER_READER", "off")
+    assert reader_path() is None and Predictor.load().number_reader == "segmentation"
+
+
+def test_a_reader_file_without_its_card_is_refused(tmp_path):
+    fake = tmp_path / "number_reader.tflite"
+    fake.write_bytes(b"not a model")
+    with pytest.raises(Unavailable, match="card"):
+        LineReader.load(fake)
+    from digitrec.predict import ModelError
+
+    with pytest.raises(ModelError, match="number reader"):
+        Predictor.load(number_reader=fake)
+
+
+def test_a_digit_read_over_no_ink_still_gets_a_piece(handwriting):
+    from digitrec.segment.learned import pieces
+
+    number = next(deal_lines(handwriting["test"], 1, seed=1, style=APART, length=2))
+    line = line_of(to_png(number.image))
+    # Two digits read over the blank columns past the ink, and one read twice in a row.
+    spans = greedy(frames_of([B, 3, B, 3] + [B] * (FRAMES - 7) + [5, B, 6]))
+    seg = pieces(line, spans)
+    assert len(seg.pieces) == 4
+    for piece in seg.pieces:
+        x0, y0, x1, y1 = piece.box
+        assert 0 <= x0 < x1 <= line.size[0] and 0 <= y0 < y1 <= line.size[1]
+        assert piece.framed.shape == (28, 28) and piece.mask.shape == piece.ink.shape
+
+
+def test_stray_dots_do_not_stretch_the_strip_and_noise_is_refused(handwriting):
+    from digitrec import InvalidImage
+
+    number = on_canvas(next(deal_lines(handwriting["test"], 1, seed=6, style=APART, length=3)))
+    dotted = number.image.copy()
+    dotted[10:13, 5:8] = 0  # a pen tap in the top-left corner, far from the number
+    clean, with_dot = line_of(to_png(number.image)), line_of(to_png(dotted))
+    assert with_dot.box == clean.box
+    np.testing.assert_array_equal(with_dot.image, clean.image)
+    noise = np.full((280, 840), 255, np.uint8)
+    for r in range(0, 280, 8):  # thousands of separate 4x4 dots, as the cutting reader refuses them
+        for c in range(0, 840, 8):
+            noise[r : r + 4, c : c + 4] = 0
+    with pytest.raises(InvalidImage) as info:
+        line_of(to_png(noise))
+    assert info.value.kind == "too_large"
