@@ -1,7 +1,7 @@
 """5. Training: the ``digitrec train`` input pipeline (tf.data + in-graph augmentation) + fit, vs a
 plain ``model.fit`` of the same network on in-memory arrays, in the same run.
 
-Each variant is one ``fit`` call of several short epochs on a fresh ``build_model("default")``;
+Each variant is one ``fit`` call of several short epochs on a fresh ``build_model("compact")``;
 the first epoch (tracing, the shuffle buffer filling) is not counted, the median of the others is.
 The measurement runs in a child process (``python -m benchmarks.training --child``) so that
 TensorFlow never loads into the benchmark's own process.
@@ -66,7 +66,7 @@ def child(tiny: bool) -> dict:
 
     def timed_fit(data, **kwargs) -> list[float]:
         keras.utils.set_random_seed(42)
-        model = build_model("default")
+        model = build_model("compact")
         timer = EpochTimer()
         model.fit(data, epochs=epochs, verbose=0, callbacks=[timer], **kwargs)
         return timer.times[1:]  # epoch 1 pays for tracing and for filling buffers
@@ -110,7 +110,7 @@ def run(ctx: Context) -> Section:
         NAME,
         TITLE,
         intro=(
-            f'`build_model("default")` trained from scratch three ways on {r["source"]}: {r["epochs"]} epochs of '
+            f'`build_model("compact")` trained from scratch three ways on {r["source"]}: {r["epochs"]} epochs of '
             f"{r['steps']} steps of {r['batch']} images each, the first epoch not counted (tracing, buffers); "
             f"images/s is the median over the {timed} timed epochs."
         ),

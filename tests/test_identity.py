@@ -242,7 +242,8 @@ def test_gradio_visitors_from_elsewhere_act_for_their_cookie_id(gradio_store, tm
     assert gradio_app.status("ana", a) == ["2 drawings saved by this browser, kept on the server."] * 2
     assert gradio_app.status(id_a, b)[0].startswith("0 drawings saved by this browser")
     assert gradio_app.answering(id_a, b)[1] is None and gradio_app.answering("x", a)[1] is not None  # a's memory is a's
-    assert gradio_app.learn(id_a, b).__next__().startswith("Not learnt: Learning needs at least 10 saved drawings; this browser has 0")
+    refused = next(gradio_app.learn(id_a, b))  # nor learn from them: Learn acts for b's own id
+    assert refused.startswith("Not learnt: Learning needs at least 10 saved drawings; this browser has 0")
     assert gradio_app.forget(id_a, b) == "Forgot this browser: 0 drawings deleted."
     assert gradio_app.forget("ana", b) == "Forgot this browser: 0 drawings deleted."
     assert gradio_app.forget("ana", gradio_request()) == gradio_app.NO_ID

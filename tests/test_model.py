@@ -43,8 +43,8 @@ def test_seed_is_the_original_design():
     assert type(model.loss).__name__ == "SparseCategoricalCrossentropy"
 
 
-def test_default_keeps_the_stack_and_outputs_probabilities():
-    model = build_model("default")
+def test_compact_keeps_the_stack_and_outputs_probabilities():
+    model = build_model("compact")
     convs = [layer for layer in model.layers if type(layer).__name__ == "Conv2D"]
     assert [(c.filters, c.padding) for c in convs] == [(64, "valid"), (32, "same"), (16, "same"), (64, "same")]
     assert model.output_shape == (None, 10)

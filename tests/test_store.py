@@ -21,8 +21,8 @@ from digitrec.preprocess import preprocess
 from digitrec.store import InvalidDrawing, Store, StoreError, StoreFull
 from digitrec.store import db as store_db
 from digitrec.store import schema as store_schema
-from tests.harness.stores import sqlite_bytes
 from digitrec.store.personal import personal_info, personal_model, save_personal
+from tests.harness.stores import sqlite_bytes
 from tests.harness.support import ROOT
 
 

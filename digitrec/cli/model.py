@@ -9,6 +9,7 @@ from pathlib import Path
 
 from digitrec.cli.options import add_data_dir, add_handwriting_dir, add_model, load
 from digitrec.paths import DEFAULT_MODEL
+from digitrec.training import DEFAULT_ARCH, MODEL_NAMES
 
 
 def add_commands(sub: argparse._SubParsersAction) -> dict:
@@ -16,18 +17,18 @@ def add_commands(sub: argparse._SubParsersAction) -> dict:
     t = sub.add_parser("train", help="train a model and write it with its model card")
     t.add_argument(
         "--arch",
-        choices=("default", "seed", "wide"),
-        default="default",
-        help="architecture: 'seed' as originally designed, 'default' improved (default), 'wide' a larger candidate",
+        choices=MODEL_NAMES,
+        default=DEFAULT_ARCH,
+        help=f"architecture: 'seed' as originally designed, 'compact' its fixes, 'wide' more capacity ({DEFAULT_ARCH})",
     )
-    t.add_argument("--epochs", type=int, help="default: 24 for default, 3 for seed, 1 with --quick")
+    t.add_argument("--epochs", type=int, help="8 for compact and wide, 3 for seed, 1 with --quick")
     t.add_argument("--out", default=str(DEFAULT_MODEL), help="where to write the .keras file")
     t.add_argument("--quick", action="store_true", help="a small subset, for tests and notebooks (seconds)")
     t.add_argument("--seed", type=int, default=42)
     t.add_argument("--batch-size", type=int, default=128)
     t.add_argument("--no-augment", action="store_true", help="train default without augmentation")
     t.add_argument("--synthetic", type=int, help="synthetic pen drawings to add (default 30000)")
-    t.add_argument("--real-copies", type=int, help="renderings of each training writer's digit (default 3)")
+    t.add_argument("--real-copies", type=int, help="renderings of each training writer's digit (default 6)")
     t.add_argument("--init", help="start from this .keras model's weights (same architecture)")
     t.add_argument("--learning-rate", type=float, help="peak learning rate (default 0.002)")
     t.add_argument("--label-smoothing", type=float, help="soften the labels by this much (default 0; not for seed)")

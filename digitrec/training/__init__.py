@@ -1,6 +1,6 @@
 """The training side: everything here imports TensorFlow and Keras.
 
-    model     the CNN by name ("seed" as designed, "default" improved)
+    model     the CNN by name ("seed" as designed, "compact" its fixes, "wide" what ships)
     augment   geometric augmentation inside the tf.data graph
     datasets  what the network learns from: MNIST, real writers' strokes as the apps see them, extras
     train     data -> fit -> calibrate -> .keras + card + .tflite
@@ -10,3 +10,6 @@
 The apps never import this package: the inference side (``digitrec.predict`` and what it uses)
 runs the saved model with LiteRT or NumPy. Training imports the data side, never the evaluation.
 """
+
+MODEL_NAMES = ("seed", "compact", "wide")  # here, not in model: the CLI lists them without importing Keras
+DEFAULT_ARCH = "wide"

@@ -1,8 +1,10 @@
-"""The CNN, by name: ``"seed"`` exactly as originally designed, ``"default"`` with its fixes.
+"""The CNN, by name: ``"seed"`` exactly as originally designed, ``"compact"`` with its fixes,
+``"wide"`` with more capacity (the default: what ships in ``models/``).
 
-Both share one convolutional stack. ``seed`` keeps the original sigmoid output, whose ten
-"probabilities" need not sum to 1 under a softmax-style loss; ``default`` adds batch
-normalisation, dropout and a softmax output (see the model card for what each change measured).
+``seed`` and ``compact`` share one convolutional stack. ``seed`` keeps the original sigmoid output,
+whose ten "probabilities" need not sum to 1 under a softmax-style loss; ``compact`` adds batch
+normalisation, dropout and a softmax output; ``wide`` doubles the convolutions per stage and
+widens them (see the model card and the README for what each change measured).
 """
 
 from __future__ import annotations
@@ -11,10 +13,10 @@ import keras
 from keras import layers
 
 from digitrec.engines.keras_net import output_activation
+from digitrec.training import DEFAULT_ARCH, MODEL_NAMES
 
 NUM_CLASSES = 10
 INPUT_SHAPE = (28, 28, 1)
-MODEL_NAMES = ("seed", "default", "wide")
 
 
 def _conv_stack(x, batch_norm: bool):
@@ -42,7 +44,7 @@ def build_seed() -> keras.Model:
     return keras.Model(inputs, outputs, name="seed")
 
 
-def build_default() -> keras.Model:
+def build_compact() -> keras.Model:
     """The same stack with batch norm, dropout before each dense layer, and a softmax output."""
     inputs = keras.Input(INPUT_SHAPE, name="digit")
     x = _conv_stack(inputs, batch_norm=True)
@@ -51,12 +53,12 @@ def build_default() -> keras.Model:
     x = layers.Dense(128, activation="relu")(x)
     x = layers.Dropout(0.4)(x)
     outputs = layers.Dense(NUM_CLASSES, activation="softmax")(x)
-    return keras.Model(inputs, outputs, name="default")
+    return keras.Model(inputs, outputs, name="compact")
 
 
 def build_wide() -> keras.Model:
     """A VGG-style candidate for more capacity: two 3x3 convolutions with batch norm per stage,
-    32-64-128 channels, each stage pooled; dense 256 (586k parameters, five times the default)."""
+    32-64-128 channels, each stage pooled; dense 256 (586k parameters, five times compact)."""
     inputs = keras.Input(INPUT_SHAPE, name="digit")
     x = inputs
     for filters in (32, 64, 128):
@@ -85,10 +87,10 @@ def smoothed_sparse_crossentropy(smoothing: float):
     return loss
 
 
-def build_model(name: str = "default", learning_rate: float = 1e-3, label_smoothing: float = 0.0) -> keras.Model:
-    """A compiled model by name: ``"seed"``, ``"default"`` or ``"wide"`` (Adam, sparse categorical
+def build_model(name: str = DEFAULT_ARCH, learning_rate: float = 1e-3, label_smoothing: float = 0.0) -> keras.Model:
+    """A compiled model by name: ``"seed"``, ``"compact"`` or ``"wide"`` (Adam, sparse categorical
     CE; ``label_smoothing`` > 0 softens the labels, for the improved models only)."""
-    builders = {"seed": build_seed, "default": build_default, "wide": build_wide}
+    builders = {"seed": build_seed, "compact": build_compact, "wide": build_wide}
     if name not in builders:
         raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODEL_NAMES)}")
     if label_smoothing and name == "seed":

@@ -20,6 +20,7 @@ import numpy as np
 from digitrec import card as model_card
 from digitrec.data.mnist import load_mnist
 from digitrec.paths import DEFAULT_MODEL
+from digitrec.training import DEFAULT_ARCH
 from digitrec.training.checkpoints import callbacks, checkpoint_dir, resumed_epoch
 from digitrec.training.datasets import make_batches
 
@@ -29,15 +30,15 @@ QUICK_TRAIN, QUICK_TEST, QUICK_WRITERS = 2_000, 1_000, 300  # --quick: a subset 
 
 @dataclass
 class TrainConfig:
-    arch: str = "default"  # "seed" (the original design) or "default"
-    epochs: int | None = None  # None: 3 for seed (its original recipe), 24 for default
+    arch: str = DEFAULT_ARCH  # "seed" (the original design), "compact" (its fixes) or "wide" (what ships)
+    epochs: int | None = None  # None: 3 for seed (its original recipe), 8 for the improved models
     batch_size: int = 128
     learning_rate: float = 2e-3
     seed: int = 42
     quick: bool = False
     init: str | None = None  # start from this .keras model's weights (same architecture) instead of at random
-    real_copies: int = 3  # varied renderings of each training writer's digit
-    synthetic: int = 30_000  # pen-drawn digits in other styles (default model only)
+    real_copies: int = 6  # varied renderings of each training writer's digit
+    synthetic: int = 30_000  # pen-drawn digits in other styles (improved models only)
     scans: int = 15_000  # MNIST training digits as low-resolution scanning pipelines store them
     load_digits_share: int = 900  # first N of scikit-learn's digits, by writer order; the rest stay held out
     load_digits_repeat: int = 5
@@ -49,7 +50,7 @@ class TrainConfig:
             return self.epochs
         if self.quick:
             return 1
-        return 3 if self.arch == "seed" else 24
+        return 3 if self.arch == "seed" else 8
 
 
 def handwriting_data(cfg: TrainConfig, handwriting_dir: str | None):
