@@ -71,7 +71,7 @@ def one_run(writer: str, pool: list, unseen: tuple, size: int, repeat: int, base
     with tempfile.TemporaryDirectory(prefix="digitrec-learn-gain-") as tmp:
         db = store_of(Path(tmp), "writer", drawings)
         start = time.perf_counter()
-        lines = cli("learn", "--user", "writer", "--db", db, "--model", str(base), "--json")
+        lines = cli("learn", "--user", "writer", "--db", db, "--model", str(base), "--folds", "0", "--json")
         wall = time.perf_counter() - start
         report = json.loads(lines.strip().splitlines()[-1])
         answerer, memory = Feedback(predictor, "cli", db=db).answering("writer")

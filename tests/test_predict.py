@@ -21,7 +21,7 @@ from digitrec.present import to_dict
 def test_committed_model_loads_on_the_litert_fast_path(predictor):
     assert predictor.path == DEFAULT_MODEL
     assert predictor.backend == "litert"
-    assert predictor.card and predictor.card["architecture"] == "default"
+    assert predictor.card and predictor.card["architecture"] == "wide"
     assert predictor.card["tflite"]["source_sha256"] == predictor.card["sha256"]
 
 
