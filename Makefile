@@ -55,7 +55,7 @@ bench: install
 
 # Re-run every notebook on full data and save its outputs (the committed versions).
 notebooks: install
-	DIGITREC_QUICK=0 $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=7200 notebooks/*.ipynb
+	PYTHONPATH=$(CURDIR) DIGITREC_QUICK=0 $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=7200 notebooks/*.ipynb
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info
