@@ -260,7 +260,8 @@ def render_latency(r: dict) -> str:
                 f"| POST /api/learn with {r['saved']} saved drawings -> that user's first answer from their model "
                 f"| < 60 s | **{r['seconds_to_personal_answer']} s** ({r['state']} after {r['seconds_to_done']} s) |",
                 f"| other users' POST /api/predict p99 while it learns (2 clients back to back) | < 100 ms "
-                f"| **{1000 * d['p99']:.1f} ms** (p50 {1000 * d['p50']:.1f} ms, {d['ok']} answers, {d['errors']} errors) |",
+                f"| **{1000 * d['p99']:.1f} ms** (p50 {1000 * d['p50']:.1f} ms, {d['ok']} answers, "
+                f"{d['errors']} errors) |",
                 f"| ... the same with nothing learning (baseline, same run) | | p99 {1000 * b['p99']:.1f} ms, p50 "
                 f"{1000 * b['p50']:.1f} ms: while learning x{d['p99'] / b['p99']:.1f} at p99 |",
             ]
