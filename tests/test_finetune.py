@@ -195,10 +195,10 @@ def test_finetune_writes_a_model_its_card_and_litert_file(folder, tmp_path):
 def test_saved_drawings_remove_most_errors_of_a_real_writer(handwriting):
     """One point of benchmarks/finetune.py's curve, through the two CLI commands: val:val01, the
     test writer with the most digits among those the shipped model reads worst (so the figure rests
-    on ~60 errors, not a handful), 3 saved drawings per digit, the benchmark's first pick: at least
-    half of the errors on the writer's unseen drawings gone (here 59 -> 20), MNIST test down by at
+    on ~45 errors, not a handful), 3 saved drawings per digit, the benchmark's first pick: at least
+    half of the errors on the writer's unseen drawings gone (here 46 -> 17 with the wide model), MNIST test down by at
     most 0.2 points (the issue's bound). Half, not the issue's 60%: over the benchmark's six picks at
-    3 per digit the committed recipe removes 47% (benchmarks/finetune.md), so 60% for this one pick
+    3 per digit the committed recipe removes 39% (benchmarks/finetune.md), so 60% for this one pick
     would be a goal met by luck; and a drawing misread in all six renderings is six errors, so
     another CPU's rounding can move the count by six."""
     from benchmarks import finetune as gain
@@ -207,7 +207,7 @@ def test_saved_drawings_remove_most_errors_of_a_real_writer(handwriting):
     halves = gain.writer_halves(handwriting["test"])
     unseen = gain.canvas_renderings(halves[writer]["unseen"], seed=3)
     before = gain.wrong(Predictor.load(), *unseen)
-    assert before.sum() >= 50, "too few errors to measure a gain on"
+    assert before.sum() >= 40, "too few errors to measure a gain on"
     result = gain.one_run(writer, halves[writer]["pool"], unseen, 3, 0, DEFAULT_MODEL, before)
     assert result["errors_after"] <= 0.5 * before.sum(), json.dumps(result)
     assert result["mnist_before"] - result["mnist_after"] <= 0.002, json.dumps(result)

@@ -308,7 +308,13 @@ def test_production_server_predicts_over_http(server_url, make_drawing_png, pred
 
     health = requests.get(f"{server_url}/healthz", timeout=10)
     assert health.status_code == 200
-    assert health.json() == {"status": "ok", "model": predictor.path.name, "backend": predictor.backend, "debug": False}
+    assert health.json() == {
+        "status": "ok",
+        "model": predictor.path.name,
+        "backend": predictor.backend,
+        "number_reader": predictor.number_reader,
+        "debug": False,
+    }
 
     seven = {"image": encode_data_url(make_drawing_png(7))}
     response = requests.post(f"{server_url}/api/predict", json=seven, timeout=10)

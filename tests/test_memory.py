@@ -30,7 +30,7 @@ def test_features_are_the_input_of_the_final_layer(backend):
     predictor = Predictor.load(backend=backend)
     x = framed_digits()
     features = predictor.features(x)
-    assert features.shape == (20, 128) and features.dtype == np.float32 and (features >= 0).all()  # after relu
+    assert features.shape == (20, 256) and features.dtype == np.float32 and (features >= 0).all()  # wide: dense 256
     # The card's temperature is folded into the last Dense layer: the head gives the answers as they are.
     np.testing.assert_allclose(predictor._features.head(features), predictor.probabilities(x), atol=1e-5)
     np.testing.assert_allclose(features, Predictor.load(backend="numpy").features(x), rtol=1e-5, atol=1e-5)

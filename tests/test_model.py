@@ -54,5 +54,5 @@ def test_compact_keeps_the_stack_and_outputs_probabilities():
 
 
 def test_unknown_name():
-    with pytest.raises(ValueError, match="seed, default"):
+    with pytest.raises(ValueError, match="seed, compact, wide"):
         build_model("resnet")

@@ -102,7 +102,13 @@ def test_gunicorn_health_check_and_errors_match_waitress(gunicorn_two_workers):
 
     url = gunicorn_two_workers["url"]
     health = requests.get(f"{url}/healthz", timeout=10)
-    assert health.json() == {"status": "ok", "model": "digit_recognizer.keras", "backend": "litert", "debug": False}
+    assert health.json() == {
+        "status": "ok",
+        "model": "digit_recognizer.keras",
+        "backend": "litert",
+        "number_reader": "segmentation",  # no models/number_reader.tflite ships yet
+        "debug": False,
+    }
     bad = requests.post(f"{url}/api/predict", data="{", headers={"Content-Type": "application/json"}, timeout=10)
     assert bad.status_code == 400 and "error" in bad.json()
 
