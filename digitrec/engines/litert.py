@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -34,6 +35,27 @@ def available() -> bool:
     return True
 
 
+def open_interpreter(
+    path: str | os.PathLike, threads: int, input_shape: tuple[int, ...], output_shape: tuple[int, ...]
+) -> tuple[Any, int, int]:
+    """A ready LiteRT interpreter for ``path`` with its input and output tensor indices; raises
+    ``ValueError`` unless the file has exactly one input and one output of these shapes."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    with quiet_stderr():  # its C++ side announces the XNNPACK delegate on every load
+        interpreter = Interpreter(model_path=str(path), num_threads=threads)
+        interpreter.allocate_tensors()
+    inp, out = interpreter.get_input_details(), interpreter.get_output_details()
+    if (
+        len(inp) != 1
+        or tuple(inp[0]["shape"]) != input_shape
+        or len(out) != 1
+        or tuple(out[0]["shape"]) != output_shape
+    ):
+        raise ValueError(f"{path}: expected one {input_shape} input and one {output_shape} output")
+    return interpreter, inp[0]["index"], out[0]["index"]
+
+
 class LiteNet:
     """A ``.tflite`` digit model: (N, 28, 28, 1) float32 -> (N, 10) probabilities.
 
@@ -42,20 +64,7 @@ class LiteNet:
     """
 
     def __init__(self, path: str | os.PathLike, threads: int = 1):
-        from ai_edge_litert.interpreter import Interpreter
-
-        with quiet_stderr():  # its C++ side announces the XNNPACK delegate on every load
-            self._interpreter = Interpreter(model_path=str(path), num_threads=threads)
-            self._interpreter.allocate_tensors()
-        inp, out = self._interpreter.get_input_details(), self._interpreter.get_output_details()
-        if (
-            len(inp) != 1
-            or tuple(inp[0]["shape"]) != (1, SIZE, SIZE, 1)
-            or len(out) != 1
-            or tuple(out[0]["shape"]) != (1, 10)
-        ):
-            raise ValueError(f"{path}: expected one (1, {SIZE}, {SIZE}, 1) input and one (1, 10) output")
-        self._input, self._output = inp[0]["index"], out[0]["index"]
+        self._interpreter, self._input, self._output = open_interpreter(path, threads, (1, SIZE, SIZE, 1), (1, 10))
         self._lock = threading.Lock()
         self.path = Path(path)
 

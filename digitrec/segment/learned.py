@@ -30,7 +30,6 @@ from digitrec import card as model_card
 from digitrec.engines.pick import Unavailable
 from digitrec.paths import MODELS
 from digitrec.preprocess import SIZE, frame, ink_box
-from digitrec.quiet import quiet_stderr
 from digitrec.segment.line import FRAMES, LINE_HEIGHT, LINE_WIDTH, STRIDE, Line, ink_frames, line_of
 from digitrec.segment.pieces import Piece, Segmentation
 
@@ -128,22 +127,11 @@ class LineNet:
     used under a lock (an interpreter is not thread-safe; a pass takes a few milliseconds)."""
 
     def __init__(self, path: str | os.PathLike, threads: int = 1):
-        from ai_edge_litert.interpreter import Interpreter
+        from digitrec.engines.litert import open_interpreter
 
-        with quiet_stderr():  # its C++ side announces the XNNPACK delegate on every load
-            self._interpreter = Interpreter(model_path=str(path), num_threads=threads)
-            self._interpreter.allocate_tensors()
-        inp, out = self._interpreter.get_input_details(), self._interpreter.get_output_details()
-        if (
-            len(inp) != 1
-            or tuple(inp[0]["shape"]) != (1, LINE_HEIGHT, LINE_WIDTH, 1)
-            or len(out) != 1
-            or tuple(out[0]["shape"]) != (1, FRAMES, CLASSES)
-        ):
-            raise ValueError(
-                f"{path}: expected a (1, {LINE_HEIGHT}, {LINE_WIDTH}, 1) input, a (1, {FRAMES}, 11) output"
-            )
-        self._input, self._output = inp[0]["index"], out[0]["index"]
+        self._interpreter, self._input, self._output = open_interpreter(
+            path, threads, (1, LINE_HEIGHT, LINE_WIDTH, 1), (1, FRAMES, CLASSES)
+        )
         self._lock = threading.Lock()
 
     def __call__(self, strip: np.ndarray) -> np.ndarray:
