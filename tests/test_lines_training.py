@@ -5,12 +5,8 @@ back by ``digitrec.segment.learned`` without TensorFlow."""
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,8 +16,7 @@ from digitrec.data.composed import on_canvas
 from digitrec.engines.pick import Unavailable
 from digitrec.segment.learned import KIND, LineReader
 from digitrec.segment.line import LINE_HEIGHT, LINE_WIDTH
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.harness.processes import ROOT, kill_after_first_checkpoint
 
 
 @pytest.fixture(scope="module")
@@ -119,18 +114,8 @@ def test_a_killed_training_resumes_exactly(shards, tmp_path):
     assert "img/s | ETA" in done.stderr
 
     cut = tmp_path / "cut.keras"
-    meta = tmp_path / "cut.checkpoint" / "training_metadata.json"
-    proc = subprocess.Popen(command(cut), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline and proc.poll() is None:
-        if meta.exists() and json.loads(meta.read_text() or "{}").get("epoch", 0) >= 1:
-            os.kill(proc.pid, signal.SIGKILL)
-            break
-        time.sleep(0.02)
-    proc.wait(timeout=60)
-    assert proc.returncode == -signal.SIGKILL, "the run ended before it could be killed after its first chunk"
-    stopped_at = json.loads(meta.read_text())["epoch"]
-    assert 1 <= stopped_at < 4 and not cut.exists()
+    stopped_at = kill_after_first_checkpoint(command(cut), cut, "chunk")
+    assert 1 <= stopped_at < 4
 
     resumed = subprocess.run(command(cut, "--resume"), cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr[-3000:]

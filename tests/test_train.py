@@ -13,6 +13,7 @@ from digitrec import Predictor
 from digitrec.data import handwriting
 from digitrec.data.handwriting import load_handwriting, writer_groups
 from digitrec.data.mnist import MD5
+from tests.harness.processes import kill_after_first_checkpoint
 from tests.harness.support import ROOT
 
 pytestmark = pytest.mark.slow
@@ -94,9 +95,6 @@ def _weights(path) -> list[np.ndarray]:
 def test_a_killed_run_resumes_exactly_where_it_stopped(tmp_path):
     """kill -9 after the first epoch's checkpoint, then ``--resume``: the same model as a run never
     interrupted (the batches of each epoch and their augmentation depend on the seed and epoch alone)."""
-    import os
-    import signal
-    import time
 
     def command(out, *extra):
         return [sys.executable, "-m", "digitrec", "train", "--quick", "--epochs", "4", "--out", str(out), *extra]
@@ -106,18 +104,8 @@ def test_a_killed_run_resumes_exactly_where_it_stopped(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
 
     cut = tmp_path / "cut.keras"
-    meta = tmp_path / "cut.checkpoint" / "training_metadata.json"
-    proc = subprocess.Popen(command(cut), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline and proc.poll() is None:
-        if meta.exists() and json.loads(meta.read_text() or "{}").get("epoch", 0) >= 1:
-            os.kill(proc.pid, signal.SIGKILL)
-            break
-        time.sleep(0.02)
-    proc.wait(timeout=60)
-    assert proc.returncode == -signal.SIGKILL, "the run ended before it could be killed after its first epoch"
-    stopped_at = json.loads(meta.read_text())["epoch"]
-    assert 1 <= stopped_at < 4 and not cut.exists()
+    stopped_at = kill_after_first_checkpoint(command(cut), cut, "epoch")
+    assert 1 <= stopped_at < 4
 
     resumed = subprocess.run(command(cut, "--resume"), cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr[-3000:]

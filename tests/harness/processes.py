@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,3 +84,21 @@ def tree_cpu_seconds(pid: int) -> float:
             total += stats[p][1]
             todo += [c for c, (parent, _cpu) in stats.items() if parent == p]
     return total
+
+
+def kill_after_first_checkpoint(command: list[str], out: Path, unit: str, timeout: float = 600) -> int:
+    """Start the training ``command`` (writing ``out``), kill -9 it once its checkpoint beside ``out``
+    records a first finished ``unit`` ("epoch", "chunk"); the unit it had reached. Asserts it was
+    killed (not finished) with its model not yet written."""
+    meta = out.with_suffix(".checkpoint") / "training_metadata.json"
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        if meta.exists() and json.loads(meta.read_text() or "{}").get("epoch", 0) >= 1:
+            os.kill(proc.pid, signal.SIGKILL)
+            break
+        time.sleep(0.02)
+    proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL, f"the run ended before it could be killed after its first {unit}"
+    assert not out.exists()
+    return json.loads(meta.read_text())["epoch"]
