@@ -270,26 +270,36 @@ def worst_test_writers(model: str | None, n_writers: int, log=print):
     return base, predictor, halves, writers
 
 
-def measure(model: str | None, sizes, n_writers: int, repeats: int, log=print) -> dict:
+def measure_runs(model: str | None, sizes, n_writers: int, repeats: int, prepare, log=print) -> dict:
+    """Every gain benchmark's loop: the ``n_writers`` worst-read test writers (``worst_test_writers``),
+    each size and pick of theirs run by ``prepare(writer, halves, predictor, base)``, which returns
+    ``run(size, repeat) -> dict``; the model, the writers and the runs (the caller adds its summary)."""
     from digitrec import card
 
     base, predictor, halves, writers = worst_test_writers(model, n_writers, log)
     runs = []
     for writer, _ in writers:
-        unseen = canvas_renderings(halves[writer]["unseen"], seed=3)
-        before = wrong(predictor, *unseen)
+        run = prepare(writer, halves[writer], predictor, base)
         for size in sizes:
             for repeat in range(repeats):
-                run = one_run(writer, halves[writer]["pool"], unseen, size, repeat, base, before)
-                log(json.dumps(run))
-                runs.append(run)
+                runs.append(run(size, repeat))
+                log(json.dumps(runs[-1]))
     return {
         "model": str(base.relative_to(ROOT) if base.is_relative_to(ROOT) else base),
         "model_sha256": card.sha256(base),
         "writers": writers,
         "runs": runs,
-        "summary": summarise(runs),
     }
+
+
+def measure(model: str | None, sizes, n_writers: int, repeats: int, log=print) -> dict:
+    def prepare(writer, halves, predictor, base):
+        unseen = canvas_renderings(halves["unseen"], seed=3)
+        before = wrong(predictor, *unseen)
+        return lambda size, repeat: one_run(writer, halves["pool"], unseen, size, repeat, base, before)
+
+    result = measure_runs(model, sizes, n_writers, repeats, prepare, log)
+    return result | {"summary": summarise(result["runs"])}
 
 
 def rewrite(json_path: Path) -> str:

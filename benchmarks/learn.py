@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.finetune import canvas_renderings, cli, digits_misread, run_gain, worst_test_writers
+from benchmarks.finetune import canvas_renderings, cli, digits_misread, measure_runs, run_gain, worst_test_writers
 from benchmarks.machine import load_average, machine, now
 from benchmarks.memory_gain import UNSEEN_SEED, removed, saved
 from digitrec.data.renderings import CANVAS_RENDERINGS
@@ -133,24 +133,12 @@ def summarise(runs: list[dict], writers: list[str]) -> list[dict]:
 
 
 def measure(model: str | None, sizes, n_writers: int, repeats: int, log=print) -> dict:
-    from digitrec import card
+    def prepare(writer, halves, predictor, base):
+        unseen = canvas_renderings(halves["unseen"], seed=UNSEEN_SEED)
+        return lambda size, repeat: one_run(writer, halves["pool"], unseen, size, repeat, base, predictor)
 
-    base, predictor, halves, writers = worst_test_writers(model, n_writers, log)
-    runs = []
-    for writer, _ in writers:
-        unseen = canvas_renderings(halves[writer]["unseen"], seed=UNSEEN_SEED)
-        for size in sizes:
-            for repeat in range(repeats):
-                run = one_run(writer, halves[writer]["pool"], unseen, size, repeat, base, predictor)
-                log(json.dumps(run))
-                runs.append(run)
-    return {
-        "model": str(base.relative_to(ROOT) if base.is_relative_to(ROOT) else base),
-        "model_sha256": card.sha256(base),
-        "writers": writers,
-        "runs": runs,
-        "summary": summarise(runs, [w for w, _ in writers]),
-    }
+    result = measure_runs(model, sizes, n_writers, repeats, prepare, log)
+    return result | {"summary": summarise(result["runs"], [w for w, _ in result["writers"]])}
 
 
 def render_gain(result: dict) -> str:

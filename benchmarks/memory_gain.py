@@ -17,16 +17,14 @@ Writes a Markdown table (and its JSON beside it) and prints it.
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.finetune import canvas_renderings, canvases, digits_misread, pick, run_gain, worst_test_writers
+from benchmarks.finetune import canvas_renderings, canvases, digits_misread, measure_runs, pick, run_gain
 from digitrec.data.renderings import CANVAS_RENDERINGS
-from tests.harness.processes import ROOT
 
 SIZES = (1, 3, 5, 10)
 REPEATS = 3
@@ -116,27 +114,21 @@ def summarise(runs: list[dict], writers: list[str]) -> list[dict]:
 
 
 def measure(model: str | None, sizes, n_writers: int, repeats: int, log=print) -> dict:
-    from digitrec import card
     from digitrec.memory import TEMPERATURE, THRESHOLD, WEIGHT, K, Memory
 
-    base, predictor, halves, writers = worst_test_writers(model, n_writers, log)
-    runs = []
-    for writer, _ in writers:
-        unseen = unseen_of(predictor, halves[writer]["unseen"])
-        for size in sizes:
-            for repeat in range(repeats):
-                memory = Memory.from_drawings(predictor, saved(halves[writer]["pool"], size, repeat))
-                run = {"writer": writer, "size": size, "repeat": repeat, "saved": len(memory)}
-                run |= outcome(unseen, memory)
-                log(json.dumps(run))
-                runs.append(run)
-    return {
-        "model": str(base.relative_to(ROOT) if base.is_relative_to(ROOT) else base),
-        "model_sha256": card.sha256(base),
+    def prepare(writer, halves, predictor, base):
+        unseen = unseen_of(predictor, halves["unseen"])
+
+        def run(size: int, repeat: int) -> dict:
+            memory = Memory.from_drawings(predictor, saved(halves["pool"], size, repeat))
+            return {"writer": writer, "size": size, "repeat": repeat, "saved": len(memory)} | outcome(unseen, memory)
+
+        return run
+
+    result = measure_runs(model, sizes, n_writers, repeats, prepare, log)
+    return result | {
         "settings": {"k": K, "weight": WEIGHT, "threshold": THRESHOLD, "temperature": TEMPERATURE},
-        "writers": writers,
-        "runs": runs,
-        "summary": summarise(runs, [w for w, _ in writers]),
+        "summary": summarise(result["runs"], [w for w, _ in result["writers"]]),
     }
 
 
