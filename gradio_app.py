@@ -163,11 +163,6 @@ def answering(user: str | None, request: gr.Request | None = None) -> tuple[Pred
     return feedback().answering(who.user) if who is not None and who.user else (predictor(), None)
 
 
-def shown(line: str, who: identity.Visitor) -> str:
-    """``line`` as the visitor may see it: their id, which their cookie keeps from scripts, never in it."""
-    return line.replace(who.user, identity.YOU) if who.remote and who.user else line
-
-
 def predict(
     value: dict | None, user: str | None = None, request: gr.Request | None = None
 ) -> tuple[dict[str, float] | str, object]:
@@ -326,13 +321,13 @@ def learn(name: str | None, request: gr.Request | None = None) -> Iterator[str]:
         user = clean_user(who.user or "")
         job = learner().submit(user)
     except (InvalidDrawing, LearnRefused, TooFewDrawings, StoreError) as exc:
-        yield shown(f"Not learnt: {exc}", who)
+        yield who.hide(f"Not learnt: {exc}")
         return
     while job.state in ("queued", "running"):
-        yield shown(present.learn_line(job.to_dict()), who)
+        yield who.hide(present.learn_line(job.to_dict()))
         time.sleep(LEARN_POLL_S)
         job = learner().status(user) or job
-    yield shown(present.learn_line(job.to_dict()), who)
+    yield who.hide(present.learn_line(job.to_dict()))
 
 
 learner = functools.cache(lambda: Learner(predictor().path, lambda: feedback().store, on_done=feedback().personal.drop))
@@ -342,7 +337,7 @@ def status(name: str | None, request: gr.Request | None = None) -> list[str]:
     """The saving line under each pad when the page opens."""
     who = acting(name, request)
     line = feedback().status(None if who is None else who.user, remote=elsewhere(request))
-    return [line if who is None else shown(line, who)] * 2
+    return [line if who is None else who.hide(line)] * 2
 
 
 # --- the page --------------------------------------------------------------------------------------

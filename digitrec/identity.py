@@ -55,6 +55,10 @@ class Visitor:
         """The user as a front end may name them: an id is never shown (an HttpOnly cookie hides it)."""
         return YOU if self.remote else self.user
 
+    def hide(self, text: str) -> str:
+        """``text`` as this visitor may see it: their id (kept from scripts by the cookie) never in it."""
+        return text.replace(self.user, YOU) if self.remote and self.user else text
+
 
 def visitor(typed: Any, held: Any, remote: bool) -> Visitor:
     """The user a request acts for: ``typed`` on this machine; from elsewhere the id the browser ``held``

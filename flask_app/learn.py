@@ -74,13 +74,10 @@ def _user(value: Any) -> str:
         raise ApiError(400, str(exc)) from None
 
 
-def _mask(text: str, user: str) -> str:
-    """``text`` as the visitor may see it: a visitor's id (their HttpOnly cookie) is never echoed."""
-    return text.replace(user, identity.shown(user)) if identity.visitor().remote else text
-
-
-def _shown(answer: dict[str, Any], user: str) -> dict[str, Any]:
-    return {k: _mask(v, user) if isinstance(v, str) else v for k, v in answer.items()}
+def _shown(answer: dict[str, Any]) -> dict[str, Any]:
+    """``answer`` as the visitor may see it: a visitor's id (their HttpOnly cookie) is never echoed."""
+    who = identity.visitor()
+    return {k: who.hide(v) if isinstance(v, str) else v for k, v in answer.items()}
 
 
 def _check_saving() -> None:
@@ -99,19 +96,19 @@ def start() -> tuple[dict[str, Any], int]:
     try:
         job = learner().submit(user)
     except (TooFewDrawings, AlreadyLearning) as exc:
-        raise ApiError(409, _mask(str(exc), user)) from None
+        raise ApiError(409, identity.visitor().hide(str(exc))) from None
     except QueueFull as exc:
         raise ApiError(503, str(exc)) from None
     except StoreError as exc:
         raise unavailable(exc) from None
-    return _shown(job.to_dict(), user), 202
+    return _shown(job.to_dict()), 202
 
 
 @bp.get("/api/learn")
 def state() -> dict[str, Any]:
     _check_saving()
     user = _user(request.args.get("user"))
-    return _shown(_state(user), user)
+    return _shown(_state(user))
 
 
 def _state(user: str) -> dict[str, Any]:
@@ -127,7 +124,8 @@ def _state(user: str) -> dict[str, Any]:
         if job is not None:  # done here, then forgotten (or the store changed): nothing of hers is left
             return {"user": user, "state": "failed", "error": "no personal model is kept for this name any more"}
         raise ApiError(
-            404, _mask(f"no fine-tune for {user} here and no model of theirs: POST /api/learn starts one", user)
+            404,
+            identity.visitor().hide(f"no fine-tune for {user} here and no model of theirs: POST /api/learn starts one"),
         )
     if info.base_sha256 != fb.personal.base_sha256:
         return {"user": user, "state": "outdated", "error": OUTDATED}
