@@ -58,15 +58,17 @@ def errors_of(answerer, memory, framed: np.ndarray, labels: np.ndarray) -> np.nd
     return answerer.probabilities(framed, memory).argmax(axis=1) != labels
 
 
-def one_run(writer: str, pool: list, unseen: tuple, size: int, repeat: int, base: Path, predictor) -> dict:
-    """Save the pick, Learn through the worker command, read the unseen half as the app would."""
+def one_run(
+    writer: str, pool: list, unseen: tuple, size: int, repeat: int, base: Path, predictor, before: np.ndarray
+) -> dict:
+    """Save the pick, Learn through the worker command, read the unseen half as the app would.
+    ``before``: which of the ``unseen`` images the shipped model misreads (``errors_of``)."""
     from digitrec.feedback import Feedback
     from digitrec.memory import Memory
 
     drawings = saved(pool, size, repeat)
     framed, labels = unseen
     n = len(CANVAS_RENDERINGS)
-    before = errors_of(predictor, None, framed, labels)
     memory_only = errors_of(predictor, Memory.from_drawings(predictor, drawings), framed, labels)
     with tempfile.TemporaryDirectory(prefix="digitrec-learn-gain-") as tmp:
         db = store_of(Path(tmp), "writer", drawings)
@@ -135,7 +137,8 @@ def summarise(runs: list[dict], writers: list[str]) -> list[dict]:
 def measure(model: str | None, sizes, n_writers: int, repeats: int, log=print) -> dict:
     def prepare(writer, halves, predictor, base):
         unseen = canvas_renderings(halves["unseen"], seed=UNSEEN_SEED)
-        return lambda size, repeat: one_run(writer, halves["pool"], unseen, size, repeat, base, predictor)
+        before = errors_of(predictor, None, *unseen)  # once per writer: the same for every pick
+        return lambda size, repeat: one_run(writer, halves["pool"], unseen, size, repeat, base, predictor, before)
 
     result = measure_runs(model, sizes, n_writers, repeats, prepare, log)
     return result | {"summary": summarise(result["runs"], [w for w, _ in result["writers"]])}
