@@ -14,8 +14,13 @@ import numpy as np
 
 def expected_calibration_error(probs: np.ndarray, labels: np.ndarray, bins: int = 15) -> float:
     """Mean gap between confidence and accuracy over equal-width confidence bins, weighted by count."""
-    confidence = probs.max(axis=1)
-    correct = probs.argmax(axis=1) == labels
+    return calibration_error(probs.max(axis=1), probs.argmax(axis=1) == labels, bins)
+
+
+def calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 15) -> float:
+    """The same for any answers: each one's ``confidence`` and whether it was ``correct`` (a whole
+    number read exactly, say)."""
+    confidence, correct = np.asarray(confidence, np.float64), np.asarray(correct, bool)
     edges = np.linspace(0.0, 1.0, bins + 1)
     ece = 0.0
     for lo, hi in zip(edges[:-1], edges[1:], strict=False):

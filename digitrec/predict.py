@@ -4,7 +4,7 @@
     prediction = predictor.predict(image)   # any drawing preprocess() accepts
     prediction.digit, prediction.confidence, prediction.probabilities, prediction.model_input
     reading = predictor.read_number(image)  # a whole number: reading.text, reading.digits (box, prediction)
-    reading.text, reading.confidence        # "2026", the product of the digits' confidences
+    reading.text, reading.confidence        # "2026", how likely the whole text is right
     predictor.number_reader                 # "learned" (models/number_reader.tflite) or "segmentation"
     predictor.predict(image, memory=memory)  # blended with a user's saved drawings (digitrec.memory)
 
@@ -17,7 +17,7 @@ import math
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -29,7 +29,7 @@ from digitrec.engines.pick import AUTO, LOADERS, TRAIN_HINT, Backend, ModelError
 from digitrec.paths import MODEL_ENV, model_path
 from digitrec.preprocess import SIZE, preprocess
 from digitrec.segment import Box, Segmentation, segment
-from digitrec.segment.learned import LineReader
+from digitrec.segment.learned import LineReader, text_probability
 
 VERIFY_ENV = "DIGITREC_VERIFY_MODEL"
 BACKENDS = ("auto", *LOADERS)
@@ -101,6 +101,8 @@ class NumberReading:
 
     digits: tuple[DigitReading, ...]
     segmentation: Segmentation | None = field(default=None, repr=False, compare=False)  # how it was cut
+    # The learned reader's own probability of exactly this text (CTC, calibrated), when it read it.
+    text_probability: float | None = field(default=None, compare=False)
 
     @property
     def text(self) -> str:
@@ -108,8 +110,13 @@ class NumberReading:
 
     @property
     def confidence(self) -> float:
-        """The product of the digits' confidences: how likely every digit is right (0.0 when blank)."""
-        return math.prod(d.confidence for d in self.digits) if self.digits else 0.0
+        """How likely the whole reading is right (0.0 when blank): the learned reader's probability of
+        the text, which also weighs a digit missed or doubled; else the product of the digits' confidences."""
+        if not self.digits:
+            return 0.0
+        if self.text_probability is not None:
+            return self.text_probability
+        return math.prod(d.confidence for d in self.digits)
 
     @property
     def blank(self) -> bool:
@@ -235,8 +242,8 @@ class Predictor:
 
     def read_number(self, image: Any, memory: Blender | None = None) -> NumberReading:
         """A drawing of a whole number ("2026", a phone number) -> ``NumberReading``: its ``text``,
-        each digit's ``box`` and ``Prediction`` left to right, and ``confidence``, the product of
-        the digits' confidences. One digit reads exactly as ``predict`` reads it; a blank canvas
+        each digit's ``box`` and ``Prediction`` left to right, and ``confidence``, how likely the
+        whole text is right (``NumberReading.confidence``). One digit reads exactly as ``predict`` reads it; a blank canvas
         gives ``text == ""``. Raises ``digitrec.InvalidImage`` as ``predict`` does (``digitrec.segment``).
         ``memory`` changes how each digit is read, never where the number is cut.
 
@@ -251,6 +258,9 @@ class Predictor:
                 if len(seg.pieces) == 1:  # one digit: exactly predict's answer, as the cutting reader gives it
                     return NumberReading((DigitReading(seg.pieces[0].box, self.predict(image, memory)),), seg)
                 reading = self._from_pieces(seg, memory)
+                digits = [d.digit for d in reading.digits]
+                if digits == [int(np.argmax(piece.probabilities)) for piece in seg.pieces]:  # memory kept the text
+                    reading = replace(reading, text_probability=text_probability(learned[1], digits))
                 if reading.confidence >= LEARNED_TRUST:
                     return reading
                 cut = self._read_by_cutting(image, memory)

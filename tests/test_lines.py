@@ -3,6 +3,8 @@ numbers, the strip it reads, greedy CTC decoding, and ``read_number`` with and w
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -12,7 +14,7 @@ from digitrec.data.composed import HEIGHT, on_canvas
 from digitrec.data.lines import APART, JUST_TOUCHING, TRAINING, deal_lines
 from digitrec.data.strokes import LOOKS
 from digitrec.engines.pick import Unavailable
-from digitrec.segment.learned import BLANK, CLASSES, LineReader, greedy, path_probability, reader_path
+from digitrec.segment.learned import BLANK, CLASSES, LineReader, greedy, reader_path, text_probability
 from digitrec.segment.line import FRAMES, LINE_HEIGHT, LINE_WIDTH, PAD, STRIDE, line_of
 
 
@@ -51,8 +53,32 @@ def test_a_digits_probabilities_leave_the_blank_out():
     assert span.centre == (1 + 3) / 2 * STRIDE
 
 
-def test_path_probability_is_the_product_of_the_best_frames():
-    assert path_probability(frames_of([B, 1, B], sure=0.5)) == pytest.approx(0.125)
+def test_text_probability_sums_every_alignment():
+    """CTC's forward algorithm against every path of 5 frames over three classes, counted by hand."""
+    rng = np.random.default_rng(0)
+    frames = rng.dirichlet(np.ones(CLASSES), size=5)
+    classes = (0, 1, B)
+
+    def collapse(path):
+        kept = [c for i, c in enumerate(path) if i == 0 or c != path[i - 1]]
+        return [c for c in kept if c != B]
+
+    for digits in ([0], [0, 0], [0, 1], [1, 0, 1], []):
+        brute = sum(
+            np.prod([frames[t, c] for t, c in enumerate(path)])
+            for path in itertools.product(classes, repeat=5)
+            if collapse(path) == digits
+        )
+        assert text_probability(frames, digits) == pytest.approx(brute, rel=1e-9, abs=1e-15)
+
+
+def test_text_probability_weighs_a_missed_repeat():
+    """Sure frames of 0, 0 with a half-sure blank between: "00" and "0" share the probability."""
+    frames = frames_of([0, B, 0], sure=1.0)
+    frames[1] = 0.0
+    frames[1, [0, B]] = 0.5
+    assert text_probability(frames, [0, 0]) == pytest.approx(0.5)
+    assert text_probability(frames, [0]) == pytest.approx(0.5)
 
 
 # --- the composer --------------------------------------------------------------------------------------

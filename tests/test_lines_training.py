@@ -66,8 +66,12 @@ def test_quick_training_exports_a_reader_the_apps_can_run(shards, tmp_path):
     assert card["training"]["steps"] == 4 and card["training"]["images_per_second"] > 0
     assert 0.0 <= card["validation_exact"]["all"] <= 1.0 and card["training"]["data"]["real_handwriting"]["writers"]
     assert not out.with_name("number_reader.checkpoint").exists()  # finished: nothing left to resume
+    # The number confidence's temperature, fitted on the validation shards and kept where LineReader reads it.
+    assert 0.5 <= card["temperature"] <= 4.0 and card["calibration"]["numbers"] == len(shards_texts(shards))
+    assert {"ece", "claims_over_90"} <= set(card["calibration"]["after"])
 
     reader = LineReader.load(flat)
+    assert reader.temperature == card["temperature"]
     from digitrec import Predictor
 
     learned = Predictor.load(number_reader=flat)
@@ -81,6 +85,12 @@ def test_quick_training_exports_a_reader_the_apps_can_run(shards, tmp_path):
     flat.write_bytes(flat.read_bytes() + b"\0")  # the file changed since its card was written
     with pytest.raises(Unavailable, match="SHA-256"):
         LineReader.load(flat)
+
+
+def shards_texts(folder) -> list[str]:
+    from digitrec.training.lines.data import load_shards
+
+    return load_shards(folder)[2]
 
 
 def _a_number():

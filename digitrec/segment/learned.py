@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from digitrec import card as model_card
+from digitrec.calibrate import rescale
 from digitrec.engines.pick import Unavailable
 from digitrec.paths import MODELS
 from digitrec.preprocess import SIZE, frame, ink_box
@@ -72,9 +73,32 @@ def greedy(frames: np.ndarray) -> list[Span]:
     return spans
 
 
-def path_probability(frames: np.ndarray) -> float:
-    """The probability of the greedy path itself: the product of every frame's top probability."""
-    return float(np.exp(np.log(np.maximum(np.asarray(frames).max(axis=1), 1e-12)).sum()))
+def text_probability(frames: np.ndarray, digits: list[int]) -> float:
+    """CTC's probability of exactly ``digits`` given the (T, 11) frames: summed over every alignment
+    of them to the frames (the forward algorithm), so a digit the decoder might merge or miss lowers
+    it, where the product of the digits' own confidences cannot see the number's length. Scaled at
+    each frame: 64 frames of small probabilities do not underflow."""
+    frames = np.asarray(frames, np.float64)
+    labels = np.full(2 * len(digits) + 1, BLANK)
+    labels[1::2] = digits
+    # A path may skip the blank between two digits, not between two equal ones ("00" needs it).
+    skip = np.zeros(len(labels), bool)
+    skip[2:] = (labels[2:] != BLANK) & (labels[2:] != labels[:-2])
+    alpha = np.zeros(len(labels))
+    alpha[:2] = frames[0, labels[:2]]
+    log_scale = 0.0
+    for t in range(1, len(frames)):
+        step = alpha.copy()
+        step[1:] += alpha[:-1]
+        step[2:] += np.where(skip[2:], alpha[:-2], 0.0)
+        alpha = step * frames[t, labels]
+        total = alpha.sum()
+        if total <= 0.0:
+            return 0.0
+        alpha /= total
+        log_scale += np.log(total)
+    end = alpha[-2:].sum() if len(labels) > 1 else alpha[-1]
+    return float(np.exp(np.log(max(end, 1e-300)) + log_scale)) if end > 0 else 0.0
 
 
 def border(ink: np.ndarray, line: Line, left: Span, right: Span) -> int:
@@ -156,6 +180,8 @@ class LineReader:
 
     def __init__(self, net: Any, card: dict | None = None, path: Path | None = None):
         self.net, self.card, self.path = net, card, path
+        # Fitted on the validation writers' numbers (``training.lines.calibrate``): frames ** (1 / T).
+        self.temperature = float((card or {}).get("temperature") or 1.0)
 
     @classmethod
     def load(cls, path: str | os.PathLike | None = None) -> LineReader:
@@ -190,4 +216,6 @@ class LineReader:
         if line is None:
             return None
         frames = self.net(line.image)[: ink_frames(line.image)]  # the frames over the ink, as in training
+        if self.temperature != 1.0:
+            frames = rescale(frames, self.temperature)
         return pieces(line, greedy(frames)), frames

@@ -4,6 +4,7 @@ python -m digitrec.training.lines render --out runs/lines/train --numbers 100000
 python -m digitrec.training.lines render --out runs/lines/validation --group validation --numbers 2000 --seed 2
 python -m digitrec.training.lines train --data runs/lines/train --validation runs/lines/validation
 python -m digitrec.training.lines train ... --resume     # after a kill: continues at the last checkpoint
+python -m digitrec.training.lines calibrate --model models/number_reader.tflite --validation runs/lines/validation
 """
 
 from __future__ import annotations
@@ -37,7 +38,16 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--seed", type=int)
     t.add_argument("--quick", action="store_true", help="a few hundred numbers, one pass: seconds")
     t.add_argument("--resume", action="store_true")
+    c = sub.add_parser("calibrate", help="fit the number confidence's temperature; write it into the card")
+    c.add_argument("--model", type=Path, required=True, help="the reader's .tflite")
+    c.add_argument("--validation", type=Path, required=True, help="the validation writers' shards")
     args = ap.parse_args(argv)
+    if args.command == "calibrate":
+        from digitrec.training.lines.calibrate import calibrate
+
+        card = calibrate(args.model, args.validation)
+        print(json.dumps({"temperature": card["temperature"], **card["calibration"]}))
+        return 0
     if args.command == "render":
         from digitrec.training.lines.render import render
 

@@ -3,7 +3,8 @@
 shards (``render``) -> batches fixed by (seed, pass) -> fit in chunks of ``chunk`` steps, each
 checkpointed (BackupAndRestore: a killed run resumes exactly) with progress and ETA -> exact-match
 rate on the validation writers' shards (greedy decoding) -> models/number_reader.keras + .json (the
-card) + .tflite (builtin operators only), the flatbuffer checked to decode as the Keras model does.
+card) + .tflite (builtin operators only), the flatbuffer checked to decode as the Keras model does ->
+the number confidence's temperature fitted on the validation shards (``calibrate``), kept in the card.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from digitrec.paths import MODELS
 from digitrec.segment.learned import KIND, greedy
 from digitrec.segment.line import ink_frames
 from digitrec.training.checkpoints import callbacks, checkpoint_dir, resumed_epoch
+from digitrec.engines import litert
+from digitrec.training.lines.calibrate import calibrate
 from digitrec.training.lines.data import load_shards, make_batches
 
 DEFAULT_OUT = MODELS / "number_reader.keras"
@@ -133,6 +136,8 @@ def train(
         "versions": model_card.versions(),
     }
     model_card.write(out, card)
+    if validation is not None and litert.available():
+        card = calibrate(flat, validation, QUICK_VALIDATION if cfg.quick else None)
     shutil.rmtree(backup, ignore_errors=True)  # the run finished: nothing left to resume
     return card
 
@@ -141,7 +146,6 @@ def _check_flatbuffer(flat: Path, model, strips: np.ndarray) -> None:
     """Refuse a flatbuffer whose frames differ from the Keras model's on a few training strips."""
     import keras
 
-    from digitrec.engines import litert
     from digitrec.segment.learned import LineNet
 
     if not litert.available():
