@@ -14,8 +14,15 @@ import numpy as np
 
 def expected_calibration_error(probs: np.ndarray, labels: np.ndarray, bins: int = 15) -> float:
     """Mean gap between confidence and accuracy over equal-width confidence bins, weighted by count."""
-    confidence = probs.max(axis=1)
-    correct = probs.argmax(axis=1) == labels
+    return calibration_error(probs.max(axis=1), probs.argmax(axis=1) == labels, bins)
+
+
+def calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 15) -> float:
+    """``expected_calibration_error`` of any claim: each answer's ``confidence`` in [0, 1] against
+    whether it was ``correct`` (e.g. a whole number's reading against the exact number)."""
+    confidence, correct = np.asarray(confidence, float), np.asarray(correct, bool)
+    if confidence.shape != correct.shape:
+        raise ValueError(f"{confidence.shape} confidences for {correct.shape} answers")
     edges = np.linspace(0.0, 1.0, bins + 1)
     ece = 0.0
     for lo, hi in zip(edges[:-1], edges[1:], strict=False):

@@ -145,6 +145,8 @@ class Predictor:
         self._features: NumpyNet | None = forward if isinstance(forward, NumpyNet) else None
         self._features_lock = threading.Lock()
         self.line_reader = line_reader  # the learned number reader, when one ships
+        # read_number's LEARNED_TRUST; the measurements set 0.0 to see the learned reader alone.
+        self.learned_trust = LEARNED_TRUST
         self.number_reader_note = ""  # why there is none, when load looked for one
 
     @property
@@ -241,8 +243,8 @@ class Predictor:
         ``memory`` changes how each digit is read, never where the number is cut.
 
         With a learned reader (``number_reader == "learned"``) the whole line is read at once
-        (``digitrec.segment.learned``); a reading less sure than LEARNED_TRUST is weighed against
-        the cutting reader's. Without one, the cutting reader alone (``digitrec.segment``).
+        (``digitrec.segment.learned``); a reading less sure than ``learned_trust`` (LEARNED_TRUST)
+        is weighed against the cutting reader's. Without one, the cutting reader alone (``digitrec.segment``).
         """
         if self.line_reader is not None:
             learned = self.line_reader.read(image)
@@ -251,7 +253,7 @@ class Predictor:
                 if len(seg.pieces) == 1:  # one digit: exactly predict's answer, as the cutting reader gives it
                     return NumberReading((DigitReading(seg.pieces[0].box, self.predict(image, memory)),), seg)
                 reading = self._from_pieces(seg, memory)
-                if reading.confidence >= LEARNED_TRUST:
+                if reading.confidence >= self.learned_trust:
                     return reading
                 cut = self._read_by_cutting(image, memory)
                 return reading if reading.confidence >= cut.confidence else cut
