@@ -1,6 +1,6 @@
 """How well whole numbers read: the README's table, and the figures beside it.
 
-    python scripts/number_accuracy.py                      # what the apps run: ~20 minutes on 2 busy cores
+    python scripts/number_accuracy.py                      # what the apps run: ~25 minutes on 2 busy cores
     python scripts/number_accuracy.py --reader learned     # the learned reader alone (segmentation: the cutting one)
     python scripts/number_accuracy.py --rows just-touching beyond --quick   # two groups, 100 numbers a row
     python scripts/number_accuracy.py --model runs/new.keras --figures docs
@@ -27,7 +27,7 @@ line says whether a reading's confidence means what it says: its calibration err
 exactness, and how many of the readings claiming more than 90% are exact.
 
 Counts: 1,000 numbers a row of 2 and 4 digits, 500 of 8 and 12 (``--count`` sets every row,
-``--quick`` 100, ~4 minutes): composing and reading a 12-digit number takes about 7 times as
+``--quick`` 100, ~5 minutes): composing and reading a 12-digit number takes about 7 times as
 long as a 2-digit one (0.9 s against 0.13 s for the four groups, 2 busy cores), so the long rows
 would take most of the run, and their rates, far from 50%, need fewer numbers for a tight
 interval. Re-run it after training a new model: the figures move with the model, the numbers
