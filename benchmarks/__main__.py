@@ -25,8 +25,9 @@ from benchmarks.report import ORDER, Section, load, merge, render, write
 from tests.harness.processes import ROOT
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results.md"
-# Where the Makefile and the tests look for MNIST when DIGITREC_MNIST_DIR is not set.
+# Where the Makefile and the tests look for MNIST and the real handwriting when their variables are not set.
 SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist"
+SHARED_HANDWRITING = ROOT.parent / "shared" / "data" / "handwriting"
 # The module that measures a part, where it is not named after the part ("numbers" is a standard-library module).
 MODULES = {"numbers": "reading"}
 
@@ -35,6 +36,8 @@ def set_environment() -> None:
     """The settings every part's child processes inherit: made here, by the command, never on import."""
     if "DIGITREC_MNIST_DIR" not in os.environ and SHARED_MNIST.is_dir():
         os.environ["DIGITREC_MNIST_DIR"] = str(SHARED_MNIST)
+    if "DIGITREC_HANDWRITING_DIR" not in os.environ and SHARED_HANDWRITING.is_dir():
+        os.environ["DIGITREC_HANDWRITING_DIR"] = str(SHARED_HANDWRITING)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 

@@ -1,4 +1,4 @@
-"""Statistics of repeated measurements: percentiles, the median and the 99th."""
+"""Statistics of repeated measurements: percentiles, the median, the 90th and the 99th."""
 
 from __future__ import annotations
 
@@ -14,6 +14,10 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 def p50(values: Sequence[float]) -> float:
     return percentile(values, 50)
+
+
+def p90(values: Sequence[float]) -> float:
+    return percentile(values, 90)
 
 
 def p99(values: Sequence[float]) -> float:

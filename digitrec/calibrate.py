@@ -18,9 +18,11 @@ def expected_calibration_error(probs: np.ndarray, labels: np.ndarray, bins: int 
 
 
 def calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 15) -> float:
-    """The same for any answers: each one's ``confidence`` and whether it was ``correct`` (a whole
-    number read exactly, say)."""
-    confidence, correct = np.asarray(confidence, np.float64), np.asarray(correct, bool)
+    """``expected_calibration_error`` of any claim: each answer's ``confidence`` in [0, 1] against
+    whether it was ``correct`` (e.g. a whole number's reading against the exact number)."""
+    confidence, correct = np.asarray(confidence, float), np.asarray(correct, bool)
+    if confidence.shape != correct.shape:
+        raise ValueError(f"{confidence.shape} confidences for {correct.shape} answers")
     edges = np.linspace(0.0, 1.0, bins + 1)
     ece = 0.0
     for lo, hi in zip(edges[:-1], edges[1:], strict=False):

@@ -152,6 +152,8 @@ class Predictor:
         self._features: NumpyNet | None = forward if isinstance(forward, NumpyNet) else None
         self._features_lock = threading.Lock()
         self.line_reader = line_reader  # the learned number reader, when one ships
+        # read_number's LEARNED_TRUST; the measurements set 0.0 to see the learned reader alone.
+        self.learned_trust = LEARNED_TRUST
         self.number_reader_note = ""  # why there is none, when load looked for one
 
     @property
@@ -243,29 +245,40 @@ class Predictor:
     def read_number(self, image: Any, memory: Blender | None = None) -> NumberReading:
         """A drawing of a whole number ("2026", a phone number) -> ``NumberReading``: its ``text``,
         each digit's ``box`` and ``Prediction`` left to right, and ``confidence``, how likely the
-        whole text is right (``NumberReading.confidence``). One digit reads exactly as ``predict`` reads it; a blank canvas
-        gives ``text == ""``. Raises ``digitrec.InvalidImage`` as ``predict`` does (``digitrec.segment``).
+        whole text is right (``NumberReading.confidence``). One digit reads exactly as ``predict``
+        reads it; a blank canvas gives ``text == ""``. Raises ``digitrec.InvalidImage`` as
+        ``predict`` does (``digitrec.segment``).
         ``memory`` changes how each digit is read, never where the number is cut.
 
         With a learned reader (``number_reader == "learned"``) the whole line is read at once
-        (``digitrec.segment.learned``); a reading less sure than LEARNED_TRUST is weighed against
-        the cutting reader's. Without one, the cutting reader alone (``digitrec.segment``).
+        (``digitrec.segment.learned``); a reading less sure than ``learned_trust`` (LEARNED_TRUST)
+        is weighed against the cutting reader's. Without one, the cutting reader alone (``digitrec.segment``).
         """
         if self.line_reader is not None:
             learned = self.line_reader.read(image)
             if learned is not None and learned[0].pieces:
-                seg = learned[0]
-                if len(seg.pieces) == 1:  # one digit: exactly predict's answer, as the cutting reader gives it
-                    return NumberReading((DigitReading(seg.pieces[0].box, self.predict(image, memory)),), seg)
-                reading = self._from_pieces(seg, memory)
-                digits = [d.digit for d in reading.digits]
-                if digits == [int(np.argmax(piece.probabilities)) for piece in seg.pieces]:  # memory kept the text
-                    reading = replace(reading, text_probability=text_probability(learned[1], digits))
-                if reading.confidence >= LEARNED_TRUST:
+                reading, sure = self._learned_reading(image, *learned, memory)
+                if sure >= self.learned_trust:
                     return reading
                 cut = self._read_by_cutting(image, memory)
-                return reading if reading.confidence >= cut.confidence else cut
+                return reading if sure >= cut.confidence else cut
         return self._read_by_cutting(image, memory)
+
+    def _learned_reading(
+        self, image: Any, seg: Segmentation, frames: np.ndarray, memory: Blender | None
+    ) -> tuple[NumberReading, float]:
+        """The learned reader's digits as a ``NumberReading``, and how sure the reader is of its text
+        (CTC's probability of it). One digit: ``predict``'s own answer, as the cutting reader gives it,
+        but only as trusted as the reader is that the drawing holds exactly that one digit."""
+        if len(seg.pieces) == 1:
+            reading = NumberReading((DigitReading(seg.pieces[0].box, self.predict(image, memory)),), seg)
+            return reading, text_probability(frames, [reading.digits[0].digit])
+        reading = self._from_pieces(seg, memory)
+        digits = [d.digit for d in reading.digits]
+        if digits != [int(np.argmax(piece.probabilities)) for piece in seg.pieces]:  # memory changed the text
+            return reading, reading.confidence
+        reading = replace(reading, text_probability=text_probability(frames, digits))
+        return reading, reading.confidence
 
     def _read_by_cutting(self, image: Any, memory: Blender | None) -> NumberReading:
         """The cutting reader (``digitrec.segment``): pieces of ink, each read by the digit network."""

@@ -15,7 +15,7 @@ from benchmarks import report
 from benchmarks.__main__ import MODULES, selected
 from benchmarks.formats import fmt_ms, rate_ratio, speedup
 from benchmarks.report import Section, Target
-from benchmarks.stats import p50, p99
+from benchmarks.stats import p50, p90, p99
 from tests.harness.support import bench, tables
 
 PARTS = {
@@ -175,7 +175,7 @@ def test_each_part_is_measured_by_a_module_that_names_it():
 def test_statistics_and_formats():
     values = [0.001 * i for i in range(1, 101)]
     assert p50(values) == pytest.approx(0.0505)
-    assert p99(values) == pytest.approx(0.09901)
+    assert p90(values) == pytest.approx(0.0901) and p99(values) == pytest.approx(0.09901)
     assert fmt_ms(0.0019) == "1.90 ms" and fmt_ms(0.1234) == "123 ms" and fmt_ms(0.0004) == "0.400 ms"
     assert speedup(0.1, 0.002) == "50x faster" and speedup(0.002, 0.004) == "2.0x slower"
     assert rate_ratio(100, 250) == "2.50x"

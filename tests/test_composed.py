@@ -109,34 +109,57 @@ def test_wilson_interval():
     assert wilson(100, 100)[1] == pytest.approx(1.0)
 
 
-@pytest.mark.slow
-def test_the_accuracy_script_prints_the_readme_table_and_draws_the_figures(handwriting, tmp_path):
+def accuracy_script(*args: str, **env: str):
+    import os
     import subprocess
     import sys
 
     from tests.harness.support import ROOT
 
-    result = subprocess.run(
-        [sys.executable, "scripts/number_accuracy.py", "--count", "4", "--figures", str(tmp_path)],
+    return subprocess.run(
+        [sys.executable, "scripts/number_accuracy.py", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=600,
+        env={**os.environ, **env},
     )
+
+
+def table_rows(stdout: str) -> list[str]:
+    return [line for line in stdout.splitlines() if line.startswith("| ") and "digit" in line and "---" not in line]
+
+
+@pytest.mark.slow
+def test_the_accuracy_script_prints_the_readme_table_and_draws_the_figures(handwriting, tmp_path):
+    result = accuracy_script("--count", "3", "--figures", str(tmp_path))
     assert result.returncode == 0, result.stderr[-2000:]
     lines = result.stdout.splitlines()
     assert "| numbers | cut right | read exactly | `read_number` p50 |" in lines
-    rows = [line for line in lines if line.startswith("| ") and "digit" in line and "---" not in line]
-    assert [r.split(" | ")[0] for r in rows[:5]] == [
-        "| 2 digits",
-        "| 4 digits",
-        "| 8 digits",
-        "| 2 digits, every neighbour touching",
-        "| 4 digits, every neighbour touching",
-    ]
-    assert all(r.count("%") >= 6 for r in rows[:5])  # two rates, each with its interval
-    assert [r.split(" | ")[0] for r in rows[5:9]] == [
-        f"| {n} digits, just touching (2-12% of the height inside)" for n in (2, 4, 8, 12)
-    ]
+    rows = table_rows(result.stdout)
+    groups = ("apart", "just touching (2-12% inside)", "every neighbour touching", "beyond training (40-50% inside)")
+    names = [f"| {n} digits, {group}" for group in groups for n in (2, 4, 8, 12)]
+    assert [r.split(" | ")[0] for r in rows[:16]] == names
+    assert all(r.count("%") >= 6 and r.endswith(" ms |") for r in rows[:16])  # two rates with intervals, a time
+    assert rows[16].startswith("| 1 digit, each of these writers'")
+    calibration = next(line for line in lines if line.startswith("number confidence:"))
+    assert "ECE" in calibration and "over 48 readings" in calibration and "90%" in calibration
     assert (tmp_path / "numbers.png").stat().st_size > 10_000
     assert (tmp_path / "numbers_touching.png").stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_the_accuracy_script_measures_chosen_rows_with_a_chosen_reader(handwriting, tmp_path):
+    result = accuracy_script("--rows", "beyond", "just-touching", "--reader", "segmentation", "--count", "2")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "--reader segmentation: segmentation" in result.stdout
+    names = [r.split(" | ")[0] for r in table_rows(result.stdout)]
+    assert names[:8] == [f"| {n} digits, beyond training (40-50% inside)" for n in (2, 4, 8, 12)] + [
+        f"| {n} digits, just touching (2-12% inside)" for n in (2, 4, 8, 12)
+    ]
+    assert "over 16 readings" in result.stdout
+    # The learned reader alone needs one; the figures need the rows they draw.
+    refused = accuracy_script("--reader", "learned", "--count", "1", DIGITREC_NUMBER_READER="off")
+    assert refused.returncode != 0 and "no learned reader" in refused.stderr
+    refused = accuracy_script("--rows", "beyond", "--figures", str(tmp_path))
+    assert refused.returncode == 2 and "--figures" in refused.stderr

@@ -217,6 +217,17 @@ def test_an_unsure_learned_reading_yields_to_a_surer_cut(predictor, handwriting)
     assert cut.confidence > 0.5 and reading.text == cut.text and reading.confidence == cut.confidence
 
 
+def test_with_no_trust_asked_the_learned_reading_stands_alone(predictor, handwriting):
+    """``learned_trust`` 0: how ``scripts/number_accuracy.py --reader learned`` sees the learned reader alone."""
+    number = on_canvas(next(deal_lines(handwriting["test"], 1, seed=5, style=APART, length=3)))
+    learned, png = scripted_predictor(predictor, number, sure=0.15)
+    learned.learned_trust = 0.0
+    reading, cut = learned.read_number(png), predictor.read_number(png)
+    assert reading.confidence < cut.confidence  # the cutting reader, asked, would have won
+    assert reading.segmentation.marks == () and cut.segmentation.marks  # the learned reader's pieces
+    assert reading.text == number.text
+
+
 def test_a_blank_canvas_reads_as_nothing_with_a_learned_reader(predictor, handwriting):
     number = on_canvas(next(deal_lines(handwriting["test"], 1, seed=0, style=APART, length=2)))
     learned, _ = scripted_predictor(predictor, number)

@@ -13,7 +13,10 @@ A ``LineStyle`` holds every such setting:
   which also lifts a stroke a little apart, as a 5's flag or a 7's bar), MNIST digits now and then;
 - ``JUST_TOUCHING``: the measurement, fixed before any training: each digit starting 2-12% of the
   height inside the previous one's box, at ``composed``'s sizes and pen;
-- ``APART``: the measurement with digits apart (gaps up to a digit's height).
+- ``APART``: the measurement with digits apart (gaps up to a digit's height);
+- ``BEYOND``: the measurement beyond the training range: each digit starting 40-50% of the height
+  inside the previous box, by up to two thirds of the narrower digit's width (``TRAINING`` stops at
+  40% of the height and a third of the width), to see how the reader fails past what it learned.
 
 ``deal_lines`` deals numbers from given writers (pass the TRAINING writers' samples to train, the
 validation writers' to choose a recipe, the test writers' only to report).
@@ -68,6 +71,7 @@ TRAINING = LineStyle(
 # The measurement's settings: never tune these to a model, or the figures stop meaning anything.
 JUST_TOUCHING = LineStyle(gaps=((-0.12, -0.02),), max_overlap=0.5)
 APART = LineStyle(gaps=((0.1, 1.0),))
+BEYOND = LineStyle(gaps=((-0.5, -0.4),), max_overlap=2 / 3)
 
 Glyph = tuple[np.ndarray, tuple[int, int, int, int]]  # uint8 ink, white on black, and its ink box
 

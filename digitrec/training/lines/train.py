@@ -22,11 +22,11 @@ from pathlib import Path
 import numpy as np
 
 from digitrec import card as model_card
+from digitrec.engines import litert
 from digitrec.paths import MODELS
 from digitrec.segment.learned import KIND, greedy
 from digitrec.segment.line import ink_frames
 from digitrec.training.checkpoints import callbacks, checkpoint_dir, resumed_epoch
-from digitrec.engines import litert
 from digitrec.training.lines.calibrate import calibrate
 from digitrec.training.lines.data import load_shards, make_batches
 
