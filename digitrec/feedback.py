@@ -171,15 +171,6 @@ def digit_image(image: ImageLike, reading: NumberReading, position: int) -> Imag
     return np.round((1.0 - own) * 255).astype(np.uint8)
 
 
-def number_digit(image: Any, reading: NumberReading, k: int) -> tuple[Any, Prediction, bool]:
-    """What to keep for digit ``k`` of a number (a position ``check_position`` accepted): its own ink
-    (``digit_image``), what the network read there, and whether that ink could not be parted from a
-    neighbour's (``segment.Piece.touching``: the store flags it and fine-tuning leaves it out)."""
-    seg = reading.segmentation
-    touching = len(reading.digits) > 1 and seg is not None and seg.pieces[k].touching
-    return digit_image(image, reading, k), reading.digits[k].prediction, touching
-
-
 class Feedback:
     """A front end's corrections: the saving policy, the store (opened on first use) and the words."""
 
@@ -257,9 +248,11 @@ class Feedback:
         position the number lacks."""
         self._check_allowed()
         k = check_position(position, reading)
-        crop, prediction, touching = number_digit(image, reading, k)
+        prediction, seg = reading.digits[k].prediction, reading.segmentation
+        # Its ink could not be parted from a neighbour's (segment.Piece.touching): fine-tuning leaves it out.
+        touching = len(reading.digits) > 1 and seg is not None and seg.pieces[k].touching
         label = prediction.digit if label is None else label
-        return self._keep(crop, label, user, prediction, k, remote, touching)
+        return self._keep(digit_image(image, reading, k), label, user, prediction, k, remote, touching)
 
     def right(self, image: Any, user: str | None = None, *, remote: bool = False) -> Saved:
         """ "Right": keep ``image`` labelled with the model's own answer; return what was kept.
@@ -333,14 +326,9 @@ class Feedback:
     ) -> Saved:
         label = check_label(label)
         name = clean_user(user) if user else None
+        sha256 = self.model_sha256()
         drawing_id = self.store.save(
-            image,
-            label,
-            prediction=prediction,
-            model_sha256=self.model_sha256(),
-            source=self.source,
-            user=name,
-            touching=touching,
+            image, label, prediction=prediction, model_sha256=sha256, source=self.source, user=name, touching=touching
         )
         self.remember(name, image, label)
         count = self.store.count(name)
