@@ -171,12 +171,6 @@ def digit_image(image: ImageLike, reading: NumberReading, position: int) -> Imag
     return np.round((1.0 - own) * 255).astype(np.uint8)
 
 
-def number_digit(image: Any, reading: NumberReading, k: int) -> tuple[Any, Prediction]:
-    """What to keep for digit ``k`` of a number (a position ``check_position`` accepted): its own ink
-    (``digit_image``) and what the network read there."""
-    return digit_image(image, reading, k), reading.digits[k].prediction
-
-
 class Feedback:
     """A front end's corrections: the saving policy, the store (opened on first use) and the words."""
 
@@ -249,12 +243,16 @@ class Feedback:
     ) -> Saved:
         """Number mode: keep the digit at ``position`` (0-based) of ``reading``, the ``NumberReading``
         of ``image``, as ``label`` ("Wrong, it was 7"), or as what was read there when ``label`` is
-        None ("Right"); return what was kept. Only that digit's ink is kept. Raises as ``save``
-        does, and ``InvalidDrawing`` for a position the number lacks."""
+        None ("Right"); return what was kept. Only that digit's ink is kept, flagged ``touching`` when
+        it could not be parted from a neighbour's. Raises as ``save`` does, and ``InvalidDrawing`` for a
+        position the number lacks."""
         self._check_allowed()
         k = check_position(position, reading)
-        crop, prediction = number_digit(image, reading, k)
-        return self._keep(crop, prediction.digit if label is None else label, user, prediction, k, remote)
+        prediction, seg = reading.digits[k].prediction, reading.segmentation
+        # Its ink could not be parted from a neighbour's (segment.Piece.touching): fine-tuning leaves it out.
+        touching = len(reading.digits) > 1 and seg is not None and seg.pieces[k].touching
+        label = prediction.digit if label is None else label
+        return self._keep(digit_image(image, reading, k), label, user, prediction, k, remote, touching)
 
     def right(self, image: Any, user: str | None = None, *, remote: bool = False) -> Saved:
         """ "Right": keep ``image`` labelled with the model's own answer; return what was kept.
@@ -317,12 +315,20 @@ class Feedback:
             raise SavingOff()
 
     def _keep(
-        self, image: Any, label: Any, user: str | None, prediction: Prediction, position: int | None, remote: bool
+        self,
+        image: Any,
+        label: Any,
+        user: str | None,
+        prediction: Prediction,
+        position: int | None,
+        remote: bool,
+        touching: bool = False,
     ) -> Saved:
         label = check_label(label)
         name = clean_user(user) if user else None
+        sha256 = self.model_sha256()
         drawing_id = self.store.save(
-            image, label, prediction=prediction, model_sha256=self.model_sha256(), source=self.source, user=name
+            image, label, prediction=prediction, model_sha256=sha256, source=self.source, user=name, touching=touching
         )
         self.remember(name, image, label)
         count = self.store.count(name)

@@ -30,12 +30,13 @@ this machine, never for one elsewhere or behind a reverse proxy (``digitrec.feed
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
 from flask import Blueprint, Flask, request
 
-from digitrec.feedback import check_position, env_allows, is_remote, number_digit
+from digitrec.feedback import check_position, env_allows, is_remote
 from digitrec.store import InvalidDrawing, StoreError, StoreFull, check_label, clean_user
 from flask_app import identity
 from flask_app.errors import ApiError
@@ -80,8 +81,10 @@ def save() -> tuple[dict[str, Any], int]:
         raise ApiError(400, f"number must be the text the drawing was read as (a string), not {type(shown).__name__}")
     extra: dict[str, Any] = {}
     answerer, memory = fb.answering(user)  # their personal model after Learn, else the app's
+    remote = is_remote(request.remote_addr, request.headers)
     if fields.get("position") in (None, ""):
         prediction = answerer.predict(image, memory=memory)  # InvalidImage -> 400/413/415
+        keep = functools.partial(fb.save, image, label, user, prediction, remote=remote)
     else:  # one digit of a number: the server reads it again, as /api/read_number with this user
         reading = answerer.read_number(image, memory=memory)
         if shown and shown != reading.text:
@@ -90,10 +93,10 @@ def save() -> tuple[dict[str, Any], int]:
             k = check_position(fields["position"], reading)
         except InvalidDrawing as exc:
             raise ApiError(400, str(exc)) from None
-        image, prediction = number_digit(image, reading, k)
+        keep = functools.partial(fb.save_digit, image, reading, k, label, user, remote=remote)  # its own ink
         extra["position"] = k
     try:  # through Feedback: the store, and the user's memory, which reads the next similar drawing with it
-        saved = fb.save(image, label, user, prediction, remote=is_remote(request.remote_addr, request.headers))
+        saved = keep()
         count = fb.store.count()  # everyone's, as documented (saved.count is this user's)
     except InvalidDrawing as exc:
         raise ApiError(400, str(exc)) from None

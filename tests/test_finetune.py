@@ -161,6 +161,37 @@ def test_finetune_without_drawings_says_how_to_get_some(tmp_path):
     assert result.returncode == 2 and "no saved drawings" in result.stderr and "Traceback" not in result.stderr
 
 
+def touching_store(path: str, flat: int, touching: int) -> str:
+    """A store of ``flat`` drawings saved whole and ``touching`` digits saved touching a neighbour."""
+    with Store.open(path) as s:
+        for i in range(flat + touching):
+            image = to_png(pen_digit(i % 10, np.random.default_rng(i), "dark_on_light"))
+            s.save(image, i % 10, user="ana", touching=i >= flat)
+    return path
+
+
+def test_touching_digits_are_left_out_unless_asked(tmp_path):
+    from digitrec.training.finetune.data import saved_drawings
+
+    db = touching_store(str(tmp_path / "d.sqlite3"), 3, 2)
+    x, y, info = saved_drawings(db, None)
+    assert len(x) == 3 and y.tolist() == [0, 1, 2] and (info["drawings"], info["touching_left_out"]) == (3, 2)
+    x, y, info = saved_drawings(db, "ana", include_touching=True)
+    assert len(x) == 5 and y.tolist() == [0, 1, 2, 3, 4] and info["touching_left_out"] == 0
+
+
+def test_finetune_says_touching_digits_were_left_out_and_includes_them_when_asked(tmp_path):
+    db = touching_store(str(tmp_path / "d.sqlite3"), 0, 2)
+    out = str(tmp_path / "m.keras")
+    left_out = run_cli("finetune", "--db", db, "--out", out)
+    assert left_out.returncode == 2 and "Traceback" not in left_out.stderr
+    assert "no saved drawings but 2 touching digits (--include-touching learns from them)" in left_out.stderr
+    empty = tmp_path / "no-mnist"
+    empty.mkdir()
+    included = run_cli("finetune", "--db", db, "--out", out, "--include-touching", "--data-dir", str(empty))
+    assert included.returncode == 2 and "missing MNIST file" in included.stderr  # past the drawings: they were read
+
+
 @pytest.mark.parametrize("out", [str(DEFAULT_MODEL), "models/digit_recognizer.keras", "elsewhere.h5"])
 def test_finetune_never_overwrites_the_shipped_model(folder, tmp_path, out):
     db = str(tmp_path / "d.sqlite3")
@@ -223,6 +254,14 @@ def _report(after_saved, figure):
         "before": {"saved": 1.0, "mnist_test": 0.99},
         "after": {"saved": after_saved, "mnist_test": 0.985},
     }
+
+
+def test_the_report_says_how_many_touching_digits_were_left_out():
+    report = _report(0.9, "on the drawings it trained on")
+    assert "left out" not in format_report(report)
+    report["saved"]["touching_left_out"] = 3
+    first = format_report(report).splitlines()[0]
+    assert first.endswith("; left out 3 digits saved touching a neighbour (--include-touching keeps them)")
 
 
 def test_cross_validation_that_could_not_run_says_so(monkeypatch):

@@ -319,6 +319,22 @@ def test_the_cli_refuses_too_few_drawings_in_one_line(db):
     assert as_json.returncode == 2 and "at least 10" in json.loads(as_json.stdout)["error"]
 
 
+def test_learn_leaves_touching_digits_out_unless_asked(tmp_path):
+    """A user whose drawings are all digits saved touching a neighbour: Learn finds none to learn from, and
+    says why; ``--include-touching`` takes them (and goes on, here to the replay's missing MNIST)."""
+    db = str(tmp_path / "t.sqlite3")
+    with Store.open(db) as s:
+        for i in range(10):
+            s.save(png(i, i), i, user="ana", touching=True)
+    result = run_cli("learn", "--user", "ana", "--db", db)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "no saved drawings by ana but 10 touching digits (--include-touching learns from them)" in result.stderr
+    empty = tmp_path / "no-mnist"
+    empty.mkdir()
+    included = run_cli("learn", "--user", "ana", "--db", db, "--include-touching", DIGITREC_MNIST_DIR=str(empty))
+    assert included.returncode == 2 and "missing MNIST file" in included.stderr
+
+
 @pytest.mark.slow
 def test_learn_round_trip_through_a_real_server(db, tmp_path, make_drawing_png):
     """POST /api/learn on a real server, a real worker process fine-tuning (a few steps), polled to done;

@@ -10,9 +10,10 @@ import pytest
 
 from digitrec import NumberReading, Predictor
 from digitrec.data.canvases import pen_digit, to_png
-from digitrec.data.composed import HEIGHT, on_canvas
+from digitrec.data.composed import HEIGHT, compose, on_canvas
 from digitrec.data.lines import APART, JUST_TOUCHING, TRAINING, deal_lines
 from digitrec.data.strokes import LOOKS
+from digitrec.data.synth import digit_strokes
 from digitrec.engines.pick import Unavailable
 from digitrec.segment.learned import BLANK, CLASSES, LineReader, greedy, reader_path, text_probability
 from digitrec.segment.line import FRAMES, LINE_HEIGHT, LINE_WIDTH, PAD, STRIDE, line_of
@@ -184,6 +185,19 @@ def test_the_learned_reading_gives_each_digit_its_box_and_probabilities(predicto
         assert digit.prediction.model_input.shape == (28, 28) and digit.prediction.model_input.max() > 0
     assert [d.box[0] for d in reading.digits] == sorted(d.box[0] for d in reading.digits)
     assert reading.segmentation.label_map().shape == (h, w)  # feedback and the figures read it as the cutter's
+
+
+def test_digits_whose_border_runs_through_a_stroke_are_touching(predictor, handwriting):
+    """Apart, each border is an empty column: no digit is touching. A 5 and a 0 whose strokes cross: the
+    border between them is a stroke column, so both are (what is kept of them may hold the other's ink)."""
+    apart = on_canvas(next(deal_lines(handwriting["test"], 1, seed=5, style=APART, length=3)))
+    learned, png = scripted_predictor(predictor, apart)
+    assert [p.touching for p in learned.line_reader.read(png)[0].pieces] == [False] * 3
+    rng = np.random.default_rng(0)
+    strokes = [digit_strokes(d, rng, style=0, join=False) for d in (5, 0)]
+    crossing = on_canvas(compose(strokes, rng, text="50", touching=True))
+    learned, png = scripted_predictor(predictor, crossing)
+    assert [p.touching for p in learned.line_reader.read(png)[0].pieces] == [True, True]
 
 
 def test_repeated_digits_read_twice(predictor, handwriting):

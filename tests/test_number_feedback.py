@@ -7,12 +7,14 @@ frames it as the network saw the digit in the number."""
 
 from __future__ import annotations
 
+import copy
 import io
 
 import numpy as np
 import pygame
 import pytest
 from PIL import Image
+from scipy import ndimage
 
 import pygame_frontend as front
 from digitrec import preprocess
@@ -39,11 +41,22 @@ from tests.harness.support import (
 )
 
 
+def plain(text: str, seed: int = 0) -> list:
+    """Each digit of ``text`` in its plainest synthetic strokes."""
+    rng = np.random.default_rng(seed)
+    return [digit_strokes(int(d), rng, style=0, join=False) for d in text]
+
+
 def number_png(text: str, seed: int = 0, look: str = "dark_on_light") -> bytes:
     """A number written by one hand, as a canvas PNG."""
     rng = np.random.default_rng(seed)
     truth = compose([digit_strokes(int(d), rng, style=0, join=False) for d in text], rng, look=look)
     return to_png(truth.image)
+
+
+def marks(image: np.ndarray) -> int:
+    """How many separate blots of ink an RGB canvas holds."""
+    return ndimage.label(image[..., 0] < 180, structure=np.ones((3, 3)))[1]
 
 
 def assert_kept(store: Store, reading: NumberReading, expected: list[tuple[int, int]], predictor) -> None:
@@ -76,6 +89,31 @@ def test_each_digit_is_kept_as_its_own_ink(predictor, tmp_path, look):
     assert (saved.position, saved.label, saved.count) == (2, 5, 2)
     assert saved_line(saved).startswith("Saved digit 3 as a 5 (right). 2 drawings saved by")
     assert_kept(fb.store, reading, [(1, 8), (2, 5)], predictor)
+
+
+def touching_png() -> bytes:
+    """ "450": a 4 apart, then a 5 and a 0 whose strokes cross (one blot of ink)."""
+    four = compose(plain("4"), np.random.default_rng(0)).image
+    crossing = compose(plain("50"), np.random.default_rng(0), touching=True).image
+    assert marks(crossing) == 1
+    height = max(four.shape[0], crossing.shape[0])
+    padded = [np.pad(i, ((0, height - i.shape[0]), (0, 0), (0, 0)), constant_values=255) for i in (four, crossing)]
+    return to_png(np.hstack(padded))
+
+
+def test_a_digit_touching_its_neighbour_is_kept_flagged(predictor, tmp_path):
+    """Read by the cutting reader, the 0 corrected is kept as its own ink, cut from the 5, and flagged
+    ``touching``; the 4 confirmed is not."""
+    cutter = copy.copy(predictor)
+    cutter.line_reader = None  # the cutting reader (DIGITREC_NUMBER_READER=off), whichever reader ships
+    png = touching_png()
+    reading = cutter.read_number(png)
+    assert reading.text == "450" and [p.touching for p in reading.segmentation.pieces] == [False, True, True]
+    fb = Feedback(cutter, "cli", db=tmp_path / "d.sqlite3")
+    fb.save_digit(png, reading, 2, 6, "ana")  # "Wrong, it was 6" on the 0 that touches the 5
+    fb.save_digit(png, reading, 0, user="ana")  # "Right" on the 4
+    assert [(d.label, d.touching) for d in fb.store.drawings()] == [(6, True), (4, False)]
+    assert_kept(fb.store, reading, [(2, 6), (0, 4)], cutter)
 
 
 def test_a_wide_canvas_read_at_half_resolution(predictor):
@@ -200,6 +238,17 @@ def test_api_saves_one_digit_of_a_number(web, predictor):
     right = client.post("/api/drawings", data=form, content_type="multipart/form-data")
     assert right.status_code == 201 and right.get_json()["digit"] == 5 and right.get_json()["position"] == 2
     assert_kept(Store.open(db), reading, [(1, 8), (2, 5)], predictor)
+
+
+def test_api_flags_a_digit_touching_its_neighbour(web, predictor):
+    client, db = web
+    png = touching_png()
+    reading = predictor.read_number(png)
+    for position, label in ((1, 5), (0, 4)):
+        body = {"image": encode_data_url(png), "label": label, "position": position, "number": "450"}
+        assert client.post("/api/drawings", json=body).status_code == 201
+    assert [(d.label, d.touching) for d in Store.open(db).drawings()] == [(5, True), (4, False)]
+    assert_kept(Store.open(db), reading, [(1, 5), (0, 4)], predictor)
 
 
 @pytest.mark.parametrize(

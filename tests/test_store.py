@@ -3,6 +3,7 @@ refused, migrations, errors a person can act on, concurrent writers, and a write
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import signal
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
@@ -46,7 +48,7 @@ def test_a_saved_drawing_comes_back_with_everything(opened, predictor):
     assert drawing.probabilities == pytest.approx(prediction.probabilities, abs=1e-6)
     assert (drawing.model_sha256, drawing.source, drawing.user) == ("ab" * 32, "flask", "ana")
     assert abs(drawing.created.timestamp() - before) < 60 and drawing.created.tzinfo is not None
-    assert drawing.png.startswith(b"\x89PNG")
+    assert drawing.png.startswith(b"\x89PNG") and drawing.touching is False  # a whole drawing: never touching
     # The PNG kept is what the model read: the same 28x28 after preprocess.
     np.testing.assert_allclose(preprocess(drawing.png), prediction.model_input, atol=0.02)
 
@@ -167,23 +169,44 @@ def test_pending_migrations_run_once_in_order(store_url, monkeypatch):
     assert ran == ["v2"]
 
 
+def older_store(store_url: str, version: int, monkeypatch) -> None:
+    """A store as the digitrec of schema ``version`` left it: its tables, and ana's 4 saved with the
+    columns version 1 made (that digitrec's save knew no others)."""
+    import sqlalchemy as sa
+
+    v1 = sa.table(
+        store.DRAWINGS.name, *(sa.column(c.name, c.type) for c in store.DRAWINGS.c if c.name not in ("id", "touching"))
+    )
+    image = to_png(pen_digit(4, np.random.default_rng(4), "dark_on_light"))
+    row = {"created": datetime.now(UTC), "user_name": "ana", "source": "cli", "label": 4, "png": image}
+    with monkeypatch.context() as m:
+        m.setattr(store_schema, "MIGRATIONS", store.MIGRATIONS[:version])
+        with Store.open(store_url) as s:
+            assert s.migrate() == version
+            with s.engine().begin() as conn:
+                conn.execute(v1.insert().values(**row, image_sha256=hashlib.sha256(image).hexdigest()))
+
+
+def columns_of(s: Store) -> set[str]:
+    import sqlalchemy as sa
+
+    with s.engine().connect() as conn:
+        return {c["name"] for c in sa.inspect(conn).get_columns(store.DRAWINGS.name)}
+
+
 def test_a_store_of_version_1_gets_the_personal_models_table_on_its_first_write(store_url, monkeypatch):
-    """Today's stores (the drawings table alone) migrate on the first write after the upgrade: reading
+    """Stores of the drawings table alone migrate on the first write after the upgrade: reading
     changes nothing, and the first save of a drawing or a personal model adds the table."""
     import sqlalchemy as sa
 
-    with monkeypatch.context() as m:
-        m.setattr(store_schema, "MIGRATIONS", store.MIGRATIONS[:1])  # the digitrec before personal models
-        with Store.open(store_url) as s:
-            s.save(png(4), 4, user="ana")
-            assert s.migrate() == 1
+    older_store(store_url, 1, monkeypatch)  # the digitrec before personal models
     with Store.open(store_url) as s:
         assert personal_info(s, "ana") is None  # a read: nothing migrated
         with s.engine().connect() as conn:
             assert not sa.inspect(conn).has_table(store.PERSONAL.name)
             assert conn.execute(sa.select(sa.func.max(store.SCHEMA.c.version))).scalar() == 1
         saved = save_personal(s, "ana", b"weights", b"litert", {"sha256": "x"}, "b" * 64)
-        assert s.migrate() == 2 and s.count("ana") == 1  # her drawing is still there
+        assert s.migrate() == len(store.MIGRATIONS) and s.count("ana") == 1  # her drawing is still there
         found = personal_model(s, "ana")
         assert (found.model_id, found.keras, found.tflite, found.card) == (
             saved.model_id,
@@ -192,6 +215,20 @@ def test_a_store_of_version_1_gets_the_personal_models_table_on_its_first_write(
             {"sha256": "x"},
         )
         assert found.base_sha256 == "b" * 64 and found.created.tzinfo is not None
+
+
+def test_a_store_of_version_2_gets_the_touching_flag_on_its_first_write(store_url, monkeypatch):
+    """Today's stores (drawings and personal models) migrate to version 3 on the first write: until then
+    their drawings read unflagged; then the column is there, false for every drawing kept so far."""
+    older_store(store_url, 2, monkeypatch)
+    with Store.open(store_url) as s:
+        assert [(d.label, d.touching) for d in s.drawings()] == [(4, False)]  # a read: nothing migrated
+        assert "touching" not in columns_of(s)
+        s.save(png(5), 5, user="ana", touching=True)  # a digit that touched its neighbour
+        s.save(png(6), 6, user="ana")
+        assert s.migrate() == 3 == len(store.MIGRATIONS) and "touching" in columns_of(s)
+        assert [(d.label, d.touching) for d in s.drawings("ana")] == [(4, False), (5, True), (6, False)]
+        assert s.count("ana") == 3
 
 
 def test_a_personal_model_replaces_the_previous_one_under_a_new_random_id(opened):

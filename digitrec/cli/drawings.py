@@ -4,7 +4,7 @@
     python -m digitrec drawings export DIR [--db URL_OR_PATH] [--user NAME]   # the same layout back
     python -m digitrec drawings stats [--db URL_OR_PATH] [--user NAME] [--json]
     python -m digitrec drawings delete --user NAME [--db URL_OR_PATH] [--yes]   # "Forget me", model too: asks
-    python -m digitrec finetune [--db URL_OR_PATH] [--user NAME] [--data-dir MNIST_DIR] --out PATH
+    python -m digitrec finetune [--db URL_OR_PATH] [--user NAME] [--data-dir MNIST_DIR] [--include-touching] --out PATH
 
 Other tools script these forms: keep them stable.
 """
@@ -48,6 +48,11 @@ def add_commands(sub: argparse._SubParsersAction) -> dict:
     f = sub.add_parser("finetune", help="fine-tune the model on the saved drawings, mixed with MNIST")
     f.add_argument("--db", help=DB_HELP)
     f.add_argument("--user", help="only this user's drawings (default: everyone's)")
+    f.add_argument(
+        "--include-touching",
+        action="store_true",
+        help="also learn from digits saved touching a neighbour (left out by default: a sliver of it may be in them)",
+    )
     add_data_dir(f)
     add_handwriting_dir(f, ", for the validation writers")
     f.add_argument("--out", required=True, help="the new .keras file (never the model it starts from)")
@@ -253,6 +258,7 @@ def cmd_finetune(args) -> int:
         data_dir=args.data_dir,
         handwriting_dir=args.handwriting_dir,
         folds=args.folds,
+        include_touching=args.include_touching,
     )
     print(json.dumps(report, indent=2) if args.json else format_report(report))
     return 0

@@ -1,6 +1,6 @@
 """``python -m digitrec learn --user NAME``: "Learn my handwriting" in the foreground.
 
-    python -m digitrec learn --user NAME [--db URL_OR_PATH] [--model FILE] [--steps N] [--folds K]
+    python -m digitrec learn --user NAME [--db URL_OR_PATH] [--model FILE] [--steps N] [--folds K] [--include-touching]
     python -m digitrec learn --user NAME --json     # JSON lines: what the apps' worker process prints
 
 Fine-tunes on the user's saved drawings and keeps the result in the store as their personal model: from
@@ -28,6 +28,11 @@ def add_commands(sub: argparse._SubParsersAction) -> dict:
     add_model(p, "the model to start from (default: $DIGITREC_MODEL or the shipped one)", verify=False)
     p.add_argument("--steps", type=int, help="training steps (default: $DIGITREC_LEARN_STEPS, else the recipe's)")
     p.add_argument("--folds", type=int, help="cross-validation folds for the drawings' figure (default: auto)")
+    p.add_argument(
+        "--include-touching",
+        action="store_true",
+        help="also learn from digits saved touching a neighbour (left out by default, as finetune does)",
+    )
     p.add_argument("--json", action="store_true", help="progress and result as JSON lines (the apps' worker)")
     p.add_argument("--nice", type=int, default=0, help="lower this process's priority by N (the apps use 10)")
     return {"learn": cmd_learn}
@@ -53,7 +58,15 @@ def cmd_learn(args) -> int:
             print(f"learning {args.user}'s handwriting: {percent}% ({phase})", flush=True)
 
     try:
-        done = learn(args.user, args.db, args.model_path, steps=args.steps, folds=args.folds, progress=progress)
+        done = learn(
+            args.user,
+            args.db,
+            args.model_path,
+            steps=args.steps,
+            folds=args.folds,
+            progress=progress,
+            include_touching=args.include_touching,
+        )
     except (InvalidDrawing, TooFewDrawings, StoreError, ModelError, DataError) as exc:
         if args.json:
             say({"error": str(exc)})
@@ -63,7 +76,9 @@ def cmd_learn(args) -> int:
     if args.json:
         say({"done": done})
         return 0
-    print(f"learnt {args.user}'s handwriting from {done['drawings']} drawings in {done['seconds']:.0f} s:")
+    left_out = done["touching_left_out"]
+    also = f" ({left_out} saved touching a neighbour left out: --include-touching keeps them)" if left_out else ""
+    print(f"learnt {args.user}'s handwriting from {done['drawings']} drawings{also} in {done['seconds']:.0f} s:")
     for line in figures(done):
         print("  " + line)
     return 0

@@ -57,12 +57,14 @@ def learn(
     steps: int | None = None,
     folds: int | None = None,
     progress: Callable[[float, str], None] | None = None,
+    include_touching: bool = False,
 ) -> dict:
     """Fine-tune ``model`` (default: the shipped one) on ``user``'s saved drawings in ``db`` and keep it as
     their personal model; return the figures: ``before`` and ``after`` (their drawings, cross-validated
     when few; MNIST test; the validation writers), ``figure`` (how the drawings' figure was measured),
-    ``model_id``, ``seconds``. Raises ``InvalidDrawing`` (the name), ``TooFewDrawings``, ``StoreError``,
-    ``ModelError`` and ``DataError`` (no MNIST for the replay)."""
+    ``model_id``, ``seconds``, ``touching_left_out`` (digits saved touching a neighbour, left out unless
+    ``include_touching``: ``finetune``'s rule). Raises ``InvalidDrawing`` (the name), ``TooFewDrawings``,
+    ``StoreError``, ``ModelError`` and ``DataError`` (no MNIST for the replay)."""
     user = clean_user(user)
     with Store.open(db) as store:
         check_enough(user, store.count(user))
@@ -76,7 +78,16 @@ def learn(
     folds = folds if folds is not None else env_int(FOLDS_ENV)
     with tempfile.TemporaryDirectory(prefix="digitrec-learn-") as tmp:
         out = Path(tmp) / "personal.keras"
-        report = finetune(cfg, out=out, db=db, user=user, base=base, folds=folds, progress=progress)
+        report = finetune(
+            cfg,
+            out=out,
+            db=db,
+            user=user,
+            base=base,
+            folds=folds,
+            progress=progress,
+            include_touching=include_touching,
+        )
         flat = out.with_suffix(".tflite")
         card = private(model_card.read(out) or {})
         tflite = flat.read_bytes() if flat.is_file() else None
@@ -85,6 +96,7 @@ def learn(
     return {
         "model_id": info.model_id,
         "drawings": report["saved"]["drawings"],
+        "touching_left_out": report["saved"]["touching_left_out"],
         "before": report["before"],
         "after": report["after"],
         "figure": report["saved_figure"],

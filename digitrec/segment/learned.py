@@ -10,7 +10,7 @@ drops the blanks: "00" needs a blank between its two runs of 0. Each digit then 
 - its ink: the columns between its borders with its neighbours, each border the column with the
   least ink between the middles of the two digits' runs (an empty column between digits apart, the
   thinnest stroke between touching ones), framed as one digit is (``preprocess.frame``), which
-  front ends show and save.
+  front ends show and save; ``touching`` when a border of its holds a stroke (``through_stroke``).
 
 The answer is a ``Segmentation`` like the cutting reader's, so ``Predictor.read_number``, the
 front ends and the feedback store treat both alike. No TensorFlow here: LiteRT runs the file.
@@ -33,6 +33,7 @@ from digitrec.paths import MODELS
 from digitrec.preprocess import SIZE, frame, ink_box
 from digitrec.segment.line import FRAMES, LINE_HEIGHT, LINE_WIDTH, STRIDE, Line, ink_frames, line_of
 from digitrec.segment.pieces import Piece, Segmentation
+from digitrec.segment.sizes import INK
 
 BLANK = 10  # CTC's blank: the last of the 11 classes, so class k is digit k
 CLASSES = 11
@@ -116,15 +117,23 @@ def border(ink: np.ndarray, line: Line, left: Span, right: Span) -> int:
     return a + int(np.argmin(profile + 1e-3 * np.abs(np.arange(b - a) - middle)))
 
 
+def through_stroke(ink: np.ndarray, column: int) -> bool:
+    """Whether a border at working ``column`` runs through a stroke (ink above ``sizes.INK``, a mark's
+    own): the digits on either side touch, or overlap, there, and columns cannot part their ink."""
+    return 0 <= column < ink.shape[1] and float(ink[:, column].max()) > INK
+
+
 def pieces(line: Line, spans: list[Span]) -> Segmentation:
     """The decoded digits as pieces of the canvas's ink: each takes the columns between its borders
     with its neighbours (``border``), its ink there framed as one digit is (module docstring)."""
     ink, f = line.ink, line.scale
     w, h = line.size
     x_lo, x_hi = line.box[0], line.box[2]
-    edges = [x_lo, *(border(ink, line, a, b) for a, b in zip(spans, spans[1:], strict=False)), x_hi]
+    borders = [border(ink, line, a, b) for a, b in zip(spans, spans[1:], strict=False)]
+    edges = [x_lo, *borders, x_hi]
+    cut = [False, *(through_stroke(ink, c) for c in borders), False]  # the ink's outer edges border no digit
     out = []
-    for span, a, b in zip(spans, edges, edges[1:], strict=False):
+    for k, (span, a, b) in enumerate(zip(spans, edges, edges[1:], strict=False)):
         box = ink_box(ink[:, a:b] > 0) if b > a else None
         if box is None:  # the network saw a digit where the columns hold no ink: show its own run
             a = min(max(int(line.to_working(span.start * STRIDE)), 0), ink.shape[1] - 1)
@@ -141,6 +150,7 @@ def pieces(line: Line, spans: list[Span]) -> Segmentation:
                 (x0, y0, x1, y1),
                 own > 0,
                 own,
+                cut[k] or cut[k + 1],
             )
         )
     return Segmentation(out, line.size, f, float(line.box[3] - line.box[1]))

@@ -23,7 +23,7 @@ is framed and read is ``segment_reader``, and every size and confidence it is tu
    largest product of confidences, weighed by what is known of digits (``segment_groups.score``, ``spread``).
 7. **touching digits**: a piece too wide for one digit, or wide and read without confidence, is cut
    at the thinnest columns of its ink; the cut whose pieces the network is surest of stays, when it
-   beats the whole by ``SPLIT_PRIOR``.
+   beats the whole by ``SPLIT_PRIOR``. Its pieces are ``touching``: their ink was one blot.
 
 Each piece goes through ``preprocess.frame``, the very steps a drawing of one digit takes after its
 ink is found. ``segment`` needs only a function from framed 28x28 images to probabilities
@@ -58,6 +58,11 @@ class Piece:
     work_box: Box = (0, 0, 0, 0)  # the box at the working resolution
     mask: np.ndarray = field(default=None, repr=False)  # the piece's ink pixels within work_box
     ink: np.ndarray = field(default=None, repr=False)  # its ink in [0, 1] within work_box, a neighbour's left out
+    # Its ink could not be parted from a neighbour's: the border between them runs through a stroke, so
+    # ``ink`` may hold a sliver of the neighbour or lack a sliver of its own. The cutting reader sets it on
+    # a piece cut out of one mark (a mark is one connected blot: any cut goes through it); the learned
+    # reader when a border column holds a stroke. Kept corrections say so: fine-tuning skips them.
+    touching: bool = False
 
 
 @dataclass(frozen=True)
@@ -158,7 +163,8 @@ def segment(image: Any, probabilities: Probabilities) -> Segmentation:
         if reader.framed.get(key) is None:
             continue  # nothing left to read (cannot happen for ink above INK; kept for safety)
         own_ink, work_box, own = piece_ink(ink, reader.owners, g)
-        pieces.append(Piece(original(g), reader.framed[key], p, work_box, own, own_ink))
+        touching = g.cols is not None  # cut out of one mark: its ink was joined to a neighbour's
+        pieces.append(Piece(original(g), reader.framed[key], p, work_box, own, own_ink, touching))
     tried = tuple((original(g), int(p.argmax()), float(p.max())) for g, p in reader.groups() if p is not None)
     trace = {
         "marks": tuple(original(m) for m in sorted(marks, key=lambda m: m.centre)),

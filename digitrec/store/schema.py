@@ -14,14 +14,12 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
 
-def _tables():
+def _drawing_columns() -> list[sa.Column]:
+    """The drawings table's columns as version 1 made them: never edited (a change is a new step). A fresh
+    list each call, as a column belongs to one table."""
     import sqlalchemy as sa
 
-    meta = sa.MetaData()
-    version = sa.Table("digitrec_schema", meta, sa.Column("version", sa.Integer, nullable=False))
-    drawings = sa.Table(
-        "digitrec_drawings",
-        meta,
+    return [
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("created", sa.DateTime(timezone=True), nullable=False),
         sa.Column("user_name", sa.String(MAX_USER), nullable=False, index=True),
@@ -32,6 +30,21 @@ def _tables():
         sa.Column("model_sha256", sa.String(64), nullable=True),
         sa.Column("image_sha256", sa.String(64), nullable=False, index=True),
         sa.Column("png", sa.LargeBinary, nullable=False),
+    ]
+
+
+def _tables():
+    import sqlalchemy as sa
+
+    meta = sa.MetaData()
+    version = sa.Table("digitrec_schema", meta, sa.Column("version", sa.Integer, nullable=False))
+    drawings = sa.Table(
+        "digitrec_drawings",
+        meta,
+        *_drawing_columns(),
+        # Since version 3: a digit of a number whose ink could not be parted from a neighbour's
+        # (``segment.Piece.touching``): it may hold a sliver of the neighbour, so fine-tuning leaves it out.
+        sa.Column("touching", sa.Boolean, nullable=False, server_default=sa.false()),
     )
     # A user's personal model ("Learn my handwriting"): one row a user, replaced by each Learn. ``model_id`` is
     # random (never the user's text): the name of its files in a server's local cache.
@@ -58,14 +71,23 @@ PER_USER: tuple[sa.Table, ...] = (DRAWINGS, PERSONAL)
 
 
 def _create_v1(conn: Connection) -> None:
-    # The table as DRAWINGS describes it. Before DRAWINGS changes, copy today's columns into this
-    # step, so that version 1 stays version 1; the change itself is step 2.
-    META.create_all(conn, tables=[DRAWINGS])
+    # The drawings table as version 1 made it (DRAWINGS has grown since: step 3).
+    import sqlalchemy as sa
+
+    sa.Table(DRAWINGS.name, sa.MetaData(), *_drawing_columns()).create(conn)
 
 
 def _create_v2(conn: Connection) -> None:
     # The personal models' table as PERSONAL describes it (the same rule as _create_v1's).
     META.create_all(conn, tables=[PERSONAL])
+
+
+def _add_touching(conn: Connection) -> None:
+    # Every drawing saved so far was kept without this knowledge: false, as a whole drawing's always is.
+    import sqlalchemy as sa
+
+    false = sa.false().compile(dialect=conn.dialect)  # SQLite: 0, PostgreSQL: false
+    conn.execute(sa.text(f"ALTER TABLE {DRAWINGS.name} ADD COLUMN touching BOOLEAN NOT NULL DEFAULT {false}"))
 
 
 # Each step moves the schema from version i to i + 1 and is never edited once released: a change
@@ -75,7 +97,9 @@ def _create_v2(conn: Connection) -> None:
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("the drawings table", _create_v1),
     ("the personal models table", _create_v2),
+    ("the drawings' touching flag", _add_touching),
 ]
+TOUCHING_SINCE = 3  # the version whose step added ``touching``
 
 
 def schema_version(conn: Connection) -> int:
@@ -85,6 +109,16 @@ def schema_version(conn: Connection) -> int:
     if not sa.inspect(conn).has_table(SCHEMA.name):
         return 0
     return conn.execute(sa.select(sa.func.max(SCHEMA.c.version))).scalar() or 0
+
+
+def drawing_columns(conn: Connection) -> list:
+    """What a read selects of DRAWINGS: every column, but ``touching`` as false in a store of a version
+    before the step that added it (reads never migrate): none of its drawings was saved flagged."""
+    import sqlalchemy as sa
+
+    if schema_version(conn) >= TOUCHING_SINCE:
+        return list(DRAWINGS.c)
+    return [c for c in DRAWINGS.c if c.name != "touching"] + [sa.false().label("touching")]
 
 
 def check_version(version: int) -> None:

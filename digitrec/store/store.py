@@ -45,7 +45,14 @@ from digitrec.store.db import (
     resolve,
     translate_errors,
 )
-from digitrec.store.schema import DRAWINGS, apply_migrations, check_version, delete_user, schema_version
+from digitrec.store.schema import (
+    DRAWINGS,
+    apply_migrations,
+    check_version,
+    delete_user,
+    drawing_columns,
+    schema_version,
+)
 
 if TYPE_CHECKING:  # the store works without a model; front ends pass what the predictor said
     from sqlalchemy.engine import Connection, Engine
@@ -77,6 +84,7 @@ class Drawing:
     source: str
     user: str
     created: datetime
+    touching: bool = False  # a digit of a number whose ink could not be parted from a neighbour's
 
 
 # --- the store -----------------------------------------------------------------------------------
@@ -153,12 +161,16 @@ class Store:
         """Every saved drawing (by ``user``, or by everyone), oldest first."""
         import sqlalchemy as sa
 
-        last = 0
-        while True:  # a page at a time, by id: a large store never sits in memory whole
-            query = sa.select(DRAWINGS).where(DRAWINGS.c.id > last).order_by(DRAWINGS.c.id).limit(PAGE)
+        def page(conn, after: int) -> list:
+            # The columns as this store has them: one not migrated yet lacks the newer ones (reads never migrate).
+            query = sa.select(*drawing_columns(conn)).where(DRAWINGS.c.id > after).order_by(DRAWINGS.c.id)
             if user is not None:
                 query = query.where(DRAWINGS.c.user_name == user)
-            rows = self._read(lambda conn, q=query: conn.execute(q).all(), [])
+            return conn.execute(query.limit(PAGE)).all()
+
+        last = 0
+        while True:  # a page at a time, by id: a large store never sits in memory whole
+            rows = self._read(lambda conn, after=last: page(conn, after), [])
             if not rows:
                 return
             last = rows[-1].id
@@ -175,13 +187,16 @@ class Store:
         model_sha256: str | None = None,
         source: str = "cli",
         user: str | None = None,
+        touching: bool = False,
     ) -> int:
         """Keep one drawing with its true ``label``; return its id.
 
         ``image`` is anything ``preprocess`` accepts: a whole canvas, or in number mode one digit's
         crop. ``prediction`` is what the model answered for it and ``model_sha256`` which model
-        answered. Raises ``InvalidImage`` or ``InvalidDrawing`` for what cannot be kept,
-        ``StoreFull`` at the size cap and ``StoreError`` when the database cannot be written.
+        answered. ``touching``: a digit whose ink could not be parted from its neighbour's
+        (``segment.Piece.touching``), which fine-tuning leaves out by default. Raises ``InvalidImage``
+        or ``InvalidDrawing`` for what cannot be kept, ``StoreFull`` at the size cap and ``StoreError``
+        when the database cannot be written.
         """
         import sqlalchemy as sa
 
@@ -199,6 +214,7 @@ class Store:
             "model_sha256": model_sha256,
             "image_sha256": hashlib.sha256(png).hexdigest(),
             "png": png,
+            "touching": bool(touching),
         }
 
         def write(conn):
@@ -308,6 +324,7 @@ def _drawing(r) -> Drawing:
         r.source,
         r.user_name,
         r.created if r.created.tzinfo else r.created.replace(tzinfo=UTC),  # SQLite keeps no zone
+        bool(r.touching),
     )
 
 

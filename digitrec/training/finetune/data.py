@@ -17,14 +17,23 @@ VALIDATION_DIGITS = 1_000  # of the validation writers' digits, evenly spread (r
 MNIST_VALIDATION = 5_000  # the last MNIST training digits, held out by training: replay never sees them
 
 
-def saved_drawings(db: str | os.PathLike | None, user: str | None) -> tuple[np.ndarray, np.ndarray, dict]:
-    """The saved drawings as the network sees them: (N, 28, 28) float32, labels, and what was read."""
+def saved_drawings(
+    db: str | os.PathLike | None, user: str | None, include_touching: bool = False
+) -> tuple[np.ndarray, np.ndarray, dict]:
+    """The saved drawings as the network sees them: (N, 28, 28) float32, labels, and what was read.
+
+    Digits whose ink could not be parted from a neighbour's (``Drawing.touching``) are left out unless
+    ``include_touching``: what was kept of them may hold a sliver of the neighbour, a lesson in the wrong
+    shape. ``info["touching_left_out"]`` says how many."""
     from digitrec.preprocess import preprocess
     from digitrec.store import Store
 
     with Store.open(db) as store:
         drawings = list(store.drawings(user))
         where = store.describe()
+    left_out = 0 if include_touching else sum(d.touching for d in drawings)
+    if left_out:
+        drawings = [d for d in drawings if not d.touching]
     framed, labels = [], []
     for d in drawings:
         x = preprocess(d.png)
@@ -33,11 +42,15 @@ def saved_drawings(db: str | os.PathLike | None, user: str | None) -> tuple[np.n
             labels.append(d.label)
     if not framed:
         who = f" by {user}" if user else ""
-        raise ModelError(f"no saved drawings{who} in {where}: save some in an app first, or `drawings import DIR`")
+        also = f" but {left_out} touching digits (--include-touching learns from them)" if left_out else ""
+        raise ModelError(
+            f"no saved drawings{who}{also} in {where}: save some in an app first, or `drawings import DIR`"
+        )
     info = {
         "store": where,
         "user": user,
         "drawings": len(framed),
+        "touching_left_out": left_out,
         "per_digit": np.bincount(labels, minlength=10).tolist(),
         "users": sorted({d.user for d in drawings}),
     }

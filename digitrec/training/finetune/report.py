@@ -98,9 +98,15 @@ def new_card(out: Path, new, base_path: Path, mnist_pred, y_test, cfg, report: d
 def format_report(report: dict) -> str:
     """The report as a few lines: before -> after for each figure."""
     saved = report["saved"]
+    left_out = saved.get("touching_left_out", 0)
     lines = [
         f"fine-tuned {Path(report['base']).name} on {saved['drawings']} saved drawings "
-        f"({'by ' + saved['user'] if saved['user'] else 'everyone'}; {saved['store']})",
+        f"({'by ' + saved['user'] if saved['user'] else 'everyone'}; {saved['store']})"
+        + (
+            f"; left out {left_out} digits saved touching a neighbour (--include-touching keeps them)"
+            if left_out
+            else ""
+        ),
         f"wrote {report['out']} with its card and LiteRT file, in {report['seconds']:.0f} s",
         f"  {'accuracy':<44} {'before':>8} {'after':>8}",
     ]

@@ -241,15 +241,17 @@ def finetune(
     handwriting_dir: str | None = None,
     folds: int | None = None,
     progress=None,
+    include_touching: bool = False,
 ) -> dict:
     """Fine-tune ``base`` (default: the shipped model) on the saved drawings, write ``out`` (+ card and
     .tflite) and return the report: accuracy before and after on the saved drawings, MNIST test and
     the validation writers, and the seconds it took. ``progress(fraction, phase)``, when given, hears
-    how far it is (0 to 1) as it goes: "Learn my handwriting" shows it."""
+    how far it is (0 to 1) as it goes: "Learn my handwriting" shows it. Digits saved ``touching`` a
+    neighbour are left out unless ``include_touching`` (``saved_drawings``)."""
     clock = Laps(progress)
     base_path, out = model_path(base), Path(out)
     check_out(out, base_path)
-    x_saved, y_saved, saved_info = saved_drawings(db, user)
+    x_saved, y_saved, saved_info = saved_drawings(db, user, include_touching)
     replay, x_test, y_test = mnist_replay(data_dir)
     writers = validation_writers(handwriting_dir)
     clock.lap("reading data")
