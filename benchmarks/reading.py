@@ -37,8 +37,7 @@ LOOKS = ("dark_on_light", "transparent")
 SIZE = NUMBER_CANVAS
 LENGTHS = (4, 12)  # the test writers' numbers
 READERS = {  # how read_number reads (as scripts/number_accuracy.py --reader names them): the row's words
-    "combined": "as shipped (the learned reader, the cutting one where it is unsure)",
-    "learned": "the learned reader alone (`learned_trust = 0`)",
+    "shipped": "as shipped (the learned reader where it is installed)",
     "segmentation": "the cutting reader alone (`number_reader=False`)",
 }
 
@@ -86,9 +85,7 @@ def predictors():
     shipped = Predictor.load()
     if shipped.line_reader is None:
         return {"segmentation": shipped}
-    alone = Predictor.load(number_reader=shipped.line_reader.path)
-    alone.learned_trust = 0.0  # every learned reading stands alone
-    return {"combined": shipped, "learned": alone, "segmentation": Predictor.load(number_reader=False)}
+    return {"shipped": shipped, "segmentation": Predictor.load(number_reader=False)}
 
 
 def kit(ctx: Context):

@@ -323,3 +323,26 @@ def with_boxes(image: np.ndarray, boxes: Sequence[Sequence[int]], colour=(213, 9
     for x0, y0, x1, y1 in boxes:
         draw.rectangle((x0 - 1, y0 - 1, x1, y1), outline=colour, width=2)
     return np.asarray(img)
+
+
+def strip_and_frames(strip: np.ndarray, frames: np.ndarray, title: str) -> None:
+    """The learned reader's view of a number: its 32x256 strip above its (T, 11) frame probabilities,
+    each frame drawn under the 4 strip columns it reads (``digitrec.segment.learned``)."""
+    import matplotlib.pyplot as plt
+
+    from digitrec.segment.line import STRIDE
+
+    width = STRIDE * len(frames)
+    fig, (top, bottom) = plt.subplots(
+        2, 1, figsize=(9, 4.4), sharex=True, gridspec_kw={"height_ratios": [1, 1.5]}
+    )  # fmt: skip
+    top.imshow(strip[:, :width], cmap="gray", extent=(0, width, strip.shape[0], 0))
+    top.set_title(title, fontsize=10)
+    top.set_ylabel("strip row")
+    bottom.imshow(frames.T, aspect="auto", cmap="Blues", vmin=0, vmax=1, extent=(0, width, 10.5, -0.5))
+    bottom.set_yticks(range(11), [*map(str, range(10)), "blank"])
+    bottom.set_xlabel(f"strip column (one frame = {STRIDE} columns)")
+    bottom.set_ylabel("class")
+    bottom.set_title("each frame's 11 probabilities (dark = likely)", fontsize=9)
+    fig.tight_layout()
+    plt.show()

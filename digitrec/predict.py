@@ -34,9 +34,6 @@ from digitrec.segment.learned import LineReader, text_probability
 VERIFY_ENV = "DIGITREC_VERIFY_MODEL"
 BACKENDS = ("auto", *LOADERS)
 BACKEND_ENV = "DIGITREC_BACKEND"
-# A learned reading at least this sure stands alone; a less sure one is weighed against the cutting
-# reader's (the surer wins). To be set from the validation writers' numbers once a reader is trained.
-LEARNED_TRUST = 0.9
 
 
 class Blender(Protocol):
@@ -152,8 +149,6 @@ class Predictor:
         self._features: NumpyNet | None = forward if isinstance(forward, NumpyNet) else None
         self._features_lock = threading.Lock()
         self.line_reader = line_reader  # the learned number reader, when one ships
-        # read_number's LEARNED_TRUST; the measurements set 0.0 to see the learned reader alone.
-        self.learned_trust = LEARNED_TRUST
         self.number_reader_note = ""  # why there is none, when load looked for one
 
     @property
@@ -251,34 +246,28 @@ class Predictor:
         ``memory`` changes how each digit is read, never where the number is cut.
 
         With a learned reader (``number_reader == "learned"``) the whole line is read at once
-        (``digitrec.segment.learned``); a reading less sure than ``learned_trust`` (LEARNED_TRUST)
-        is weighed against the cutting reader's. Without one, the cutting reader alone (``digitrec.segment``).
+        (``digitrec.segment.learned``); it replaced the cutting reader, which reads only where it is
+        not installed, or where it reads nothing in the ink (``scripts/reader_trials.py`` measured
+        both, and every way to combine them by confidence, on the validation writers' numbers).
         """
         if self.line_reader is not None:
             learned = self.line_reader.read(image)
             if learned is not None and learned[0].pieces:
-                reading, sure = self._learned_reading(image, *learned, memory)
-                if sure >= self.learned_trust:
-                    return reading
-                cut = self._read_by_cutting(image, memory)
-                return reading if sure >= cut.confidence else cut
+                return self._learned_reading(image, *learned, memory)
         return self._read_by_cutting(image, memory)
 
     def _learned_reading(
         self, image: Any, seg: Segmentation, frames: np.ndarray, memory: Blender | None
-    ) -> tuple[NumberReading, float]:
-        """The learned reader's digits as a ``NumberReading``, and how sure the reader is of its text
-        (CTC's probability of it). One digit: ``predict``'s own answer, as the cutting reader gives it,
-        but only as trusted as the reader is that the drawing holds exactly that one digit."""
+    ) -> NumberReading:
+        """The learned reader's digits as a ``NumberReading``, its confidence CTC's probability of
+        the text (unless ``memory`` changed the text). One digit: ``predict``'s own answer."""
         if len(seg.pieces) == 1:
-            reading = NumberReading((DigitReading(seg.pieces[0].box, self.predict(image, memory)),), seg)
-            return reading, text_probability(frames, [reading.digits[0].digit])
+            return NumberReading((DigitReading(seg.pieces[0].box, self.predict(image, memory)),), seg)
         reading = self._from_pieces(seg, memory)
         digits = [d.digit for d in reading.digits]
         if digits != [int(np.argmax(piece.probabilities)) for piece in seg.pieces]:  # memory changed the text
-            return reading, reading.confidence
-        reading = replace(reading, text_probability=text_probability(frames, digits))
-        return reading, reading.confidence
+            return reading
+        return replace(reading, text_probability=text_probability(frames, digits))
 
     def _read_by_cutting(self, image: Any, memory: Blender | None) -> NumberReading:
         """The cutting reader (``digitrec.segment``): pieces of ink, each read by the digit network."""

@@ -18,8 +18,8 @@ groups of rows (``--rows``):
   learned reader's training goes (``digitrec.data.lines.BEYOND``).
 
 Each is drawn as a canvas PNG and read by ``Predictor.read_number``, as the apps read it
-(``--reader combined``: the learned reader, with the cutting one where it is unsure; ``learned``:
-the learned reading whenever it reads anything; ``segmentation``: the cutting reader alone).
+(``--reader shipped``: as the apps load it, the learned reader where it is installed; ``learned``:
+the same, refused without a learned reader; ``segmentation``: the cutting reader alone).
 "Cut right" is ``digitrec.evaluate.judge``: as many pieces as digits, each holding all of one
 digit's ink and none of another's; the learned reader's pieces are column strips, so it cannot cut
 digits that overlap in x right even when it reads them right. Brackets: 95% intervals. The last
@@ -70,7 +70,7 @@ GROUPS = {  # --rows names them; "inside": how far each digit starts inside the 
     "beyond": Group("beyond training (40-50% inside)", 200, {"style": BEYOND}),
 }
 COUNTS = {2: 1000, 4: 1000, 8: 500, 12: 500}  # numbers a row, by length (module docstring)
-READERS = ("combined", "learned", "segmentation")
+READERS = ("shipped", "learned", "segmentation")
 SURE = 0.9  # the calibration line's "claiming more than 90%"
 
 
@@ -84,10 +84,8 @@ def load(model: str | None, reader: str) -> Predictor:
     if reader == "segmentation":
         return Predictor.load(model, number_reader=False)
     predictor = Predictor.load(model)
-    if reader == "learned":
-        if predictor.line_reader is None:
-            raise SystemExit(f"--reader learned: no learned reader ({predictor.number_reader_note})")
-        predictor.learned_trust = 0.0  # every learned reading stands alone, however unsure
+    if reader == "learned" and predictor.line_reader is None:
+        raise SystemExit(f"--reader learned: no learned reader ({predictor.number_reader_note})")
     return predictor
 
 
@@ -142,7 +140,7 @@ def figure(outcomes: list, out: Path, title: str, limit: int = 12) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", help="model file (default: $DIGITREC_MODEL or models/digit_recognizer.keras)")
-    ap.add_argument("--reader", choices=READERS, default="combined", help="how numbers are read (as the apps)")
+    ap.add_argument("--reader", choices=READERS, default="shipped", help="how numbers are read (as the apps)")
     ap.add_argument("--rows", nargs="+", choices=GROUPS, default=list(GROUPS), help="the groups of rows (all)")
     ap.add_argument("--writers", choices=("test", "validation"), default="test", help="held-out writers (test)")
     ap.add_argument("--count", type=int, help="numbers in every row (default 1,000 for 2 and 4 digits, 500 for 8, 12)")
@@ -199,9 +197,10 @@ def main(argv: list[str] | None = None) -> int:
         touching = kept[("touching", 2)] + kept[("touching", 4)]
         failures = [o for o in touching if not o.exact]
         figure(
-            failures[:12],
+            touching[:4] + failures[:8],
             args.figures / "numbers_touching.png",
-            f"touching digits misread: {len(failures)} of {len(touching)} (2 and 4 digits)",
+            f"every neighbour touching (2 and 4 digits): the first four, then the misread "
+            f"({len(failures)} of {len(touching)}; red)",
         )
         print(f"\nwrote {args.figures / 'numbers.png'} and {args.figures / 'numbers_touching.png'}")
     return 0

@@ -20,7 +20,14 @@ from tests.harness.support import serve_flask, serve_gradio
 
 @pytest.fixture(scope="session")
 def predictor() -> Predictor:
+    """What the apps load: the committed model, and the learned number reader when it ships."""
     return Predictor.load()
+
+
+@pytest.fixture(scope="session")
+def cutter() -> Predictor:
+    """The committed model with the cutting number reader alone (``DIGITREC_NUMBER_READER=off``)."""
+    return Predictor.load(number_reader=False)
 
 
 @pytest.fixture(scope="session")

@@ -44,13 +44,12 @@ def test_predict_number_top_shows_each_digit_with_its_box(number_files):
         assert abs(x0 - box[0]) <= 3
 
 
-def test_predict_number_json(number_files):
+def test_predict_number_json(number_files, predictor):
     paths, _truth = number_files
     answer = json.loads(run_cli("predict", "--number", "--json", str(paths["2026"])).stdout)
     assert answer["file"] == str(paths["2026"]) and answer["text"] == "2026"
     assert len(answer["digits"]) == 4 and all(len(d["box"]) == 4 for d in answer["digits"])
-    product = np.prod([d["confidence"] for d in answer["digits"]])
-    assert answer["confidence"] == pytest.approx(product, abs=1e-5)
+    assert answer["confidence"] == pytest.approx(predictor.read_number(paths["2026"]).confidence, abs=1e-5)
 
 
 def test_predict_number_reports_bad_files_and_answers_the_others(number_files):

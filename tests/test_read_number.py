@@ -104,7 +104,9 @@ def test_a_number_reads_left_to_right_with_its_boxes(predictor, how):
     reading = predictor.read_number(to_png(truth.image))
     assert reading.text == "2026"
     assert judge(reading.segmentation.label_map(), truth)
-    assert reading.confidence == pytest.approx(math.prod(d.confidence for d in reading.digits))
+    # The learned reader's probability of the whole text where it answered, else the product of the digits'.
+    product = math.prod(d.confidence for d in reading.digits)
+    assert reading.confidence == pytest.approx(reading.text_probability or product) and 0 < reading.confidence <= 1
     for d, (x0, y0, x1, y1) in zip(reading.digits, truth.boxes, strict=True):
         # The box holds the digit's ink: within a pixel or two of its true box (antialiased edges).
         assert d.box[0] <= x0 + 2 and d.box[1] <= y0 + 2 and d.box[2] >= x1 - 2 and d.box[3] >= y1 - 2
@@ -138,15 +140,16 @@ def test_parts_of_a_digit_that_do_not_touch_make_one_digit(predictor, name):
 
 
 @pytest.mark.parametrize("slope", [-0.35, 0.35])
-def test_numbers_written_uphill_or_downhill_read_left_to_right(predictor, slope):
+def test_numbers_written_uphill_or_downhill_read_left_to_right(predictor, cutter, slope):
     truth = compose(plain("142857"), np.random.default_rng(4), text="142857", slope=slope)
     tops = [box[1] for box in truth.boxes]
     assert (tops[-1] < tops[0]) == (slope < 0) and abs(tops[-1] - tops[0]) > 50  # it really climbs or falls
-    reading = predictor.read_number(truth.image)
+    assert predictor.read_number(truth.image).text == "142857"
+    reading = cutter.read_number(truth.image)
     assert reading.text == "142857" and judge(reading.segmentation.label_map(), truth)
 
 
-def test_specks_and_a_stray_dot_are_not_digits(predictor):
+def test_specks_and_a_stray_dot_are_not_digits(predictor, cutter):
     truth = compose(plain("905"), np.random.default_rng(5), text="905")
     image = truth.image.copy()
     rng = np.random.default_rng(0)
@@ -155,15 +158,11 @@ def test_specks_and_a_stray_dot_are_not_digits(predictor):
         image[rng.integers(h), rng.integers(w)] = 0
     image[h - 12 : h - 6, w // 2 - 3 : w // 2 + 3] = 0  # a full stop below the number
     image[5:9, 5:9] = 0  # and a stray dot in the corner
-    reading = predictor.read_number(image)
+    assert predictor.read_number(image).text == "905"
+    reading = cutter.read_number(image)
     assert reading.text == "905" and reading.segmentation.specks > 100
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a known regression: the wide model reads this one-stroke '00' as a single 0 with more confidence "
-    "than any cut; issue 19's learned line reader is the fix (strict: a pass fails, so this marker goes then)",
-)
 def test_touching_digits_are_cut_apart(predictor):
     truth = compose([ZEROS], np.random.default_rng(0), text="00")
     assert inked_marks(truth.image) == 1  # written in one go: one mark
@@ -271,13 +270,15 @@ def test_segment_needs_only_a_probability_function(predictor):
 # --- real handwriting -----------------------------------------------------------------------------------
 
 
-def test_held_out_writers_numbers_are_cut_and_read(predictor, handwriting):
-    """A small sample of the README's table (scripts/number_accuracy.py measures 1,000 a row)."""
-    outcomes = measure(predictor, handwriting["test"], 4, 60, seed=11)
+@pytest.mark.parametrize("reader", ["cutter", "predictor"])
+def test_held_out_writers_numbers_are_cut_and_read(reader, handwriting, request):
+    """A small sample of the README's table (scripts/number_accuracy.py measures 1,000 a row), by the
+    cutting reader and as shipped (whose pieces are parted by columns where blots cross a border)."""
+    outcomes = measure(request.getfixturevalue(reader), handwriting["test"], 4, 60, seed=11)
     cut = np.mean([o.segmented for o in outcomes])
     exact = np.mean([o.exact for o in outcomes])
-    assert cut >= 0.95, cut  # 99.8% on 1,000
-    assert exact >= 0.8, exact  # 96% on 1,000 with the committed model
+    assert cut >= (0.95 if reader == "cutter" else 0.85), cut  # README: 99.8% / 96% on 1,000
+    assert exact >= 0.8, exact  # 96% / 97% on 1,000 with the committed models
     assert all(len(o.reading.text) == 4 for o in outcomes if o.segmented)
 
 

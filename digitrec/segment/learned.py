@@ -7,10 +7,12 @@ CTC's blank. Greedy decoding keeps each frame's likeliest class, merges runs of 
 drops the blanks: "00" needs a blank between its two runs of 0. Each digit then gets
 
 - its ten probabilities: the summed frames of its run, renormalized without the blank;
-- its ink: the columns between its borders with its neighbours, each border the column with the
-  least ink between the middles of the two digits' runs (an empty column between digits apart, the
-  thinnest stroke between touching ones), framed as one digit is (``preprocess.frame``), which
-  front ends show and save; ``touching`` when a border of its holds a stroke (``through_stroke``).
+- its ink: between its borders with its neighbours, each border the column with the least ink
+  between the two digits' runs (an empty column between digits apart, the thinnest
+  stroke between touching ones); a connected blot of ink mostly on one side of the borders goes
+  wholly to that digit, one across a border is parted there and marks both digits ``touching``
+  (``owners``). That ink alone is framed as one digit is (``preprocess.frame``), which front ends
+  show and save.
 
 The answer is a ``Segmentation`` like the cutting reader's, so ``Predictor.read_number``, the
 front ends and the feedback store treat both alike. No TensorFlow here: LiteRT runs the file.
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import ndimage
 
 from digitrec import card as model_card
 from digitrec.calibrate import rescale
@@ -33,12 +36,15 @@ from digitrec.paths import MODELS
 from digitrec.preprocess import SIZE, frame, ink_box
 from digitrec.segment.line import FRAMES, LINE_HEIGHT, LINE_WIDTH, STRIDE, Line, ink_frames, line_of
 from digitrec.segment.pieces import Piece, Segmentation
-from digitrec.segment.sizes import INK
 
 BLANK = 10  # CTC's blank: the last of the 11 classes, so class k is digit k
 CLASSES = 11
 KIND = "number_reader"  # what the card must say the file is
 READER_NAME = "number_reader.tflite"
+# Training's numbers (1-12 digits) fill 22-28 of the strip's 28 rows; a longer line, shrunk to fit its
+# width, would be read at a size the network never saw (40 digits: about 7 rows).
+MIN_HEIGHT = 20
+OWN = 0.85  # a blot of ink with this share of its ink between one pair of borders is that digit's alone
 READER_ENV = "DIGITREC_NUMBER_READER"  # another file, or "off" for the cutting reader alone
 
 
@@ -103,12 +109,13 @@ def text_probability(frames: np.ndarray, digits: list[int]) -> float:
 
 
 def border(ink: np.ndarray, line: Line, left: Span, right: Span) -> int:
-    """The working column where ``left``'s ink ends and ``right``'s begins: between the middles of
-    their runs, the column with the least ink (an empty one between digits apart; the thinnest
-    stroke between touching ones), the nearest to halfway of equal ones."""
+    """The working column where ``left``'s ink ends and ``right``'s begins: between the last frame of
+    ``left``'s run and the first of ``right``'s (the blank frames between them, where the network saw
+    one digit end and the next begin), the column with the least ink (an empty one between digits
+    apart; the thinnest stroke between touching ones), the nearest to halfway of equal ones."""
     x_lo, x_hi = line.box[0], line.box[2]
-    a = int(round(min(max(line.to_working(left.centre), x_lo), x_hi)))
-    b = int(round(min(max(line.to_working(right.centre), x_lo), x_hi)))
+    a = int(round(min(max(line.to_working((left.end - 0.5) * STRIDE), x_lo), x_hi)))
+    b = int(round(min(max(line.to_working((right.start + 0.5) * STRIDE), x_lo), x_hi)))
     if b - a < 2:
         return max(a, min(b, (a + b) // 2))
     profile = ink[:, a:b].sum(axis=0)
@@ -117,30 +124,49 @@ def border(ink: np.ndarray, line: Line, left: Span, right: Span) -> int:
     return a + int(np.argmin(profile + 1e-3 * np.abs(np.arange(b - a) - middle)))
 
 
-def through_stroke(ink: np.ndarray, column: int) -> bool:
-    """Whether a border at working ``column`` runs through a stroke (ink above ``sizes.INK``, a mark's
-    own): the digits on either side touch, or overlap, there, and columns cannot part their ink."""
-    return 0 <= column < ink.shape[1] and float(ink[:, column].max()) > INK
+def owners(ink: np.ndarray, edges: list[int]) -> tuple[np.ndarray, set[int]]:
+    """Which piece each inked pixel belongs to (-1: none), given the pieces' column edges, and the
+    pieces whose ink was parted from a neighbour's. A connected blot of ink lying mostly between one
+    pair of edges goes wholly to that piece, so digits apart keep their own strokes even where their
+    x-extents overlap (a 1 tucked under a 7's bar); a blot across a border (digits that touch) is
+    parted at the border's column, and both its pieces are flagged."""
+    labels, count = ndimage.label(ink > 0, structure=np.ones((3, 3)))
+    inner = np.asarray(edges[1:-1])
+    by_column = np.searchsorted(inner, np.arange(ink.shape[1]), side="right")  # a column's piece
+    owner = np.where(labels > 0, by_column[None, :], -1)
+    parted: set[int] = set()
+    for k, found in enumerate(ndimage.find_objects(labels), start=1):
+        blot = labels[found] == k
+        pieces_of = owner[found][blot]
+        share = np.bincount(pieces_of, weights=ink[found][blot], minlength=len(edges) - 1)
+        best = int(np.argmax(share))
+        if share[best] >= OWN * share.sum():
+            owner[found][blot] = best
+        else:
+            parted.update(int(i) for i in np.flatnonzero(share))
+    return owner, parted
 
 
 def pieces(line: Line, spans: list[Span]) -> Segmentation:
-    """The decoded digits as pieces of the canvas's ink: each takes the columns between its borders
-    with its neighbours (``border``), its ink there framed as one digit is (module docstring)."""
+    """The decoded digits as pieces of the canvas's ink: each takes the ink ``owners`` gives it
+    between its borders with its neighbours (``border``), framed as one digit is (module docstring)."""
     ink, f = line.ink, line.scale
     w, h = line.size
     x_lo, x_hi = line.box[0], line.box[2]
-    borders = [border(ink, line, a, b) for a, b in zip(spans, spans[1:], strict=False)]
-    edges = [x_lo, *borders, x_hi]
-    cut = [False, *(through_stroke(ink, c) for c in borders), False]  # the ink's outer edges border no digit
+    edges = [x_lo, *(border(ink, line, a, b) for a, b in zip(spans, spans[1:], strict=False)), x_hi]
+    owner, parted = owners(ink, edges)
     out = []
-    for k, (span, a, b) in enumerate(zip(spans, edges, edges[1:], strict=False)):
-        box = ink_box(ink[:, a:b] > 0) if b > a else None
-        if box is None:  # the network saw a digit where the columns hold no ink: show its own run
+    for k, span in enumerate(spans):
+        mine = owner == k
+        box = ink_box(mine)
+        if box is None:  # the network saw a digit where no ink is left to it: show its own run's columns
             a = min(max(int(line.to_working(span.start * STRIDE)), 0), ink.shape[1] - 1)
             b = max(int(np.ceil(line.to_working(span.end * STRIDE))), a + 1)
-            box = ink_box(ink[:, a:b] > 0) or (0, line.box[1], b - a, line.box[3])
-        x0, y0, x1, y1 = box[0] + a, box[1], box[2] + a, box[3]
-        own = ink[y0:y1, x0:x1]
+            mine = np.zeros_like(mine)
+            mine[:, a:b] = ink[:, a:b] > 0
+            box = ink_box(mine) or (a, line.box[1], b, line.box[3])
+        x0, y0, x1, y1 = box
+        own = np.where(mine, ink, 0.0)[y0:y1, x0:x1]
         framed = frame(own)
         out.append(
             Piece(
@@ -150,7 +176,7 @@ def pieces(line: Line, spans: list[Span]) -> Segmentation:
                 (x0, y0, x1, y1),
                 own > 0,
                 own,
-                cut[k] or cut[k + 1],
+                k in parted,
             )
         )
     return Segmentation(out, line.size, f, float(line.box[3] - line.box[1]))
@@ -220,10 +246,11 @@ class LineReader:
 
     def read(self, image: Any) -> tuple[Segmentation, np.ndarray] | None:
         """A drawing -> (its digits as a ``Segmentation``, the (T, 11) frames over its ink, T <= 64);
-        None when blank.
+        None when blank, or when the number is too long for the strip (its ink fitted under
+        MIN_HEIGHT rows: wider than any number the reader learned; ``read_number`` cuts it instead).
         Raises ``InvalidImage`` as ``preprocess`` does."""
         line = line_of(image)
-        if line is None:
+        if line is None or (line.box[3] - line.box[1]) * line.zoom < MIN_HEIGHT:
             return None
         frames = self.net(line.image)[: ink_frames(line.image)]  # the frames over the ink, as in training
         if self.temperature != 1.0:
