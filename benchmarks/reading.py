@@ -8,10 +8,9 @@ Baseline: ``predict`` on one 280x280 canvas, timed in the same worker, in turns.
   transparent canvas: the figure this part has always given;
 - real digits of the test writers, 4 and 12 of them, composed as ``scripts/number_accuracy.py``
   composes its apart rows (64 px tall, 5 px pen), read by each reader there is: as shipped (the
-  learned reader, with the cutting one where it is unsure), the learned reader alone and the
-  cutting reader alone. Without ``models/number_reader.tflite`` (or ``$DIGITREC_NUMBER_READER``)
-  the apps run the cutting reader alone, and only its rows are timed. The targets are these rows'
-  as shipped.
+  learned reader, where it is installed) and the cutting reader alone. Without
+  ``models/number_reader.tflite`` (or ``$DIGITREC_NUMBER_READER``) the apps run the cutting
+  reader alone, and only its rows are timed. The targets are these rows' as shipped.
 
 All in the middle of the wide canvas the Flask page's number mode and the Gradio number pad send.
 """
@@ -126,7 +125,7 @@ def run(ctx: Context) -> Section:
     looks = [how for _text, how, _png in numbers()]
     base = p50(t["digit"])
     shipped = (
-        f"the learned reader `{info['line_reader']}` with the cutting one"
+        f"the learned reader `{info['line_reader']}`"
         if info["line_reader"]
         else "the cutting reader (no number reader file)"
     )
@@ -137,7 +136,7 @@ def run(ctx: Context) -> Section:
             f"`Predictor.read_number` on canvas PNGs of 840x280, beside `Predictor.predict` on one 280x280 canvas: "
             f"{CASES} numbers of four synthetic pen digits in a row, with a person's jitter, then {CASES} of 4 and "
             f"{CASES} of 12 real digits by the test writers (`benchmarks/reading.py`), read as shipped ({shipped})"
-            + (", by the learned reader alone and by the cutting reader alone" if len(readers) > 1 else "")
+            + (" and by the cutting reader alone" if len(readers) > 1 else "")
             + f"; {n:,} calls for the digit and the synthetic numbers, {n_real:,} for each other row, in "
             f"{ctx.n(10, 1)} interleaved rounds, in one worker process without TensorFlow "
             f"(`{info['backend']}` backend)."
