@@ -106,7 +106,7 @@ def test_gunicorn_health_check_and_errors_match_waitress(gunicorn_two_workers):
         "status": "ok",
         "model": "digit_recognizer.keras",
         "backend": "litert",
-        "number_reader": "segmentation",  # no models/number_reader.tflite ships yet
+        "number_reader": "learned",  # models/number_reader.tflite ships and matches its card
         "debug": False,
     }
     bad = requests.post(f"{url}/api/predict", data="{", headers={"Content-Type": "application/json"}, timeout=10)
