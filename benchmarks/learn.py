@@ -215,9 +215,11 @@ def latency(model: str | None, log=print) -> dict:
             start = time.perf_counter()
             status, job = _json(port, "POST", "/api/learn", {"user": "learner"})
             assert status == 202, (status, job)
+            heard: dict[str, float] = {}  # when each phase the worker reports was first heard (it has ended)
             while job.get("state") in ("queued", "running"):
                 time.sleep(0.25)
                 _status, job = _json(port, "GET", "/api/learn?user=learner")
+                heard.setdefault(job.get("phase") or job.get("state"), round(time.perf_counter() - start, 1))
             learnt = time.perf_counter() - start
             image = json.loads(body)["image"]
             status, answer = _json(port, "POST", "/api/predict", {"image": image, "user": "learner"})
@@ -231,6 +233,7 @@ def latency(model: str | None, log=print) -> dict:
         "seconds_to_done": round(learnt, 1),
         "seconds_to_personal_answer": round(answered, 1),
         "predict_status": status,
+        "phases_heard_at": heard,
         "others_baseline": {k: baseline[k] for k in ("ok", "errors", "p50", "p99", "rps")},
         "others_during": {k: during.get(k) for k in ("ok", "errors", "p50", "p99", "rps")},
     }
@@ -255,6 +258,11 @@ def render_latency(r: dict) -> str:
                 f"{d['errors']} errors) |",
                 f"| ... the same with nothing learning (baseline, same run) | | p99 {1000 * b['p99']:.1f} ms, p50 "
                 f"{1000 * b['p50']:.1f} ms: while learning x{d['p99'] / b['p99']:.1f} at p99 |",
+                "",
+                "Seconds after the POST when each phase was first heard ended (`GET /api/learn` every 0.25 s; the "
+                "first is the worker's start, TensorFlow's import and reading the data): "
+                + ", ".join(f"{phase} {at}" for phase, at in r.get("phases_heard_at", {}).items())
+                + ".",
             ]
         )
         + "\n"

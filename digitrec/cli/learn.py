@@ -66,6 +66,7 @@ def cmd_learn(args) -> int:
     print(f"learnt {args.user}'s handwriting from {done['drawings']} drawings in {done['seconds']:.0f} s:")
     for line in figures(done):
         print("  " + line)
+    print("  time: " + ", ".join(f"{phase} {seconds:.1f} s" for phase, seconds in done["phases"].items()))
     return 0
 
 

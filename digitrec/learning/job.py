@@ -61,8 +61,8 @@ def learn(
     """Fine-tune ``model`` (default: the shipped one) on ``user``'s saved drawings in ``db`` and keep it as
     their personal model; return the figures: ``before`` and ``after`` (their drawings, cross-validated
     when few; MNIST test; the validation writers), ``figure`` (how the drawings' figure was measured),
-    ``model_id``, ``seconds``. Raises ``InvalidDrawing`` (the name), ``TooFewDrawings``, ``StoreError``,
-    ``ModelError`` and ``DataError`` (no MNIST for the replay)."""
+    ``model_id``, ``seconds`` and ``phases`` (the seconds each phase took). Raises ``InvalidDrawing`` (the
+    name), ``TooFewDrawings``, ``StoreError``, ``ModelError`` and ``DataError`` (no MNIST for the replay)."""
     user = clean_user(user)
     with Store.open(db) as store:
         check_enough(user, store.count(user))
@@ -90,6 +90,7 @@ def learn(
         "figure": report["saved_figure"],
         "kept_old_weights": report.get("kept_old_weights", 0.0),
         "seconds": report["seconds"],
+        "phases": report["phases"],
     }
 
 

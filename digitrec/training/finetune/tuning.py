@@ -28,14 +28,15 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from digitrec import card as model_card
 from digitrec.paths import DEFAULT_MODEL, model_path
 from digitrec.predict import ModelError
-from digitrec.training.finetune.data import Replay, mnist_replay, saved_drawings, validation_writers
-from digitrec.training.finetune.report import Laps, card_mnist, format_report, new_card
+from digitrec.training.finetune.data import Replay, cached, mnist_replay, saved_drawings, validation_writers
+from digitrec.training.finetune.report import Laps, format_report, new_card
 
 __all__ = ["FinetuneConfig", "finetune", "format_report", "saved_drawings", "tune"]
 
@@ -53,136 +54,229 @@ GENTLE = dict(
 @dataclass
 class FinetuneConfig:
     steps: int = 150
-    saved_batch: int = 32  # saved drawings per step (with replacement, each freshly warped)
+    saved_batch: int = 32  # saved drawings per step (with replacement, each a random one of its warps)
     replay_batch: int = 96  # MNIST training digits per step
     learning_rate: float = 3e-4  # Adam
     saved_weight: float = 4.0  # the saved drawings' loss, relative to the replay's
     distill: bool = True  # replay targets: the old model's probabilities, not just the labels
     hard_replay: int = 30  # per saved drawing, its nearest MNIST digits of other classes (0: none)
     hard_share: float = 0.5  # of each replay batch drawn from those neighbours
-    hard_pool: int = 20_000  # a random share of MNIST's training digits searched for them (all: 3x slower)
+    replay_pool: int = 20_000  # the MNIST training digits replayed: a random share (hard neighbours among them)
     # The forgetting budget: when MNIST's held-out digits (the 5,000 training never saw) lose more
     # than this, the weights are pulled back towards the old ones (a quarter, half, three quarters
     # of the way) until they do not. None: no check.
     forget_budget: float | None = 0.001
-    trainable_from: int = 0  # index of the first layer that learns (batch norm never does)
+    learns: str = "all"  # which layers learn (batch norm never does): one of LEARNS
     augment: dict = field(default_factory=lambda: dict(GENTLE))  # digitrec.training.augment.AugmentConfig
     seed: int = 0
 
 
+# Which layers a fine-tune changes. "all": every layer. "last block": the convolutions after the last
+# pooling but one, and the dense layers. "dense": the layers after the convolutions' Flatten. The frozen
+# layers run once per digit (their output kept on disk for the MNIST digits), so each step costs only
+# the layers that learn.
+LEARNS = ("all", "last block", "dense")
+
+
+def first_learning(model, learns: str) -> int:
+    """The index in ``model.layers`` of the first layer that learns (``learns``: one of ``LEARNS``)."""
+    import keras
+
+    if learns not in LEARNS:
+        raise ValueError(f"learns must be one of {', '.join(LEARNS)}, not {learns!r}")
+    if learns == "all":
+        return 0
+    kind = keras.layers.Flatten if learns == "dense" else keras.layers.MaxPooling2D
+    found = [i for i, layer in enumerate(model.layers) if isinstance(layer, kind)]
+    if len(found) < (1 if learns == "dense" else 2):
+        raise ModelError(f"{model.name} has no {kind.__name__} layer to start learning after: use learns='all'")
+    return found[-1 if learns == "dense" else -2] + 1
+
+
+def head_of(model, at: int, outputs=None):
+    """``model`` from layer ``at`` on (fed the frozen layers' output), up to ``outputs`` (default: its
+    own), as a model of its own sharing those layers: what learns."""
+    import keras
+
+    if at == 0 and outputs is None:
+        return model
+    start = model.inputs[0] if at == 0 else model.layers[at].input
+    return keras.Model(start, model.outputs if outputs is None else outputs)
+
+
+def head_inputs(old, at: int, key: str, x: np.ndarray, keep: bool = False) -> np.ndarray:
+    """Framed digits (N, 28, 28) as the input of ``old``'s layers from ``at`` on: the frozen layers'
+    output (the digits themselves when every layer learns). ``keep``: the same digits come again in
+    every fine-tune from ``old`` (MNIST, the validation writers), so that output is kept on disk under
+    ``key`` (the model file's SHA-256)."""
+    x = np.asarray(x, np.float32)[..., None]
+    if at == 0:
+        return x
+    import keras
+
+    trunk = keras.Model(old.inputs, old.layers[at].input)
+    if not keep:
+        return trunk.predict(x, batch_size=500, verbose=0)
+
+    def run() -> dict:  # half precision: the 20,000 replayed digits' output in 46 MB
+        return {"out": trunk.predict(x, batch_size=500, verbose=0).astype(np.float16)}
+
+    return cached("head-inputs", [key, at, x], run)["out"].astype(np.float32)
+
+
 @dataclass
 class Anchor:
-    """What every fine-tune from one old model needs from it, worked out once (cross-validation's folds
-    and the final fine-tune share it): its accuracy on MNIST's held-out digits (for the forgetting
-    budget) and its last hidden layer over the replay digits searched for hard neighbours."""
+    """What every fine-tune from one old model needs from it, worked out once per run (cross-validation's
+    folds and the final fine-tune share it) and, where it costs, once per machine (``data.cached``): the
+    model cut where learning starts, and the MNIST digits it replays and checks, as the head's input."""
 
-    check_accuracy: float | None  # None: no forgetting budget
-    pool: np.ndarray | None  # indices into the replay set; None: no hard replay
-    pool_features: np.ndarray | None  # unit_features of those digits
+    old: Any  # the old Keras model
+    at: int  # the index of its first layer that learns (first_learning)
+    key: str  # the old model file's SHA-256: what the cached arrays were computed from
+    pool_in: np.ndarray  # the replayed MNIST training digits (a random ``replay_pool`` of them), as the head's input
+    pool_y: np.ndarray
+    pool_features: np.ndarray  # their unit_features (hard neighbours are searched among them)
+    pool_teacher: np.ndarray  # the old model's probabilities for them (distillation's targets)
+    check_in: np.ndarray  # MNIST's held-out training digits, as the head's input (the forgetting budget)
+    check_y: np.ndarray
+    check_accuracy: float | None  # the old model's on them; None: no forgetting budget
 
+    def inputs(self, x: np.ndarray, keep: bool = False) -> np.ndarray:
+        """Framed digits as the head's input (``head_inputs``)."""
+        return head_inputs(self.old, self.at, self.key, x, keep)
 
-def anchor_of(base, replay: Replay, cfg) -> Anchor:
-    check = accuracy(base, replay.x_check, replay.y_check) if cfg.forget_budget is not None else None
-    if not cfg.hard_replay:
-        return Anchor(check, None, None)
-    pool = np.random.default_rng(cfg.seed).permutation(len(replay.x))[: cfg.hard_pool]
-    return Anchor(check, pool, unit_features(base, replay.x[pool]))
-
-
-def tune(
-    base, x_saved: np.ndarray, y_saved: np.ndarray, replay: Replay, cfg, anchor: Anchor | None = None, on_step=None
-):
-    """A copy of the Keras model ``base`` fine-tuned on the saved drawings with replay, within the
-    forgetting budget; ``base`` is untouched. Its ``kept`` attribute: the share of old weights kept.
-    ``anchor``: ``anchor_of(base, replay, cfg)``, when several fine-tunes start from ``base``;
-    ``on_step()``: called after each training step (progress)."""
-    anchor = anchor or anchor_of(base, replay, cfg)
-    hard = hard_neighbours(base, x_saved, y_saved, replay.y, anchor, cfg) if cfg.hard_replay else None
-    model = _tune(base, x_saved, y_saved, replay.x, replay.y, cfg, hard, on_step)
-    model.kept = 0.0
-    if cfg.forget_budget is None:
-        return model
-    old, new = base.get_weights(), model.get_weights()
-    for keep in (0.0, 0.25, 0.5, 0.75, 1.0):
-        if keep:
-            model.set_weights([o + (1 - keep) * (n - o) for o, n in zip(old, new, strict=True)])
-        model.kept = keep
-        if anchor.check_accuracy - accuracy(model, replay.x_check, replay.y_check) <= cfg.forget_budget:
-            break
-    return model
+    def head(self, model=None, outputs=None):
+        """The part of ``model`` (default: the old one) that learns, up to ``outputs`` (default: its own)."""
+        return head_of(self.old if model is None else model, self.at, outputs)
 
 
-def _tune(base, x_saved, y_saved, x_replay, y_replay, cfg, hard: np.ndarray | None, on_step=None):
-    import keras
+def anchor_of(old, key: str, replay: Replay, cfg) -> Anchor:
+    """``old``'s anchor for ``cfg`` (``key``: its file's SHA-256, naming what is cached on disk)."""
+    at = first_learning(old, cfg.learns)
+    pool = np.random.default_rng(cfg.seed).permutation(len(replay.x))[: cfg.replay_pool]
+    pool_in = head_inputs(old, at, key, replay.x[pool], keep=True)
+    check_in = head_inputs(old, at, key, replay.x_check, keep=True)
+    head = head_of(old, at)
+    both = head_of(old, at, [old.layers[-2].output, old.outputs[0]])
+
+    def run() -> dict:
+        hidden, probabilities = both.predict(pool_in, batch_size=1000, verbose=0)
+        return {"features": _unit(hidden.reshape(len(hidden), -1)), "teacher": probabilities}
+
+    answers = cached("replay-answers", [key, at, pool_in], run)
+    check = accuracy(head, check_in, replay.y_check) if cfg.forget_budget is not None else None
+    return Anchor(
+        old, at, key, pool_in, replay.y[pool], answers["features"], answers["teacher"], check_in, replay.y_check, check
+    )
+
+
+def warped(anchor: Anchor, x_saved: np.ndarray, cfg) -> np.ndarray:
+    """Each saved drawing's warps as the head's input, (N, W, ...): W = the steps' draws of saved
+    drawings shared among them (``augment.warp`` on each, once: the frozen layers then run once per warp)."""
     import tensorflow as tf
 
     from digitrec.training.augment import AugmentConfig, warp
 
+    n = len(x_saved)
+    w = -(-cfg.steps * cfg.saved_batch // n)
+    images = tf.repeat(tf.constant(x_saved[..., None], tf.float32), w, axis=0)
+    out = warp(images, tf.constant([cfg.seed, 0], tf.int64), AugmentConfig(**cfg.augment)).numpy()[..., 0]
+    inputs = anchor.inputs(out)
+    return inputs.reshape(n, w, *inputs.shape[1:])
+
+
+def tune(anchor: Anchor, saved_in: np.ndarray, y_saved: np.ndarray, warps: np.ndarray, cfg, on_step=None):
+    """A copy of the old model fine-tuned on the saved drawings (``saved_in``: as the head's input;
+    ``warps``: ``warped``) with replay, within the forgetting budget; the old model is untouched. Its
+    ``kept`` attribute: the share of old weights kept. ``on_step()``: called after each training step."""
+    hard = hard_neighbours(anchor, saved_in, y_saved, cfg) if cfg.hard_replay else None
+    model = _tune(anchor, warps, y_saved, cfg, hard, on_step)
+    model.kept = 0.0
+    if cfg.forget_budget is None:
+        return model
+    head = anchor.head(model)
+    old, new = anchor.old.get_weights(), model.get_weights()
+    for keep in (0.0, 0.25, 0.5, 0.75, 1.0):
+        if keep:
+            model.set_weights([o + (1 - keep) * (n - o) for o, n in zip(old, new, strict=True)])
+        model.kept = keep
+        if anchor.check_accuracy - accuracy(head, anchor.check_in, anchor.check_y) <= cfg.forget_budget:
+            break
+    return model
+
+
+def _tune(anchor: Anchor, warps: np.ndarray, y_saved: np.ndarray, cfg, hard: np.ndarray | None, on_step=None):
+    import keras
+    import tensorflow as tf
+
     n_hard = int(cfg.hard_share * cfg.replay_batch) if hard is not None and len(hard) else 0
-    aug = AugmentConfig(**cfg.augment)
-    model = keras.models.clone_model(base)
-    model.set_weights(base.get_weights())
+    model = keras.models.clone_model(anchor.old)
+    model.set_weights(anchor.old.get_weights())
     for i, layer in enumerate(model.layers):
-        layer.trainable = i >= cfg.trainable_from and not isinstance(layer, keras.layers.BatchNormalization)
+        layer.trainable = i >= anchor.at and not isinstance(layer, keras.layers.BatchNormalization)
+    head = anchor.head(model)
     optimizer = keras.optimizers.Adam(cfg.learning_rate)
-    saved = tf.constant(x_saved[..., None])
-    saved_y = tf.constant(y_saved.astype(np.int32))
-    seed = tf.constant(cfg.seed, tf.int64)
     n_saved = cfg.saved_batch
 
     @tf.function
-    def step(i, picked, replay, replay_y):
-        drawings = warp(tf.gather(saved, picked), tf.stack([seed, tf.cast(i, tf.int64)]), aug)
-        labels = tf.gather(saved_y, picked)
-        teacher = base(replay, training=False) if cfg.distill else tf.one_hot(replay_y, 10)
+    def step(drawings, labels, replay, teacher):
         with tf.GradientTape() as tape:
-            p = model(tf.concat([drawings, replay], 0), training=True)
+            p = head(tf.concat([drawings, replay], 0), training=True)
             own = keras.losses.sparse_categorical_crossentropy(labels, p[:n_saved])
             kept = keras.losses.categorical_crossentropy(teacher, p[n_saved:])
             loss = cfg.saved_weight * tf.reduce_mean(own) + tf.reduce_mean(kept)
-        grads = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
+        grads = tape.gradient(loss, head.trainable_variables)
+        optimizer.apply_gradients(zip(grads, head.trainable_variables, strict=True))
         return loss
 
     rng = np.random.default_rng(cfg.seed)
-    for i in range(cfg.steps):
-        picked = rng.integers(0, len(x_saved), n_saved)
-        r = rng.integers(0, len(x_replay), cfg.replay_batch)
+    targets = anchor.pool_teacher if cfg.distill else np.eye(10, dtype=np.float32)[anchor.pool_y]
+    for _ in range(cfg.steps):
+        picked = rng.integers(0, len(warps), n_saved)
+        drawings = warps[picked, rng.integers(0, warps.shape[1], n_saved)]
+        r = rng.integers(0, len(anchor.pool_y), cfg.replay_batch)
         if n_hard:
             r[:n_hard] = hard[rng.integers(0, len(hard), n_hard)]
-        step(tf.constant(i), tf.constant(picked), tf.constant(x_replay[r][..., None]), tf.constant(y_replay[r]))
+        replay, teacher = tf.constant(anchor.pool_in[r]), tf.constant(targets[r])
+        step(tf.constant(drawings), tf.constant(y_saved[picked]), replay, teacher)
         if on_step is not None:
             on_step()
     return model
 
 
-def hard_neighbours(base, x_saved, y_saved, y_replay, anchor: Anchor, cfg) -> np.ndarray:
-    """Indices into the replay set of the MNIST digits most like each saved drawing but of another class.
+def hard_neighbours(anchor: Anchor, saved_in: np.ndarray, y_saved: np.ndarray, cfg) -> np.ndarray:
+    """Positions in the replay pool of the MNIST digits most like each saved drawing but of another class.
 
     Where a user's style meets MNIST's (their 3 is MNIST's 7), replaying exactly those digits
     teaches the network the border between the two instead of moving it over MNIST's side.
     Likeness: cosine similarity of the old network's last hidden layer.
     """
-    pool = anchor.pool
-    similar = unit_features(base, x_saved) @ anchor.pool_features.T
+    similar = unit_features(anchor, saved_in) @ anchor.pool_features.T
     found = set()
     for row, label in zip(similar, y_saved, strict=True):
         order = np.argsort(-row)
-        found.update(pool[order[y_replay[pool][order] != label][: cfg.hard_replay]].tolist())
+        found.update(order[anchor.pool_y[order] != label][: cfg.hard_replay].tolist())
     return np.array(sorted(found), dtype=np.int64)
 
 
-def unit_features(base, x: np.ndarray) -> np.ndarray:
-    """``base``'s last hidden layer (or the dropout after it) for ``x``, each row of unit length."""
-    import keras
+def unit_features(anchor: Anchor, inputs: np.ndarray) -> np.ndarray:
+    """The old model's last hidden layer (or the dropout after it) for ``inputs`` (the head's input),
+    each row of unit length."""
+    hidden = anchor.head(outputs=anchor.old.layers[-2].output)
+    return _unit(hidden.predict(inputs, batch_size=1000, verbose=0).reshape(len(inputs), -1))
 
-    hidden = keras.Model(base.inputs, base.layers[-2].output)
-    f = hidden.predict(x[..., None], batch_size=1000, verbose=0).reshape(len(x), -1)
+
+def _unit(f: np.ndarray) -> np.ndarray:
     return f / np.maximum(np.linalg.norm(f, axis=1, keepdims=True), 1e-6)
 
 
-def accuracy(model, x: np.ndarray, y: np.ndarray) -> float:
-    return float((model.predict(x[..., None], batch_size=1000, verbose=0).argmax(axis=1) == y).mean())
+def predicted(head, inputs: np.ndarray) -> np.ndarray:
+    """The digits ``head`` reads from ``inputs`` (as the head's input)."""
+    return head.predict(inputs, batch_size=1000, verbose=0).argmax(axis=1)
+
+
+def accuracy(head, inputs: np.ndarray, y: np.ndarray) -> float:
+    return float((predicted(head, inputs) == y).mean())
 
 
 def folds_of(y: np.ndarray, folds: int, seed: int) -> np.ndarray:
@@ -196,20 +290,21 @@ def folds_of(y: np.ndarray, folds: int, seed: int) -> np.ndarray:
 
 
 def cross_validated(
-    base, x: np.ndarray, y: np.ndarray, replay: Replay, cfg, folds: int, anchor: Anchor, on_step=None
+    anchor: Anchor, saved_in: np.ndarray, y: np.ndarray, warps: np.ndarray, cfg, folds: int, on_step=None
 ) -> tuple[float | None, int, int]:
     """Accuracy on the saved drawings of models fine-tuned without them (``folds``-fold, stratified):
     (accuracy, folds, drawings scored). A fold runs only when it holds drawings out and leaves some to
     train on; the accuracy is over the drawings some fold scored, None when no fold could run (one
-    drawing of each digit: every drawing falls in the first fold and nothing is left to train on)."""
+    drawing of each digit: every drawing falls in the first fold and nothing is left to train on).
+    The folds share the drawings' warps: each costs only its training steps."""
     fold = folds_of(y, folds, cfg.seed)
     right = scored = 0
     for k in range(folds):
         train, held = fold != k, fold == k
         if not held.any() or not train.any():
             continue
-        model = tune(base, x[train], y[train], replay, cfg, anchor, on_step)
-        right += int((model.predict(x[held][..., None], verbose=0).argmax(axis=1) == y[held]).sum())
+        model = tune(anchor, saved_in[train], y[train], warps[train], cfg, on_step)
+        right += int((predicted(anchor.head(model), saved_in[held]) == y[held]).sum())
         scored += int(held.sum())
     return (right / scored if scored else None), folds, scored
 
@@ -244,8 +339,8 @@ def finetune(
 ) -> dict:
     """Fine-tune ``base`` (default: the shipped model) on the saved drawings, write ``out`` (+ card and
     .tflite) and return the report: accuracy before and after on the saved drawings, MNIST test and
-    the validation writers, and the seconds it took. ``progress(fraction, phase)``, when given, hears
-    how far it is (0 to 1) as it goes: "Learn my handwriting" shows it."""
+    the validation writers, the seconds it took and each phase's (``phases``). ``progress(fraction,
+    phase)``, when given, hears how far it is (0 to 1) as it goes: "Learn my handwriting" shows it."""
     clock = Laps(progress)
     base_path, out = model_path(base), Path(out)
     check_out(out, base_path)
@@ -262,32 +357,37 @@ def finetune(
     except Exception as exc:  # Keras raises many types for broken files
         raise ModelError(f"cannot fine-tune {base_path}: not a loadable Keras model ({type(exc).__name__})") from None
     clock.lap("loading TensorFlow and the model")
+    anchor = anchor_of(old, model_card.sha256(base_path), replay, cfg)  # once: every fold and the fine-tune share it
+    test_in = anchor.inputs(x_test, keep=True)
+    writers_in = anchor.inputs(writers[0], keep=True) if writers else None
+    clock.lap("the old model's anchor")
+
     report: dict = {"base": str(base_path), "out": str(out), "saved": saved_info, "config": asdict(cfg)}
-    before = {"saved": accuracy(old, x_saved, y_saved), "mnist_test": card_mnist(base_path, len(y_test), data_dir)}
-    if before["mnist_test"] is None:
-        before["mnist_test"] = accuracy(old, x_test, y_test)
+    saved_in, old_head = anchor.inputs(x_saved), anchor.head()
+    before = {"saved": accuracy(old_head, saved_in, y_saved), "mnist_test": accuracy(old_head, test_in, y_test)}
     if writers:
-        before["validation_writers"] = accuracy(old, writers[0], writers[1])
+        before["validation_writers"] = accuracy(old_head, writers_in, writers[1])
         report["validation_writers"] = writers[2]
-    anchor = anchor_of(old, replay, cfg)  # once: every fold and the final fine-tune start from ``old``
-    clock.lap("figures before, and the old model's anchor")
+    warps = warped(anchor, x_saved, cfg)
+    clock.lap("figures before, and the drawings' warps")
 
     n = len(y_saved)
     k = folds if folds is not None else (min(5, max(2, n // 10)) if n < CV_BELOW else 0)
     clock.steps(cfg.steps * ((k if k >= 2 else 0) + 1))
-    cv = cross_validated(old, x_saved, y_saved, replay, cfg, k, anchor, clock.step) if k >= 2 else None
+    cv = cross_validated(anchor, saved_in, y_saved, warps, cfg, k, clock.step) if k >= 2 else None
     clock.lap("cross-validation")
 
-    new = tune(old, x_saved, y_saved, replay, cfg, anchor, clock.step)
+    new = tune(anchor, saved_in, y_saved, warps, cfg, clock.step)
     clock.lap("fine-tuning")
     report["kept_old_weights"] = new.kept
-    mnist_pred = new.predict(x_test[..., None], batch_size=1000, verbose=0).argmax(axis=1)  # the figure and the card's
+    head = anchor.head(new)
+    mnist_pred = predicted(head, test_in)  # the figure and the card's
     after = {
-        "saved": cv[0] if cv else accuracy(new, x_saved, y_saved),  # None: cross-validation could not run
+        "saved": cv[0] if cv else accuracy(head, saved_in, y_saved),  # None: cross-validation could not run
         "mnist_test": float((mnist_pred == y_test).mean()),
     }
     if writers:
-        after["validation_writers"] = accuracy(new, writers[0], writers[1])
+        after["validation_writers"] = accuracy(head, writers_in, writers[1])
     report["saved_figure"] = cv_figure(cv, n) if cv else "on the drawings it trained on"
     report["before"], report["after"] = before, after
     clock.lap("figures after")
