@@ -166,7 +166,7 @@ def anchor_of(old, key: str, replay: Replay, cfg) -> Anchor:
         hidden, probabilities = both.predict(pool_in, batch_size=1000, verbose=0)
         return {"features": _unit(hidden.reshape(len(hidden), -1)), "teacher": probabilities}
 
-    answers = cached("replay-answers", [key, at, pool_in], run)
+    answers = cached("replay-answers", [key, at, replay.x[pool]], run)
     check = accuracy(head, check_in, replay.y_check) if cfg.forget_budget is not None else None
     return Anchor(
         old, at, key, pool_in, replay.y[pool], answers["features"], answers["teacher"], check_in, replay.y_check, check
@@ -367,9 +367,16 @@ def finetune(
 
     report: dict = {"base": str(base_path), "out": str(out), "saved": saved_info, "config": asdict(cfg)}
     saved_in, old_head = anchor.inputs(x_saved), anchor.head()
-    before = {"saved": accuracy(old_head, saved_in, y_saved), "mnist_test": accuracy(old_head, test_in, y_test)}
+    before = {"saved": accuracy(old_head, saved_in, y_saved)}
+
+    def read_by_old() -> dict:  # the same for every fine-tune from this model: kept on disk
+        reads = {"mnist_test": predicted(old_head, test_in)}
+        return reads | ({"writers": predicted(old_head, writers_in)} if writers else {})
+
+    old_reads = cached("old-reads", [anchor.key, anchor.at, x_test, writers[0] if writers else ""], read_by_old)
+    before["mnist_test"] = float((old_reads["mnist_test"] == y_test).mean())
     if writers:
-        before["validation_writers"] = accuracy(old_head, writers_in, writers[1])
+        before["validation_writers"] = float((old_reads["writers"] == writers[1]).mean())
         report["validation_writers"] = writers[2]
     warps = warped(anchor, x_saved, cfg)
     clock.lap("figures before, and the drawings' warps")
