@@ -256,6 +256,9 @@ def test_cross_validation_that_could_not_run_says_so(monkeypatch):
     x2 = np.zeros((3, 28, 28, 1), np.float32)
     x2[:, 0, 0, 0] = y2
     assert tuning.cross_validated(Anchor(), x2, y2, x2[:, None], cfg, 2) == (1.0, 2, 3) and calls == [1, 2]
+    calls.clear()  # the app's Learn fine-tunes one fold only: the first that can run, its drawings scored
+    assert tuning.cross_validated(Anchor(), x2, y2, x2[:, None], cfg, 2, runs=1) == (1.0, 2, 2) and calls == [1]
+    assert tuning.cv_figure((1.0, 2, 2), 3) == "2-fold cross-validation, 2 of 3 drawings"
 
     text = format_report(_report(None, tuning.cv_figure((None, 2, 0), 10)))
     assert not re.search(r"(?<![\d.])0\.00%", text) and "n/a" in text and "not available" in text

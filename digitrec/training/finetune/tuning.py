@@ -293,22 +293,30 @@ def folds_of(y: np.ndarray, folds: int, seed: int) -> np.ndarray:
 
 
 def cross_validated(
-    anchor: Anchor, saved_in: np.ndarray, y: np.ndarray, warps: np.ndarray, cfg, folds: int, on_step=None
+    anchor: Anchor,
+    saved_in: np.ndarray,
+    y: np.ndarray,
+    warps: np.ndarray,
+    cfg,
+    folds: int,
+    on_step=None,
+    runs: int | None = None,
 ) -> tuple[float | None, int, int]:
     """Accuracy on the saved drawings of models fine-tuned without them (``folds``-fold, stratified):
     (accuracy, folds, drawings scored). A fold runs only when it holds drawings out and leaves some to
-    train on; the accuracy is over the drawings some fold scored, None when no fold could run (one
-    drawing of each digit: every drawing falls in the first fold and nothing is left to train on).
-    The folds share the drawings' warps: each costs only its training steps."""
+    train on; ``runs``: at most that many folds run, the first that can (None: all); the accuracy is over
+    the drawings some fold scored, None when no fold could run (one drawing of each digit: every drawing
+    falls in the first fold and nothing is left to train on). The folds share the drawings' warps."""
     fold = folds_of(y, folds, cfg.seed)
-    right = scored = 0
+    right = scored = ran = 0
     for k in range(folds):
         train, held = fold != k, fold == k
-        if not held.any() or not train.any():
+        if not held.any() or not train.any() or (runs is not None and ran >= runs):
             continue
         model = tune(anchor, saved_in[train], y[train], warps[train], cfg, on_step)
         right += int((predicted(anchor.head(model), saved_in[held]) == y[held]).sum())
         scored += int(held.sum())
+        ran += 1
     return (right / scored if scored else None), folds, scored
 
 
@@ -339,11 +347,14 @@ def finetune(
     handwriting_dir: str | None = None,
     folds: int | None = None,
     progress=None,
+    fold_runs: int | None = None,
 ) -> dict:
     """Fine-tune ``base`` (default: the shipped model) on the saved drawings, write ``out`` (+ card and
-    .tflite) and return the report: accuracy before and after on the saved drawings, MNIST test and
-    the validation writers, the seconds it took and each phase's (``phases``). ``progress(fraction,
-    phase)``, when given, hears how far it is (0 to 1) as it goes: "Learn my handwriting" shows it."""
+    .tflite) and return the report: accuracy before and after on the saved drawings (cross-validated by
+    ``folds`` folds, default: 2-5 below ``CV_BELOW`` drawings, of which at most ``fold_runs`` run), MNIST
+    test and the validation writers, the seconds it took and each phase's (``phases``).
+    ``progress(fraction, phase)``, when given, hears how far it is (0 to 1) as it goes: "Learn my
+    handwriting" shows it."""
     clock = Laps(progress)
     base_path, out = model_path(base), Path(out)
     check_out(out, base_path)
@@ -383,8 +394,8 @@ def finetune(
 
     n = len(y_saved)
     k = folds if folds is not None else (min(5, max(2, n // 10)) if n < CV_BELOW else 0)
-    clock.steps(cfg.steps * ((k if k >= 2 else 0) + 1))
-    cv = cross_validated(anchor, saved_in, y_saved, warps, cfg, k, clock.step) if k >= 2 else None
+    clock.steps(cfg.steps * ((min(k, fold_runs or k) if k >= 2 else 0) + 1))
+    cv = cross_validated(anchor, saved_in, y_saved, warps, cfg, k, clock.step, fold_runs) if k >= 2 else None
     clock.lap("cross-validation")
 
     new = tune(anchor, saved_in, y_saved, warps, cfg, clock.step)
