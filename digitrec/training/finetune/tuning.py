@@ -164,10 +164,11 @@ def anchor_of(old, key: str, replay: Replay, cfg) -> Anchor:
 
     def run() -> dict:
         hidden, probabilities = both.predict(pool_in, batch_size=1000, verbose=0)
-        return {"features": _unit(hidden.reshape(len(hidden), -1)), "teacher": probabilities}
+        features = _unit(hidden.reshape(len(hidden), -1))
+        return {"features": features, "teacher": probabilities, "check": predicted(head, check_in)}
 
-    answers = cached("replay-answers", [key, at, replay.x[pool]], run)
-    check = accuracy(head, check_in, replay.y_check) if cfg.forget_budget is not None else None
+    answers = cached("old-answers", [key, at, replay.x[pool], replay.x_check], run)
+    check = float((answers["check"] == replay.y_check).mean()) if cfg.forget_budget is not None else None
     return Anchor(
         old, at, key, pool_in, replay.y[pool], answers["features"], answers["teacher"], check_in, replay.y_check, check
     )
