@@ -289,6 +289,9 @@ def test_what_every_fine_tune_needs_is_computed_once_and_kept_on_disk(tmp_path, 
     for path in (tmp_path / "cache").iterdir():
         path.write_bytes(b"damaged")
     assert np.array_equal(cached("outputs", ["sha", 3, digits], compute)["out"], first["out"]) and len(calls) == 4
+    (tmp_path / "file").write_text("a file, not a folder")
+    monkeypatch.setenv("DIGITREC_CACHE", str(tmp_path / "file" / "cache"))  # cannot be made: computed each time
+    assert np.array_equal(cached("outputs", ["sha", 3, digits], compute)["out"], first["out"]) and len(calls) == 5
 
 
 @pytest.mark.slow

@@ -3,6 +3,7 @@ test) and the validation writers' digits drawn as an app's canvas (cached: drawi
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import Callable
@@ -127,13 +128,14 @@ def cached(kind: str, key: list, compute: Callable[[], dict[str, np.ndarray]]) -
     except (OSError, ValueError, KeyError, EOFError):
         pass  # not there yet, or unreadable: compute it again
     found = compute()
+    partial = path.with_suffix(f".{os.getpid()}.npz")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.npz")
         np.savez(partial, **found)  # uncompressed: read back in a fraction of a second
         partial.replace(path)  # whole or not at all, even with two runs at once
-    except OSError:
-        pass  # a cache we cannot write only costs time
+    except OSError:  # a cache we cannot write (a full disk, a read-only folder) only costs time
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
     return found
 
 
