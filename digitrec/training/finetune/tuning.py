@@ -29,6 +29,7 @@ The recipe (``FinetuneConfig``), and why, measured by ``benchmarks/finetune.py``
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,10 +39,17 @@ import numpy as np
 from digitrec import card as model_card
 from digitrec.paths import DEFAULT_MODEL, model_path
 from digitrec.predict import ModelError
-from digitrec.training.finetune.data import Replay, cached, mnist_replay, saved_drawings, validation_writers
+from digitrec.training.finetune.data import (
+    Replay,
+    cache_dir,
+    cached,
+    mnist_replay,
+    saved_drawings,
+    validation_writers,
+)
 from digitrec.training.finetune.report import Laps, format_report, new_card
 
-__all__ = ["FinetuneConfig", "finetune", "format_report", "saved_drawings", "tune"]
+__all__ = ["FinetuneConfig", "finetune", "format_report", "prepare", "saved_drawings", "tune"]
 
 CV_BELOW = 50  # fewer saved drawings than this: their "after" figure is cross-validated (k extra fine-tunes)
 
@@ -338,6 +346,63 @@ def check_out(out: Path, base: Path) -> None:
         raise ModelError(f"{out} would overwrite the model fine-tuning starts from: choose another --out")
 
 
+def load_old(base_path: Path, cfg):
+    """The Keras model fine-tuning starts from (TensorFlow is imported here). Raises ``ModelError``."""
+    import keras
+
+    keras.utils.set_random_seed(cfg.seed)
+    try:
+        return keras.models.load_model(base_path, compile=False)
+    except Exception as exc:  # Keras raises many types for broken files
+        raise ModelError(f"cannot fine-tune {base_path}: not a loadable Keras model ({type(exc).__name__})") from None
+
+
+@dataclass
+class HeldOut:
+    """The digits the figures before and after are measured on (MNIST test, the validation writers') as
+    the head's input, and the old model's figures on them: the same for every fine-tune from one model,
+    so kept on disk (``data.cached``)."""
+
+    test_in: np.ndarray
+    writers_in: np.ndarray | None
+    before: dict  # the old model's accuracy: "mnist_test", "validation_writers"
+
+
+def held_out(anchor: Anchor, x_test: np.ndarray, y_test: np.ndarray, writers) -> HeldOut:
+    """``HeldOut`` for ``anchor``'s model (``writers``: ``data.validation_writers``'s answer, or None)."""
+    test_in = anchor.inputs(x_test, keep=True)
+    writers_in = anchor.inputs(writers[0], keep=True) if writers else None
+
+    def read_by_old() -> dict:
+        reads = {"mnist_test": predicted(anchor.head(), test_in)}
+        return reads | ({"writers": predicted(anchor.head(), writers_in)} if writers else {})
+
+    reads = cached("old-reads", [anchor.key, anchor.at, x_test, writers[0] if writers else ""], read_by_old)
+    before = {"mnist_test": float((reads["mnist_test"] == y_test).mean())}
+    if writers:
+        before["validation_writers"] = float((reads["writers"] == writers[1]).mean())
+    return HeldOut(test_in, writers_in, before)
+
+
+def prepare(
+    cfg: FinetuneConfig | None = None,
+    base: str | os.PathLike | None = None,
+    data_dir: str | None = None,
+    handwriting_dir: str | None = None,
+) -> dict:
+    """Work out what every fine-tune from ``base`` (default: the shipped model) reads, and keep it in
+    ``$DIGITREC_CACHE`` (``Anchor``, ``HeldOut``): what the first Learn on a machine would otherwise
+    spend its first seconds on. Returns the model, the folder and the seconds it took."""
+    start = time.perf_counter()
+    cfg = cfg or FinetuneConfig()
+    base_path = model_path(base)
+    replay, x_test, y_test = mnist_replay(data_dir)
+    writers = validation_writers(handwriting_dir)
+    anchor = anchor_of(load_old(base_path, cfg), model_card.sha256(base_path), replay, cfg)
+    held_out(anchor, x_test, y_test, writers)
+    return {"base": str(base_path), "cache": str(cache_dir()), "seconds": round(time.perf_counter() - start, 1)}
+
+
 def finetune(
     cfg: FinetuneConfig,
     out: str | os.PathLike,
@@ -364,31 +429,16 @@ def finetune(
     writers = validation_writers(handwriting_dir)
     clock.lap("reading data")
 
-    import keras
-
-    keras.utils.set_random_seed(cfg.seed)
-    try:
-        old = keras.models.load_model(base_path, compile=False)
-    except Exception as exc:  # Keras raises many types for broken files
-        raise ModelError(f"cannot fine-tune {base_path}: not a loadable Keras model ({type(exc).__name__})") from None
+    old = load_old(base_path, cfg)
     clock.lap("loading TensorFlow and the model")
     anchor = anchor_of(old, model_card.sha256(base_path), replay, cfg)  # once: every fold and the fine-tune share it
-    test_in = anchor.inputs(x_test, keep=True)
-    writers_in = anchor.inputs(writers[0], keep=True) if writers else None
+    held = held_out(anchor, x_test, y_test, writers)
     clock.lap("the old model's anchor")
 
     report: dict = {"base": str(base_path), "out": str(out), "saved": saved_info, "config": asdict(cfg)}
-    saved_in, old_head = anchor.inputs(x_saved), anchor.head()
-    before = {"saved": accuracy(old_head, saved_in, y_saved)}
-
-    def read_by_old() -> dict:  # the same for every fine-tune from this model: kept on disk
-        reads = {"mnist_test": predicted(old_head, test_in)}
-        return reads | ({"writers": predicted(old_head, writers_in)} if writers else {})
-
-    old_reads = cached("old-reads", [anchor.key, anchor.at, x_test, writers[0] if writers else ""], read_by_old)
-    before["mnist_test"] = float((old_reads["mnist_test"] == y_test).mean())
+    saved_in = anchor.inputs(x_saved)
+    before = {"saved": accuracy(anchor.head(), saved_in, y_saved)} | held.before
     if writers:
-        before["validation_writers"] = float((old_reads["writers"] == writers[1]).mean())
         report["validation_writers"] = writers[2]
     warps = warped(anchor, x_saved, cfg)
     clock.lap("figures before, and the drawings' warps")
@@ -403,13 +453,13 @@ def finetune(
     clock.lap("fine-tuning")
     report["kept_old_weights"] = new.kept
     head = anchor.head(new)
-    mnist_pred = predicted(head, test_in)  # the figure and the card's
+    mnist_pred = predicted(head, held.test_in)  # the figure and the card's
     after = {
         "saved": cv[0] if cv else accuracy(head, saved_in, y_saved),  # None: cross-validation could not run
         "mnist_test": float((mnist_pred == y_test).mean()),
     }
     if writers:
-        after["validation_writers"] = accuracy(head, writers_in, writers[1])
+        after["validation_writers"] = accuracy(head, held.writers_in, writers[1])
     report["saved_figure"] = cv_figure(cv, n) if cv else "on the drawings it trained on"
     report["before"], report["after"] = before, after
     clock.lap("figures after")
