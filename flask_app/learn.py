@@ -9,7 +9,8 @@
     GET /api/learn?user=ana
         -> {"user": "ana", "state": "queued" | "running" | "done" | "failed" | "outdated", ...}
         running: "percent" (0-100) and "phase"; done: "before" and "after" (fractions right: "saved", her
-        drawings, cross-validated when few, "figure" saying how; "mnist_test"; "validation_writers");
+        drawings, on one held-out cross-validation fold when few, "figure" saying how; "mnist_test";
+        "validation_writers");
         failed: "error" (why; her previous model, if any, still answers); outdated: "error" says the
         app's model changed since her model was learnt: press Learn again. 404 when this server ran no
         fine-tune for her and the store holds no model of hers.

@@ -271,26 +271,33 @@ def test_cross_validation_that_could_not_run_says_so(monkeypatch):
 
     calls = []
 
-    def fake_tune(base, x, y, replay, cfg, anchor, on_step=None):
+    class Model:  # reads each drawing's digit from its first pixel
+        def predict(self, x, batch_size=None, verbose=0):
+            return np.eye(10)[x[:, 0, 0, 0].astype(int)]
+
+    class Anchor:  # every layer learns: the head is the model
+        def head(self, model=None):
+            return model
+
+    def fake_tune(anchor, saved_in, y, warps, cfg, on_step=None):
+        assert len(warps) == len(y)  # each fold trains on its own drawings' warps
         calls.append(len(y))
-
-        class Model:  # reads each drawing's digit from its first pixel
-            def predict(self, x, verbose=0):
-                return np.eye(10)[x[:, 0, 0, 0].astype(int)]
-
         return Model()
 
     cfg = tuning.FinetuneConfig()
     monkeypatch.setattr(tuning, "tune", fake_tune)
     y = np.arange(10)
-    x = np.zeros((10, 28, 28), np.float32)
-    x[:, 0, 0] = y
-    assert tuning.cross_validated(None, x, y, None, cfg, 2, None) == (None, 2, 0) and calls == []
+    x = np.zeros((10, 28, 28, 1), np.float32)
+    x[:, 0, 0, 0] = y
+    assert tuning.cross_validated(Anchor(), x, y, x[:, None], cfg, 2) == (None, 2, 0) and calls == []
     assert tuning.cv_figure((None, 2, 0), 10) == "2-fold cross-validation: no fold could run"
     y2 = np.array([0, 0, 1])  # the 1 is held out with one 0 and trained without it: all three scored
-    x2 = np.zeros((3, 28, 28), np.float32)
-    x2[:, 0, 0] = y2
-    assert tuning.cross_validated(None, x2, y2, None, cfg, 2, None) == (1.0, 2, 3) and calls == [1, 2]
+    x2 = np.zeros((3, 28, 28, 1), np.float32)
+    x2[:, 0, 0, 0] = y2
+    assert tuning.cross_validated(Anchor(), x2, y2, x2[:, None], cfg, 2) == (1.0, 2, 3) and calls == [1, 2]
+    calls.clear()  # the app's Learn fine-tunes one fold only: the first that can run, its drawings scored
+    assert tuning.cross_validated(Anchor(), x2, y2, x2[:, None], cfg, 2, runs=1) == (1.0, 2, 2) and calls == [1]
+    assert tuning.cv_figure((1.0, 2, 2), 3) == "2-fold cross-validation, 2 of 3 drawings"
 
     text = format_report(_report(None, tuning.cv_figure((None, 2, 0), 10)))
     assert not re.search(r"(?<![\d.])0\.00%", text) and "n/a" in text and "not available" in text
@@ -298,3 +305,69 @@ def test_cross_validation_that_could_not_run_says_so(monkeypatch):
     assert line.split()[-2:] == ["100.00%", "n/a"]
     ran = format_report(_report(0.9, "2-fold cross-validation"))
     assert "n/a" not in ran and "90.00%" in ran
+
+
+def test_what_every_fine_tune_needs_is_computed_once_and_kept_on_disk(tmp_path, monkeypatch):
+    """``data.cached``: the same key reads the file, another key computes, a damaged file is computed again."""
+    from digitrec.training.finetune.data import cached
+
+    monkeypatch.setenv("DIGITREC_CACHE", str(tmp_path / "cache"))
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"out": np.arange(6, dtype=np.float16).reshape(2, 3)}
+
+    digits = np.ones((2, 28, 28), np.float32)
+    first = cached("outputs", ["sha", 3, digits], compute)
+    again = cached("outputs", ["sha", 3, digits.copy()], compute)
+    assert calls == [1] and again["out"].dtype == np.float16 and np.array_equal(first["out"], again["out"])
+    cached("outputs", ["sha", 3, digits + 1], compute)  # other digits
+    cached("outputs", ["other sha", 3, digits], compute)  # another model
+    assert len(calls) == 3
+    for path in (tmp_path / "cache").iterdir():
+        path.write_bytes(b"damaged")
+    assert np.array_equal(cached("outputs", ["sha", 3, digits], compute)["out"], first["out"]) and len(calls) == 4
+    (tmp_path / "file").write_text("a file, not a folder")
+    monkeypatch.setenv("DIGITREC_CACHE", str(tmp_path / "file" / "cache"))  # cannot be made: computed each time
+    assert np.array_equal(cached("outputs", ["sha", 3, digits], compute)["out"], first["out"]) and len(calls) == 5
+
+
+@pytest.mark.slow
+def test_learning_the_dense_layers_leaves_the_convolutions_as_they_were(tmp_path, monkeypatch):
+    """``learns="dense"``: the convolutions' output is worked out once per digit (and kept on disk for the
+    replayed MNIST digits); the tuned model is the old one with new dense layers, and its head fed those
+    outputs answers as the whole model does."""
+    from digitrec.training.finetune import anchor as anchor_mod
+    from digitrec.training.finetune import tuning
+    from digitrec.training.finetune.data import Replay
+    from digitrec.training.model import build_model
+
+    monkeypatch.setenv("DIGITREC_CACHE", str(tmp_path / "cache"))
+    rng = np.random.default_rng(0)
+    digits = rng.random((400, 28, 28)).astype(np.float32)
+    labels = np.arange(400) % 10
+    replay = Replay(digits[:300], labels[:300], digits[300:], labels[300:])
+    cfg = tuning.FinetuneConfig(steps=5, learns="dense", replay_pool=200, hard_replay=3)
+    old = build_model("compact")
+    anchor = anchor_mod.anchor_of(old, "a model", replay, cfg)
+    assert (
+        anchor.at == anchor_mod.first_learning(old, "dense")
+        and anchor.pool_in.shape[1:] == old.layers[anchor.at].input.shape[1:]
+    )
+    x_saved, y_saved = rng.random((20, 28, 28)).astype(np.float32), np.arange(20) % 10
+    saved_in = anchor.inputs(x_saved)
+    warps = anchor_mod.warped(anchor, x_saved, cfg)
+    assert warps.shape[:2] == (20, 8)  # 5 steps x 32 drawings, shared by 20
+    new = tuning.tune(anchor, saved_in, y_saved, warps, cfg)
+    for i, (was, now) in enumerate(zip(old.layers, new.layers, strict=True)):
+        if was.get_weights():
+            same = all(np.array_equal(a, b) for a, b in zip(was.get_weights(), now.get_weights(), strict=True))
+            assert same == (i < anchor.at or new.kept == 1.0), was.name
+    x = rng.random((4, 28, 28)).astype(np.float32)
+    whole = new.predict(x[..., None], verbose=0)
+    assert np.allclose(anchor.head(new).predict(anchor.inputs(x), verbose=0), whole, atol=1e-5)
+    files = sorted(p.name for p in (tmp_path / "cache").iterdir())
+    again = anchor_mod.anchor_of(old, "a model", replay, cfg)  # read back, not computed
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == files
+    assert np.array_equal(again.pool_in, anchor.pool_in) and np.array_equal(again.pool_teacher, anchor.pool_teacher)

@@ -317,6 +317,30 @@ def test_the_cli_refuses_too_few_drawings_in_one_line(db):
     )
     as_json = run_cli("learn", "--user", "bo", "--db", db, "--json")
     assert as_json.returncode == 2 and "at least 10" in json.loads(as_json.stdout)["error"]
+    nobody = run_cli("learn", "--db", db)
+    assert nobody.returncode == 2 and nobody.stderr.strip() == "error: --user NAME is required (or --prepare)"
+
+
+@pytest.mark.slow
+def test_prepare_fills_the_cache_every_learn_then_reads(tmp_path):
+    """``learn --prepare`` computes what every Learn from the model reads (MNIST through its frozen layers,
+    the old model's answers and figures) into ``$DIGITREC_CACHE``; a Learn afterwards adds nothing there."""
+    cache = tmp_path / "cache"
+    prepared = run_cli("learn", "--prepare", "--json", DIGITREC_CACHE=str(cache))
+    assert prepared.returncode == 0, prepared.stderr
+    ready = json.loads(prepared.stdout.strip().splitlines()[-1])["prepared"]
+    assert ready["cache"] == str(cache) and Path(ready["base"]) == DEFAULT_MODEL
+    kinds = sorted(p.name.split("-")[0] + "-" + p.name.split("-")[1] for p in cache.iterdir())
+    assert kinds == ["head-inputs"] * 4 + ["old-answers", "old-reads", "validation-writers"], kinds
+    files = {p.name: p.stat().st_mtime_ns for p in cache.iterdir()}
+    db = str(tmp_path / "d.sqlite3")
+    with Store.open(db) as s:
+        for i in range(20):
+            s.save(png(i % 10, i), i % 10, user="ana", source="cli")
+    steps = {"DIGITREC_CACHE": str(cache), "DIGITREC_LEARN_STEPS": "3"}
+    learnt = run_cli("learn", "--user", "ana", "--db", db, "--folds", "0", "--json", **steps)
+    assert learnt.returncode == 0, learnt.stderr
+    assert {p.name: p.stat().st_mtime_ns for p in cache.iterdir()} == files
 
 
 def test_learn_leaves_touching_digits_out_unless_asked(tmp_path):

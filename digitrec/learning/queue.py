@@ -15,6 +15,7 @@ the worker replaces it in the store only once the new one is whole.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -33,6 +34,7 @@ LIMIT = 4  # fine-tunes queued or running at once, over all users
 NICE = 10  # the worker's niceness: the app keeps answering while it trains
 KEPT_JOBS = 1024  # finished jobs remembered for status (the oldest forgotten first)
 STATES = ("queued", "running", "done", "failed")
+log = logging.getLogger("digitrec.learning")
 
 
 class LearnRefused(Exception):
@@ -228,3 +230,5 @@ class Learner:
                 done = said["done"]
                 job.state, job.percent, job.phase = "done", 100, ""
                 job.before, job.after, job.figure = done.get("before"), done.get("after"), done.get("figure")
+                phases = ", ".join(f"{k} {v} s" for k, v in (done.get("phases") or {}).items())
+                log.info("a Learn took %s s in its worker (%s)", done.get("seconds"), phases)  # never the name

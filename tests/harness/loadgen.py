@@ -111,8 +111,10 @@ def run(
     expect_digit: int | None = None,
     warmup: int = 0,
     host: str = "127.0.0.1",
+    stop: threading.Event | None = None,
 ) -> dict:
-    """Send ``requests`` POSTs from ``concurrency`` clients (at most ``seconds``); return the figures."""
+    """Send ``requests`` POSTs from ``concurrency`` clients (at most ``seconds``, or until ``stop`` is set);
+    return the figures."""
     request = (
         f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
         f"Accept: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
@@ -128,7 +130,7 @@ def run(
     def take() -> bool:
         nonlocal issued
         with lock:
-            if issued >= requests or time.perf_counter() >= stop_at[0]:
+            if issued >= requests or time.perf_counter() >= stop_at[0] or (stop is not None and stop.is_set()):
                 return False
             issued += 1
             return True

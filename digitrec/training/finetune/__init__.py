@@ -5,6 +5,6 @@ MNIST replay, validation writers), ``report`` the card and report it writes.
 """
 
 from digitrec.training.finetune.report import format_report
-from digitrec.training.finetune.tuning import FinetuneConfig, finetune
+from digitrec.training.finetune.tuning import FinetuneConfig, finetune, prepare
 
-__all__ = ["FinetuneConfig", "finetune", "format_report"]
+__all__ = ["FinetuneConfig", "finetune", "format_report", "prepare"]

@@ -3,7 +3,10 @@ test) and the validation writers' digits drawn as an app's canvas (cached: drawi
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +15,7 @@ import numpy as np
 from digitrec.paths import env_folder
 from digitrec.predict import ModelError
 
-CACHE_ENV = "DIGITREC_CACHE"  # where the fine-tune keeps what it computed once (rendered validation writers)
+CACHE_ENV = "DIGITREC_CACHE"  # where the fine-tune keeps what it computed once (validation writers, MNIST's anchor)
 VALIDATION_DIGITS = 1_000  # of the validation writers' digits, evenly spread (rendering all takes long)
 MNIST_VALIDATION = 5_000  # the last MNIST training digits, held out by training: replay never sees them
 
@@ -83,7 +86,6 @@ def validation_writers(handwriting_dir: str | None, seed: int = 0) -> tuple[np.n
     """Up to ``VALIDATION_DIGITS`` of the validation writers' digits, drawn as an app's canvas and
     framed; None without the data. Drawing them takes ~10 s, so they are cached (``cache_dir()``),
     keyed by the data files and the code that draws and frames them."""
-    import hashlib
     import importlib
     import json
 
@@ -119,6 +121,35 @@ def validation_writers(handwriting_dir: str | None, seed: int = 0) -> tuple[np.n
     except OSError:
         pass  # a cache we cannot write only costs time
     return x, y.astype(np.int32), info
+
+
+def cached(kind: str, key: list, compute: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """``compute()``'s arrays, kept in ``cache_dir()`` under ``kind`` and a digest of ``key`` (strings and
+    arrays: what they were computed from), so a later fine-tune on this machine reads them instead."""
+    digest = hashlib.md5()
+    for part in key:
+        if isinstance(part, np.ndarray):
+            digest.update(f"{part.dtype}{part.shape}".encode())
+            digest.update(np.ascontiguousarray(part).data)
+        else:
+            digest.update(str(part).encode())
+        digest.update(b"|")
+    path = cache_dir() / f"{kind}-{digest.hexdigest()[:20]}.npz"
+    try:
+        with np.load(path) as f:
+            return {name: f[name] for name in f.files}
+    except (OSError, ValueError, KeyError, EOFError):
+        pass  # not there yet, or unreadable: compute it again
+    found = compute()
+    partial = path.with_suffix(f".{os.getpid()}.npz")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(partial, **found)  # uncompressed: read back in a fraction of a second
+        partial.replace(path)  # whole or not at all, even with two runs at once
+    except OSError:  # a cache we cannot write (a full disk, a read-only folder) only costs time
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+    return found
 
 
 def cache_dir() -> Path:

@@ -12,12 +12,14 @@ from digitrec import card as model_card
 # "fine-tuning"): what ``progress`` hears.
 PROGRESS_AT = {
     "reading data": 0.05,
-    "loading TensorFlow and the model": 0.15,
-    "figures before, and the old model's anchor": 0.25,
-    "fine-tuning": 0.9,
-    "figures after": 0.97,
+    "loading TensorFlow and the model": 0.2,
+    "the old model's anchor": 0.3,
+    "figures before, and the drawings' warps": 0.4,
+    "fine-tuning": 0.85,
+    "figures after": 0.9,
     "writing": 1.0,
 }
+STEPS_FROM = "figures before, and the drawings' warps"  # the phase after which training steps begin
 
 
 class Laps:
@@ -45,22 +47,11 @@ class Laps:
         """One training step done."""
         self.done_steps += 1
         if self.progress is not None and self.total_steps:
-            start, end = PROGRESS_AT["figures before, and the old model's anchor"], PROGRESS_AT["fine-tuning"]
+            start, end = PROGRESS_AT[STEPS_FROM], PROGRESS_AT["fine-tuning"]
             self.progress(start + (end - start) * self.done_steps / self.total_steps, "fine-tuning")
 
     def total(self) -> float:
         return round(time.perf_counter() - self.start, 1)
-
-
-def card_mnist(path: Path, images: int, data_dir: str | None) -> float | None:
-    """The MNIST test accuracy in ``path``'s card, when the card is this file's and measured on these
-    very test images (predicting them again costs seconds); None otherwise."""
-    from digitrec.data.mnist import data_md5s
-
-    found = model_card.read(path) or {}
-    figure = found.get("mnist_test") or {}
-    same = found.get("sha256") == model_card.sha256(path) and found.get("data_md5") == data_md5s(data_dir)
-    return figure.get("accuracy") if same and figure.get("images") == images else None
 
 
 def new_card(out: Path, new, base_path: Path, mnist_pred, y_test, cfg, report: dict, data_dir) -> dict:
