@@ -51,7 +51,7 @@ def read_both(predictor: Predictor, cutter: Predictor, image) -> dict:
     """One number read by each reader: the texts, and how sure each is."""
     png = to_png(image)
     seg, frames = predictor.line_reader.read(png)
-    learned = predictor.read_number(png)
+    learned = predictor._learned_reading(png, seg, frames, None)  # what read_number answers, without reading again
     sure = text_probability(frames, [s.digit for s in greedy(frames)])  # the learned reader's own sureness
     cut = cutter.read_number(png)
     # A variant: each learned digit's probabilities times the digit network's on its framed ink.

@@ -11,7 +11,7 @@ drops the blanks: "00" needs a blank between its two runs of 0. Each digit then 
   between the two digits' runs (an empty column between digits apart, the thinnest
   stroke between touching ones); a connected blot of ink mostly on one side of the borders goes
   wholly to that digit, one across a border is parted there and marks both digits ``touching``
-  (``owners``). That ink alone is framed as one digit is (``preprocess.frame``), which front ends
+  (``parted_ink``). That ink alone is framed as one digit is (``preprocess.frame``), which front ends
   show and save.
 
 The answer is a ``Segmentation`` like the cutting reader's, so ``Predictor.read_number``, the
@@ -104,8 +104,8 @@ def text_probability(frames: np.ndarray, digits: list[int]) -> float:
             return 0.0
         alpha /= total
         log_scale += np.log(total)
-    end = alpha[-2:].sum() if len(labels) > 1 else alpha[-1]
-    return float(np.exp(np.log(max(end, 1e-300)) + log_scale)) if end > 0 else 0.0
+    end = alpha[-2:].sum()  # the last digit, or the blank after it (alpha[-1] alone when no digit)
+    return float(np.exp(np.log(end) + log_scale)) if end > 0 else 0.0
 
 
 def border(ink: np.ndarray, line: Line, left: Span, right: Span) -> int:
@@ -124,13 +124,13 @@ def border(ink: np.ndarray, line: Line, left: Span, right: Span) -> int:
     return a + int(np.argmin(profile + 1e-3 * np.abs(np.arange(b - a) - middle)))
 
 
-def owners(ink: np.ndarray, edges: list[int]) -> tuple[np.ndarray, set[int]]:
+def parted_ink(ink: np.ndarray, edges: list[int]) -> tuple[np.ndarray, set[int]]:
     """Which piece each inked pixel belongs to (-1: none), given the pieces' column edges, and the
     pieces whose ink was parted from a neighbour's. A connected blot of ink lying mostly between one
     pair of edges goes wholly to that piece, so digits apart keep their own strokes even where their
     x-extents overlap (a 1 tucked under a 7's bar); a blot across a border (digits that touch) is
     parted at the border's column, and both its pieces are flagged."""
-    labels, count = ndimage.label(ink > 0, structure=np.ones((3, 3)))
+    labels, _ = ndimage.label(ink > 0, structure=np.ones((3, 3)))
     inner = np.asarray(edges[1:-1])
     by_column = np.searchsorted(inner, np.arange(ink.shape[1]), side="right")  # a column's piece
     owner = np.where(labels > 0, by_column[None, :], -1)
@@ -148,13 +148,13 @@ def owners(ink: np.ndarray, edges: list[int]) -> tuple[np.ndarray, set[int]]:
 
 
 def pieces(line: Line, spans: list[Span]) -> Segmentation:
-    """The decoded digits as pieces of the canvas's ink: each takes the ink ``owners`` gives it
+    """The decoded digits as pieces of the canvas's ink: each takes the ink ``parted_ink`` gives it
     between its borders with its neighbours (``border``), framed as one digit is (module docstring)."""
     ink, f = line.ink, line.scale
     w, h = line.size
     x_lo, x_hi = line.box[0], line.box[2]
     edges = [x_lo, *(border(ink, line, a, b) for a, b in zip(spans, spans[1:], strict=False)), x_hi]
-    owner, parted = owners(ink, edges)
+    owner, parted = parted_ink(ink, edges)
     out = []
     for k, span in enumerate(spans):
         mine = owner == k

@@ -61,7 +61,8 @@ class Piece:
     # Its ink could not be parted from a neighbour's: the border between them runs through a stroke, so
     # ``ink`` may hold a sliver of the neighbour or lack a sliver of its own. The cutting reader sets it on
     # a piece cut out of one mark (a mark is one connected blot: any cut goes through it); the learned
-    # reader when a border column holds a stroke. Kept corrections say so: fine-tuning skips them.
+    # reader on the pieces a blot across a border was parted between. Kept corrections say so:
+    # fine-tuning skips them.
     touching: bool = False
 
 

@@ -32,15 +32,18 @@ def read_all(flat: str | os.PathLike, strips: np.ndarray) -> list[np.ndarray]:
     return [net(strip)[: ink_frames(strip)] for strip in strips]
 
 
-def confidences(frames: list[np.ndarray], temperature: float) -> tuple[list[str], np.ndarray]:
-    """Each number's greedy text and its probability at ``temperature``."""
-    texts, sure = [], []
-    for f in frames:
-        f = rescale(f, temperature) if temperature != 1.0 else f
-        digits = [s.digit for s in greedy(f)]
-        texts.append("".join(map(str, digits)))
-        sure.append(text_probability(f, digits) if digits else 0.0)
-    return texts, np.array(sure)
+def decode(frames: list[np.ndarray]) -> list[list[int]]:
+    """Each number's digits, greedy-decoded: a temperature keeps every frame's likeliest class, so
+    these stay the same whatever ``T`` is tried."""
+    return [[s.digit for s in greedy(f)] for f in frames]
+
+
+def confidences(frames: list[np.ndarray], digits: list[list[int]], temperature: float) -> np.ndarray:
+    """Each number's probability of its decoded ``digits`` at ``temperature``."""
+    return np.array(
+        [text_probability(rescale(f, temperature) if temperature != 1.0 else f, d) if d else 0.0
+         for f, d in zip(frames, digits, strict=True)]
+    )  # fmt: skip
 
 
 def report(sure: np.ndarray, exact: np.ndarray) -> dict:
@@ -55,20 +58,20 @@ def report(sure: np.ndarray, exact: np.ndarray) -> dict:
 
 def fit(frames: list[np.ndarray], truths: list[str]) -> tuple[float, dict]:
     """The temperature minimising the log-loss of "read exactly", and the figures before and after."""
-    texts, raw = confidences(frames, 1.0)
-    exact = np.array([a == b for a, b in zip(texts, truths, strict=True)])  # greedy's text does not move with T
+    digits = decode(frames)
+    exact = np.array(["".join(map(str, d)) == t for d, t in zip(digits, truths, strict=True)])
 
     def log_loss(sure: np.ndarray) -> float:
         sure = np.clip(sure, 1e-6, 1 - 1e-6)
         return float(-np.mean(np.where(exact, np.log(sure), np.log1p(-sure))))
 
-    losses = [log_loss(confidences(frames, t)[1]) for t in GRID]
+    losses = [log_loss(confidences(frames, digits, t)) for t in GRID]
     best = float(GRID[int(np.argmin(losses))])
-    after = confidences(frames, best)[1]
+    after = confidences(frames, digits, best)
     figures = {
         "numbers": len(truths),
         "exact": round(float(exact.mean()), 5),
-        "before": report(raw, exact),
+        "before": report(confidences(frames, digits, 1.0), exact),
         "after": report(after, exact),
     }
     return best, figures
