@@ -38,7 +38,7 @@ def add_commands(sub: argparse._SubParsersAction) -> dict:
         help="also learn from digits saved touching a neighbour (left out by default, as finetune does)",
     )
     p.add_argument("--json", action="store_true", help="progress and result as JSON lines (the apps' worker)")
-    p.add_argument("--nice", type=int, default=0, help="lower this process's priority by N (the apps use 10)")
+    p.add_argument("--nice", type=int, default=0, help="lower this process's priority by N (the apps use 5)")
     return {"learn": cmd_learn}
 
 

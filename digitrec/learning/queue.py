@@ -31,7 +31,7 @@ from digitrec.learning.job import check_enough
 from digitrec.store import Store
 
 LIMIT = 4  # fine-tunes queued or running at once, over all users
-NICE = 10  # the worker's niceness: the app keeps answering while it trains
+NICE = 5  # the worker's niceness: the app keeps answering while it trains
 KEPT_JOBS = 1024  # finished jobs remembered for status (the oldest forgotten first)
 STATES = ("queued", "running", "done", "failed")
 log = logging.getLogger("digitrec.learning")
