@@ -1,6 +1,6 @@
 """Choose how ``read_number`` combines its two readers, on the VALIDATION writers' numbers.
 
-    python -m scripts.reader_trials                 # 300 numbers a row: about 6 minutes on 2 busy cores
+    python -m scripts.reader_trials                 # 300 numbers a row: about 5 minutes on 2 busy cores
     python -m scripts.reader_trials --count 50      # a quick look
     python -m scripts.reader_trials --count 200 --json r.json; python -m scripts.reader_trials --readings r.json
 
