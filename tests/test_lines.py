@@ -15,6 +15,7 @@ from digitrec.data.lines import APART, JUST_TOUCHING, TRAINING, deal_lines
 from digitrec.data.strokes import LOOKS
 from digitrec.data.synth import digit_strokes
 from digitrec.engines.pick import Unavailable
+from digitrec.predict import RECOUNT, recounted
 from digitrec.segment.learned import BLANK, CLASSES, LineReader, greedy, reader_path, text_probability
 from digitrec.segment.line import FRAMES, LINE_HEIGHT, LINE_WIDTH, PAD, STRIDE, line_of
 
@@ -223,18 +224,72 @@ def test_one_digit_still_reads_exactly_as_predict(cutter):
     np.testing.assert_array_equal(reading.digits[0].prediction.model_input, theirs.model_input)
 
 
-def test_the_learned_reading_stands_even_where_unsure(cutter, handwriting):
-    """The learned reader replaced the cutting one (scripts/reader_trials.py: no rule combining them by
-    confidence read more numbers exactly), so an unsure learned reading is the answer, with its doubt."""
+def test_the_learned_reading_stands_where_unsure_if_both_count_alike(cutter, handwriting):
+    """Where the two readers read as many digits, no rule combining them by confidence read more numbers
+    exactly (scripts/reader_trials.py), so an unsure learned reading is the answer, with its doubt."""
     number = on_canvas(next(deal_lines(handwriting["test"], 1, seed=5, style=APART, length=3)))
     learned, png = scripted_predictor(cutter, number, sure=0.15)
     reading, cut = learned.read_number(png), cutter.read_number(png)
-    assert reading.confidence < cut.confidence  # the cutting reader is surer, and not asked
+    assert reading.confidence < RECOUNT and reading.confidence < cut.confidence  # the cutting reader is surer...
+    assert len(cut.digits) == len(reading.digits) and cut.text != reading.text  # ...of as many digits
     assert reading.segmentation.marks == () and cut.segmentation.marks  # the learned reader's pieces
     assert reading.text == number.text
     assert reading.confidence == pytest.approx(
         text_probability(learned.line_reader.read(png)[1], [*map(int, number.text)])
     )
+
+
+class OneMore(Scripted):
+    """The truth's frames with a 1 read halfway between the first two digits: a digit more, over no ink."""
+
+    def __call__(self, strip: np.ndarray) -> np.ndarray:
+        frames = super().__call__(strip)
+        digits = np.flatnonzero(frames.argmax(axis=1) != BLANK)
+        frames[(digits[0] + digits[1]) // 2] = frames_of([1], self.sure)[0]
+        return frames
+
+
+def one_more(predictor: Predictor, number, sure: float) -> tuple[Predictor, bytes]:
+    learned, png = scripted_predictor(predictor, number, sure)
+    net = OneMore(number, sure)
+    net.line = learned.line_reader.net.line
+    learned.line_reader = LineReader(net)
+    return learned, png
+
+
+def test_an_unsure_learned_reading_of_digits_apart_is_recounted_by_the_cutting_reader(cutter, handwriting):
+    """Digits apart, the learned reader unsure and reading a digit more: the cutting reader, which parted
+    no mark and counts three, answers, with its own confidence (``recounted``)."""
+    number = on_canvas(next(deal_lines(handwriting["test"], 1, seed=0, style=APART, length=3)))
+    learned, png = one_more(cutter, number, sure=0.9)
+    seg, frames = learned.line_reader.read(png)
+    sure = text_probability(frames, [int(np.argmax(p.probabilities)) for p in seg.pieces])
+    assert len(seg.pieces) == 4 and sure < RECOUNT and not any(p.touching for p in seg.pieces)
+    cut = cutter.read_number(png)
+    assert cut.text == number.text and cut.confidence > sure and recounted(sure, seg, cut)
+    reading = learned.read_number(png)
+    assert reading.text == number.text and reading.segmentation.marks  # the cutting reader's pieces
+    assert reading.confidence == cut.confidence and reading.text_probability is None
+
+
+def test_a_sure_or_touching_learned_reading_is_not_recounted(cutter, handwriting):
+    """The same digit more, read surely (if less surely than the cutting reader reads three), stands;
+    and where digits touch (the learned reader parted a blot between two of them) the cutting reader's
+    count is not trusted, however unsure the learned reader: two touching digits can be one mark to it."""
+    number = on_canvas(next(deal_lines(handwriting["test"], 1, seed=0, style=APART, length=3)))
+    learned, png = one_more(cutter, number, sure=0.99)
+    reading, cut = learned.read_number(png), cutter.read_number(png)
+    assert RECOUNT <= reading.confidence < cut.confidence and len(reading.text) == 4 and len(cut.text) == 3
+    # "88", the two loops touching: the cutting reader reads one 8, surely, without cutting a mark apart.
+    touching = on_canvas(next(deal_lines(handwriting["test"], 1, seed=0, style=JUST_TOUCHING, length=2)))
+    learned, png = scripted_predictor(cutter, touching, sure=0.9)
+    seg, _ = learned.line_reader.read(png)
+    cut = cutter.read_number(png)
+    assert touching.text == "88" and [p.touching for p in seg.pieces] == [True, True]
+    assert cut.text == "8" and not cut.segmentation.pieces[0].touching
+    reading = learned.read_number(png)
+    assert reading.text == "88" and cut.confidence > reading.confidence
+    assert reading.segmentation.marks == () and reading.confidence < RECOUNT  # the learned reading, unsure
 
 
 def test_a_reading_with_memory_that_changes_a_digit_reports_the_digits_product(cutter, handwriting):

@@ -152,21 +152,26 @@ def pieces(line: Line, spans: list[Span]) -> Segmentation:
     between its borders with its neighbours (``border``), framed as one digit is (module docstring)."""
     ink, f = line.ink, line.scale
     w, h = line.size
-    x_lo, x_hi = line.box[0], line.box[2]
+    x_lo, y_lo, x_hi, y_hi = line.box
     edges = [x_lo, *(border(ink, line, a, b) for a, b in zip(spans, spans[1:], strict=False)), x_hi]
-    owner, parted = parted_ink(ink, edges)
+    # All the ink lies in its box, a small part of a wide canvas: it is parted there.
+    inked = ink[y_lo:y_hi, x_lo:x_hi]
+    owner, parted = parted_ink(inked, [x - x_lo for x in edges])
     out = []
     for k, span in enumerate(spans):
         mine = owner == k
         box = ink_box(mine)
-        if box is None:  # the network saw a digit where no ink is left to it: show its own run's columns
+        if box is not None:
+            x0, y0, x1, y1 = box
+            own = np.where(mine[y0:y1, x0:x1], inked[y0:y1, x0:x1], 0.0)
+            x0, y0, x1, y1 = x0 + x_lo, y0 + y_lo, x1 + x_lo, y1 + y_lo
+        else:  # the network saw a digit where no ink is left to it: show its own run's columns
             a = min(max(int(line.to_working(span.start * STRIDE)), 0), ink.shape[1] - 1)
             b = max(int(np.ceil(line.to_working(span.end * STRIDE))), a + 1)
-            mine = np.zeros_like(mine)
+            mine = np.zeros(ink.shape, bool)
             mine[:, a:b] = ink[:, a:b] > 0
-            box = ink_box(mine) or (a, line.box[1], b, line.box[3])
-        x0, y0, x1, y1 = box
-        own = np.where(mine, ink, 0.0)[y0:y1, x0:x1]
+            x0, y0, x1, y1 = ink_box(mine) or (a, y_lo, b, y_hi)
+            own = np.where(mine, ink, 0.0)[y0:y1, x0:x1]
         framed = frame(own)
         out.append(
             Piece(

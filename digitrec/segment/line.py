@@ -73,13 +73,20 @@ def without_specks(ink: np.ndarray) -> np.ndarray | None:
     """The ink of the marks the cutting reader keeps (``segment.marks.find_marks``): stray dots
     dropped, so they cannot stretch the strip; None when nothing is left. Raises ``InvalidImage`` for
     a canvas of too many marks, as the cutting reader does."""
-    labels, marks, _line, specks = find_marks(ink)
+    box = ink_box(ink > 0)
+    if box is None:
+        return None
+    x0, y0, x1, y1 = box
+    inked = ink[y0:y1, x0:x1]  # the marks are found in the ink's box alone: a small part of a wide canvas
+    labels, marks, _line, specks = find_marks(inked)
     if not marks:
         return None
     if not specks:
         return ink
-    kept = np.isin(owners(ink, labels), [m.ids[0] for m in marks])  # each mark with its faint edges
-    return np.where(kept, ink, np.float32(0))
+    kept = np.isin(owners(inked, labels), [m.ids[0] for m in marks])  # each mark with its faint edges
+    out = np.zeros_like(ink)
+    out[y0:y1, x0:x1] = np.where(kept, inked, np.float32(0))
+    return out
 
 
 def line_of(image: Any) -> Line | None:
