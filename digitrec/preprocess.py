@@ -73,6 +73,15 @@ def _background(margins: np.ndarray) -> float:
     return float(np.median(margins))
 
 
+def _background_of_levels(margins: np.ndarray) -> float:
+    """``_background(LEVELS[margins])`` for 8-bit ``margins``, by counting the 256 values instead of
+    sorting: the same one or two middle values, averaged in float32 as ``np.median`` does."""
+    below = np.bincount(margins, minlength=256).cumsum()  # below[v]: how many are <= v
+    n = margins.size
+    lo, hi = np.searchsorted(below, ((n - 1) // 2, n // 2), side="right")
+    return float((LEVELS[lo] + LEVELS[hi]) / np.float32(2))
+
+
 def _ink_levels(grey: np.ndarray, background: float, lo: float, hi: float) -> np.ndarray | None:
     """Grey values -> ink strength in [0, 1], given the image's background and extremes."""
     if background - lo > hi - background:  # dark ink on a light background
@@ -123,8 +132,8 @@ def inked_box(img: Image.Image) -> np.ndarray | None:
         alpha_img = None  # an opaque alpha channel says nothing (as in decode)
     grey = np.asarray(grey_img)
     if alpha_img is None:
-        lo, hi = grey_img.getextrema()
-        lut = _ink_levels(LEVELS, _background(LEVELS[_margins(grey)]), float(LEVELS[lo]), float(LEVELS[hi]))
+        background, lo, hi = _background_of_levels(_margins(grey)), LEVELS[grey.min()], LEVELS[grey.max()]
+        lut = _ink_levels(LEVELS, background, float(lo), float(hi))
         if lut is None:
             return None
         # Ink grows monotonically away from the background and the extreme grey is full ink, so the
@@ -158,11 +167,13 @@ def inked_box(img: Image.Image) -> np.ndarray | None:
 
 # --- drop_specks: stray dots far from the digit must not stretch its frame ---------------------
 
+EIGHT_NEIGHBOURS = np.ones((3, 3), dtype=bool)  # pixels touching by a corner belong together
+
 
 def drop_specks(ink: np.ndarray) -> np.ndarray | None:
     """Zero out small blobs lying away from the digit; None if nothing is left."""
     mask = ink > 0.3
-    labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
+    labels, count = ndimage.label(mask, structure=EIGHT_NEIGHBOURS)
     if count == 0:
         return None
     if count == 1:
@@ -213,7 +224,7 @@ def crop(ink: np.ndarray, threshold: float = 0.0) -> np.ndarray | None:
 
 
 def _resize(a: np.ndarray, height: int, width: int) -> np.ndarray:
-    img = Image.fromarray(a.astype(np.float32), mode="F")
+    img = Image.fromarray(np.ascontiguousarray(a, dtype=np.float32), mode="F")  # no copy when it is one
     # BOX averages areas when shrinking (anti-aliasing like MNIST's); BILINEAR when enlarging.
     method = Image.BOX if height <= a.shape[0] and width <= a.shape[1] else Image.BILINEAR
     return np.asarray(img.resize((width, height), method), dtype=np.float32)
@@ -242,6 +253,28 @@ def _disk(radius: int) -> np.ndarray:
     return x * x + y * y <= radius * radius + radius  # a little fuller than a strict circle
 
 
+def _dilate(work: np.ndarray, radius: int) -> np.ndarray:
+    """``ndimage.grey_dilation(work, footprint=_disk(radius))`` for ``work`` >= 0 whose outer
+    ``radius`` rows are zeros (``normalize_stroke`` pads it more than that): the disk is a stack of
+    centred runs, so the result is the largest of a few shifted row-wise running maxima, which
+    are 1-D filters; 3-5x faster than the 2-D footprint. The rows the disk reaches past the edge
+    (reflections of the zero rows) cannot raise a maximum of values >= 0, so they are left out."""
+    runs: dict[int, np.ndarray] = {}  # half-width -> running maximum over 2 * half + 1 columns
+    h = len(work)
+    out = np.zeros_like(work)
+    for dy, row in enumerate(_disk(radius), -radius):
+        half = int(row.sum()) // 2
+        if half not in runs:
+            runs[half] = ndimage.maximum_filter1d(work, 2 * half + 1, axis=1)
+        shifted = runs[half]
+        # out[y] = max(out[y], shifted[y + dy]) wherever row y + dy exists
+        if dy >= 0:
+            np.maximum(out[: h - dy], shifted[dy:], out=out[: h - dy])
+        else:
+            np.maximum(out[-dy:], shifted[: h + dy], out=out[-dy:])
+    return out
+
+
 def normalize_stroke(ink: np.ndarray) -> np.ndarray:
     """Scale the digit to the working size and bring its strokes near MNIST's width.
 
@@ -252,12 +285,14 @@ def normalize_stroke(ink: np.ndarray) -> np.ndarray:
     work = _resize(ink, h, w)
     target = STROKE_RATIO * WORK
     width = stroke_width(work)
-    pad = int(target)
-    work = np.pad(work, pad)
+    pad = int(target)  # more than any dilation's radius (at most target / 2, rounded)
+    padded = np.zeros((work.shape[0] + 2 * pad, work.shape[1] + 2 * pad), np.float32)
+    padded[pad:-pad, pad:-pad] = work
+    work = padded
     if 0 < width < 0.7 * target:
         radius = int(round((target - width) / 2))
         if radius:
-            work = ndimage.grey_dilation(work, footprint=_disk(radius))
+            work = _dilate(work, radius)
     elif width > 1.6 * target:
         radius = int(round((width - target) / 2))
         if radius:
@@ -277,10 +312,13 @@ def fit_box(ink: np.ndarray, box: int = BOX) -> np.ndarray:
 
 def center_by_mass(digit: np.ndarray, size: int = SIZE, center: tuple[float, float] = CENTER) -> np.ndarray:
     """Place ``digit`` in a size x size frame with its centre of mass at ``center`` (whole pixels)."""
-    com_r, com_c = ndimage.center_of_mass(digit)
+    h, w = digit.shape
+    # ndimage.center_of_mass's own arithmetic (float32 total, float64 moments), without its overhead
+    total = digit.sum()
+    com_r = (digit * np.arange(h, dtype=np.float64)[:, None]).sum() / total
+    com_c = (digit * np.arange(w, dtype=np.float64)).sum() / total
     top = int(round(center[0] - com_r))
     left = int(round(center[1] - com_c))
-    h, w = digit.shape
     # Clamp so a lopsided digit (a 7's heavy top) is never pushed out of the frame.
     top = min(max(top, 0), size - h)
     left = min(max(left, 0), size - w)
