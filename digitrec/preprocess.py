@@ -57,9 +57,15 @@ def _over(grey: np.ndarray, alpha: np.ndarray, backdrop: np.float32) -> np.ndarr
     return out
 
 
+def _band(shape: tuple[int, int]) -> int:
+    """How many pixels deep ``_margins``'s border bands are: enough that a thin frame line cannot
+    outvote them."""
+    return max(1, min(shape) // 16)
+
+
 def _margins(a: np.ndarray) -> np.ndarray:
     """The pixels of the four border bands (every k-th of them on big images)."""
-    band = max(1, min(a.shape) // 16)  # wide enough that a thin frame line cannot outvote it
+    band = _band(a.shape)
     m = np.concatenate([a[:band].ravel(), a[-band:].ravel(), a[:, :band].ravel(), a[:, -band:].ravel()])
     return m[:: max(1, m.size // 4096)]
 
@@ -125,8 +131,17 @@ def inked_box(img: Image.Image) -> np.ndarray | None:
     Opaque: ink is a function of the 8-bit grey value, so ``_ink_levels`` is worked out for the 256
     values, one comparison finds the inked box, and only the box is looked up. Transparent:
     everything outside the box of non-zero alpha is the backdrop, so only that box is composited
-    and scaled. ``planes`` and ``levels`` are ``decode``'s own conversions.
+    and scaled; when the margins lie outside it too (a canvas with the digit away from its edges),
+    they are all backdrop, and no plane of the whole image is made at all. ``planes`` and
+    ``levels`` are ``decode``'s own conversions.
     """
+    if img.mode == "RGBA":
+        box = img.getbbox()  # of the non-zero alpha alone (Pillow's alpha_only)
+        if box is None:
+            return None  # fully transparent
+        if _clear_of_margins(box, img.size):
+            inner = img.crop(box)
+            return _alpha_ink(levels(inner.convert("L")), levels(inner.getchannel("A")))
     grey_img, alpha_img = planes(img)
     if alpha_img is not None and LEVELS[alpha_img.getextrema()[0]] > 0.99:
         alpha_img = None  # an opaque alpha channel says nothing (as in decode)
@@ -150,17 +165,39 @@ def inked_box(img: Image.Image) -> np.ndarray | None:
     box = alpha_img.getbbox()  # the non-zero alpha: nothing else is painted
     if box is None:
         return None  # fully transparent
-    alpha = np.asarray(alpha_img)
-    inner_grey, inner_alpha = levels(grey_img.crop(box)), levels(alpha_img.crop(box))
+    return _alpha_ink(levels(grey_img.crop(box)), levels(alpha_img.crop(box)), grey, np.asarray(alpha_img))
+
+
+def _clear_of_margins(box: tuple[int, int, int, int], size: tuple[int, int]) -> bool:
+    """Whether ``box`` (x0, y0, x1, y1) leaves every pixel of ``_margins``'s bands out."""
+    x0, y0, x1, y1 = box
+    width, height = size
+    band = _band((height, width))
+    return band <= x0 and x1 <= width - band and band <= y0 and y1 <= height - band
+
+
+def _alpha_ink(
+    inner_grey: np.ndarray, inner_alpha: np.ndarray, grey: np.ndarray | None = None, alpha: np.ndarray | None = None
+) -> np.ndarray | None:
+    """``inked_box`` for a transparent image from the levels inside its box of non-zero alpha.
+
+    ``grey`` and ``alpha``: the whole image's 8-bit planes, for its margins; None when the margins
+    are all transparent, that is all backdrop, which is then the background itself (the median of
+    values that are all the backdrop) and never reads as ink.
+    """
     backdrop = _backdrop(inner_grey, inner_alpha)
     inner = _over(inner_grey, inner_alpha, backdrop)
-    background = _background(_over(LEVELS[_margins(grey)], LEVELS[_margins(alpha)], backdrop))
     lo, hi = float(inner.min()), float(inner.max())
-    if inner.shape != grey.shape:  # the rest of the image is the backdrop
+    if grey is None or alpha is None:
+        background, whole = float(backdrop), False
+    else:
+        background = _background(_over(LEVELS[_margins(grey)], LEVELS[_margins(alpha)], backdrop))
+        whole = inner.shape == grey.shape
+    if not whole:  # the rest of the image is the backdrop
         lo, hi = min(lo, float(backdrop)), max(hi, float(backdrop))
     outside = _ink_levels(np.array([backdrop]), background, lo, hi)
-    if outside is not None and outside[0] > 0:  # the backdrop itself reads as ink: do it all
-        return crop(to_ink(LEVELS[grey], LEVELS[alpha]))
+    if outside is not None and outside[0] > 0:  # the backdrop reads as ink (never when it is the background)
+        return crop(to_ink(LEVELS[grey], LEVELS[alpha]))  # so do it all
     ink = _ink_levels(inner, background, lo, hi)
     return None if ink is None else crop(ink)
 

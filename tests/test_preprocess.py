@@ -440,6 +440,12 @@ def _encoded_images() -> list[bytes]:
         layer[60:140, 90:100, :3] = stroke
         layer[20:30, 20:30, :3] = patch
         out.append(to_png(layer))
+    # Ink clear of the margins in layers of other colours and faint alpha: only its box is converted.
+    for colour, opacity in ((255, 255), (128, 90), (0, 30), (40, 1)):
+        layer = np.zeros((120, 160, 4), np.uint8)
+        layer[40:80, 50:110] = (colour, colour, colour, opacity)
+        layer[55:60, 60:100, 3] = 255
+        out.append(to_png(layer))
     return out
 
 
