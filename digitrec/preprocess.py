@@ -161,7 +161,7 @@ def inked_box(img: Image.Image) -> np.ndarray | None:
         if box is None:
             return None
         x0, y0, x1, y1 = box
-        return lut[grey[y0:y1, x0:x1]]
+        return lut.take(grey[y0:y1, x0:x1])  # lut[...], without fancy indexing's overhead
     box = alpha_img.getbbox()  # the non-zero alpha: nothing else is painted
     if box is None:
         return None  # fully transparent
@@ -253,6 +253,8 @@ def ink_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
 
 def crop(ink: np.ndarray, threshold: float = 0.0) -> np.ndarray | None:
     """The ink inside its tight bounding box (the pixels above ``threshold``); None when blank."""
+    if ink.size and all((edge > threshold).any() for edge in (ink[0], ink[-1], ink[:, 0], ink[:, -1])):
+        return ink  # already tight (inked_box's output): four edges instead of a pass over every pixel
     box = ink_box(ink > threshold)
     if box is None:
         return None
