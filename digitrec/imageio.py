@@ -108,7 +108,8 @@ def open_image(data: bytes) -> Image.Image:
     except Exception as exc:  # PIL raises many types for broken files
         detail = re.sub(r"\s*<[^>]*>", "", str(exc)) or type(exc).__name__  # no object addresses
         raise InvalidImage(f"not a readable image ({detail})") from None
-    return ImageOps.exif_transpose(img)  # phone photos store their rotation in EXIF
+    ImageOps.exif_transpose(img, in_place=True)  # phone photos store their rotation in EXIF; no copy
+    return img
 
 
 def _declared_size(data: bytes) -> tuple[int, int] | None:
@@ -206,7 +207,7 @@ def planes(img: Image.Image) -> tuple[Image.Image, Image.Image | None]:
     if "A" in img.getbands() or "transparency" in img.info:
         # Pillow's own luma (the weights of _luminance, rounded to 8 bits) and the alpha channel,
         # both in C: a third of the time of converting all four channels to float first.
-        rgba = img.convert("RGBA")
+        rgba = img if img.mode == "RGBA" else img.convert("RGBA")  # convert would copy an RGBA image
         return rgba.convert("L"), rgba.getchannel("A")
     return img.convert("L"), None
 

@@ -298,7 +298,7 @@ class Predictor:
         for i, piece in enumerate(seg.pieces):
             p = piece.probabilities if blended is None else blended[i]
             digit = int(np.argmax(p))
-            prediction = Prediction(digit, tuple(float(v) for v in p), float(p[digit]), piece.framed)
+            prediction = Prediction(digit, tuple(p.tolist()), float(p[digit]), piece.framed)
             digits.append(DigitReading(piece.box, prediction))
         return NumberReading(tuple(digits), seg)
 
@@ -310,7 +310,7 @@ class Predictor:
         for row, i in enumerate(inked):
             p = probs[row]
             digit = int(p.argmax())
-            results[i] = Prediction(digit, tuple(float(v) for v in p), float(p[digit]), framed[i])
+            results[i] = Prediction(digit, tuple(p.tolist()), float(p[digit]), framed[i])
         return results
 
 

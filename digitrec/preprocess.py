@@ -57,9 +57,15 @@ def _over(grey: np.ndarray, alpha: np.ndarray, backdrop: np.float32) -> np.ndarr
     return out
 
 
+def _band(shape: tuple[int, int]) -> int:
+    """How many pixels deep ``_margins``'s border bands are: enough that a thin frame line cannot
+    outvote them."""
+    return max(1, min(shape) // 16)
+
+
 def _margins(a: np.ndarray) -> np.ndarray:
     """The pixels of the four border bands (every k-th of them on big images)."""
-    band = max(1, min(a.shape) // 16)  # wide enough that a thin frame line cannot outvote it
+    band = _band(a.shape)
     m = np.concatenate([a[:band].ravel(), a[-band:].ravel(), a[:, :band].ravel(), a[:, -band:].ravel()])
     return m[:: max(1, m.size // 4096)]
 
@@ -71,6 +77,15 @@ def _background(margins: np.ndarray) -> float:
     (99.5% right on stretched 16x16 scans of MNIST, vs 91% for the whole-image median).
     """
     return float(np.median(margins))
+
+
+def _background_of_levels(margins: np.ndarray) -> float:
+    """``_background(LEVELS[margins])`` for 8-bit ``margins``, by counting the 256 values instead of
+    sorting: the same one or two middle values, averaged in float32 as ``np.median`` does."""
+    below = np.bincount(margins, minlength=256).cumsum()  # below[v]: how many are <= v
+    n = margins.size
+    lo, hi = np.searchsorted(below, ((n - 1) // 2, n // 2), side="right")
+    return float((LEVELS[lo] + LEVELS[hi]) / np.float32(2))
 
 
 def _ink_levels(grey: np.ndarray, background: float, lo: float, hi: float) -> np.ndarray | None:
@@ -116,15 +131,24 @@ def inked_box(img: Image.Image) -> np.ndarray | None:
     Opaque: ink is a function of the 8-bit grey value, so ``_ink_levels`` is worked out for the 256
     values, one comparison finds the inked box, and only the box is looked up. Transparent:
     everything outside the box of non-zero alpha is the backdrop, so only that box is composited
-    and scaled. ``planes`` and ``levels`` are ``decode``'s own conversions.
+    and scaled; when the margins lie outside it too (a canvas with the digit away from its edges),
+    they are all backdrop, and no plane of the whole image is made at all. ``planes`` and
+    ``levels`` are ``decode``'s own conversions.
     """
+    if img.mode == "RGBA":
+        box = img.getbbox()  # of the non-zero alpha alone (Pillow's alpha_only)
+        if box is None:
+            return None  # fully transparent
+        if _clear_of_margins(box, img.size):
+            inner = img.crop(box)
+            return _alpha_ink(levels(inner.convert("L")), levels(inner.getchannel("A")))
     grey_img, alpha_img = planes(img)
     if alpha_img is not None and LEVELS[alpha_img.getextrema()[0]] > 0.99:
         alpha_img = None  # an opaque alpha channel says nothing (as in decode)
     grey = np.asarray(grey_img)
     if alpha_img is None:
-        lo, hi = grey_img.getextrema()
-        lut = _ink_levels(LEVELS, _background(LEVELS[_margins(grey)]), float(LEVELS[lo]), float(LEVELS[hi]))
+        background, lo, hi = _background_of_levels(_margins(grey)), LEVELS[grey.min()], LEVELS[grey.max()]
+        lut = _ink_levels(LEVELS, background, float(lo), float(hi))
         if lut is None:
             return None
         # Ink grows monotonically away from the background and the extreme grey is full ink, so the
@@ -137,32 +161,56 @@ def inked_box(img: Image.Image) -> np.ndarray | None:
         if box is None:
             return None
         x0, y0, x1, y1 = box
-        return lut[grey[y0:y1, x0:x1]]
+        return lut.take(grey[y0:y1, x0:x1])  # lut[...], without fancy indexing's overhead
     box = alpha_img.getbbox()  # the non-zero alpha: nothing else is painted
     if box is None:
         return None  # fully transparent
-    alpha = np.asarray(alpha_img)
-    inner_grey, inner_alpha = levels(grey_img.crop(box)), levels(alpha_img.crop(box))
+    return _alpha_ink(levels(grey_img.crop(box)), levels(alpha_img.crop(box)), grey, np.asarray(alpha_img))
+
+
+def _clear_of_margins(box: tuple[int, int, int, int], size: tuple[int, int]) -> bool:
+    """Whether ``box`` (x0, y0, x1, y1) leaves every pixel of ``_margins``'s bands out."""
+    x0, y0, x1, y1 = box
+    width, height = size
+    band = _band((height, width))
+    return band <= x0 and x1 <= width - band and band <= y0 and y1 <= height - band
+
+
+def _alpha_ink(
+    inner_grey: np.ndarray, inner_alpha: np.ndarray, grey: np.ndarray | None = None, alpha: np.ndarray | None = None
+) -> np.ndarray | None:
+    """``inked_box`` for a transparent image from the levels inside its box of non-zero alpha.
+
+    ``grey`` and ``alpha``: the whole image's 8-bit planes, for its margins; None when the margins
+    are all transparent, that is all backdrop, which is then the background itself (the median of
+    values that are all the backdrop) and never reads as ink.
+    """
     backdrop = _backdrop(inner_grey, inner_alpha)
     inner = _over(inner_grey, inner_alpha, backdrop)
-    background = _background(_over(LEVELS[_margins(grey)], LEVELS[_margins(alpha)], backdrop))
     lo, hi = float(inner.min()), float(inner.max())
-    if inner.shape != grey.shape:  # the rest of the image is the backdrop
+    if grey is None or alpha is None:
+        background, whole = float(backdrop), False
+    else:
+        background = _background(_over(LEVELS[_margins(grey)], LEVELS[_margins(alpha)], backdrop))
+        whole = inner.shape == grey.shape
+    if not whole:  # the rest of the image is the backdrop
         lo, hi = min(lo, float(backdrop)), max(hi, float(backdrop))
     outside = _ink_levels(np.array([backdrop]), background, lo, hi)
-    if outside is not None and outside[0] > 0:  # the backdrop itself reads as ink: do it all
-        return crop(to_ink(LEVELS[grey], LEVELS[alpha]))
+    if outside is not None and outside[0] > 0:  # the backdrop reads as ink (never when it is the background)
+        return crop(to_ink(LEVELS[grey], LEVELS[alpha]))  # so do it all
     ink = _ink_levels(inner, background, lo, hi)
     return None if ink is None else crop(ink)
 
 
 # --- drop_specks: stray dots far from the digit must not stretch its frame ---------------------
 
+EIGHT_NEIGHBOURS = np.ones((3, 3), dtype=bool)  # pixels touching by a corner belong together
+
 
 def drop_specks(ink: np.ndarray) -> np.ndarray | None:
     """Zero out small blobs lying away from the digit; None if nothing is left."""
     mask = ink > 0.3
-    labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
+    labels, count = ndimage.label(mask, structure=EIGHT_NEIGHBOURS)
     if count == 0:
         return None
     if count == 1:
@@ -205,6 +253,8 @@ def ink_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
 
 def crop(ink: np.ndarray, threshold: float = 0.0) -> np.ndarray | None:
     """The ink inside its tight bounding box (the pixels above ``threshold``); None when blank."""
+    if ink.size and all((edge > threshold).any() for edge in (ink[0], ink[-1], ink[:, 0], ink[:, -1])):
+        return ink  # already tight (inked_box's output): four edges instead of a pass over every pixel
     box = ink_box(ink > threshold)
     if box is None:
         return None
@@ -213,7 +263,7 @@ def crop(ink: np.ndarray, threshold: float = 0.0) -> np.ndarray | None:
 
 
 def _resize(a: np.ndarray, height: int, width: int) -> np.ndarray:
-    img = Image.fromarray(a.astype(np.float32), mode="F")
+    img = Image.fromarray(np.ascontiguousarray(a, dtype=np.float32), mode="F")  # no copy when it is one
     # BOX averages areas when shrinking (anti-aliasing like MNIST's); BILINEAR when enlarging.
     method = Image.BOX if height <= a.shape[0] and width <= a.shape[1] else Image.BILINEAR
     return np.asarray(img.resize((width, height), method), dtype=np.float32)
@@ -242,6 +292,28 @@ def _disk(radius: int) -> np.ndarray:
     return x * x + y * y <= radius * radius + radius  # a little fuller than a strict circle
 
 
+def _dilate(work: np.ndarray, radius: int) -> np.ndarray:
+    """``ndimage.grey_dilation(work, footprint=_disk(radius))`` for ``work`` >= 0 whose outer
+    ``radius`` rows are zeros (``normalize_stroke`` pads it more than that): the disk is a stack of
+    centred runs, so the result is the largest of a few shifted row-wise running maxima, which
+    are 1-D filters; 3-5x faster than the 2-D footprint. The rows the disk reaches past the edge
+    (reflections of the zero rows) cannot raise a maximum of values >= 0, so they are left out."""
+    runs: dict[int, np.ndarray] = {}  # half-width -> running maximum over 2 * half + 1 columns
+    h = len(work)
+    out = np.zeros_like(work)
+    for dy, row in enumerate(_disk(radius), -radius):
+        half = int(row.sum()) // 2
+        if half not in runs:
+            runs[half] = ndimage.maximum_filter1d(work, 2 * half + 1, axis=1)
+        shifted = runs[half]
+        # out[y] = max(out[y], shifted[y + dy]) wherever row y + dy exists
+        if dy >= 0:
+            np.maximum(out[: h - dy], shifted[dy:], out=out[: h - dy])
+        else:
+            np.maximum(out[-dy:], shifted[: h + dy], out=out[-dy:])
+    return out
+
+
 def normalize_stroke(ink: np.ndarray) -> np.ndarray:
     """Scale the digit to the working size and bring its strokes near MNIST's width.
 
@@ -252,12 +324,14 @@ def normalize_stroke(ink: np.ndarray) -> np.ndarray:
     work = _resize(ink, h, w)
     target = STROKE_RATIO * WORK
     width = stroke_width(work)
-    pad = int(target)
-    work = np.pad(work, pad)
+    pad = int(target)  # more than any dilation's radius (at most target / 2, rounded)
+    padded = np.zeros((work.shape[0] + 2 * pad, work.shape[1] + 2 * pad), np.float32)
+    padded[pad:-pad, pad:-pad] = work
+    work = padded
     if 0 < width < 0.7 * target:
         radius = int(round((target - width) / 2))
         if radius:
-            work = ndimage.grey_dilation(work, footprint=_disk(radius))
+            work = _dilate(work, radius)
     elif width > 1.6 * target:
         radius = int(round((width - target) / 2))
         if radius:
@@ -277,10 +351,13 @@ def fit_box(ink: np.ndarray, box: int = BOX) -> np.ndarray:
 
 def center_by_mass(digit: np.ndarray, size: int = SIZE, center: tuple[float, float] = CENTER) -> np.ndarray:
     """Place ``digit`` in a size x size frame with its centre of mass at ``center`` (whole pixels)."""
-    com_r, com_c = ndimage.center_of_mass(digit)
+    h, w = digit.shape
+    # ndimage.center_of_mass's own arithmetic (float32 total, float64 moments), without its overhead
+    total = digit.sum()
+    com_r = (digit * np.arange(h, dtype=np.float64)[:, None]).sum() / total
+    com_c = (digit * np.arange(w, dtype=np.float64)).sum() / total
     top = int(round(center[0] - com_r))
     left = int(round(center[1] - com_c))
-    h, w = digit.shape
     # Clamp so a lopsided digit (a 7's heavy top) is never pushed out of the frame.
     top = min(max(top, 0), size - h)
     left = min(max(left, 0), size - w)

@@ -147,6 +147,21 @@ def test_encoded_formats(fmt):
     assert similar(assert_framed(preprocess(buf.getvalue())), reference())
 
 
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+def test_exif_rotation_is_applied(fmt):
+    """A phone stores its photo sideways with an EXIF orientation: the digit is read as shown."""
+    shown = Image.fromarray(look_of(ink_seven(), "dark_on_light"))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: turn 90 degrees clockwise to show
+    buf = io.BytesIO()
+    shown.transpose(Image.Transpose.ROTATE_90).save(buf, format=fmt, exif=exif, quality=100)
+    upright = preprocess(buf.getvalue())
+    if fmt == "PNG":  # lossless: exactly the drawing as shown
+        np.testing.assert_array_equal(upright, preprocess(shown))
+    assert similar(assert_framed(upright), reference())
+    assert not similar(preprocess(shown.transpose(Image.Transpose.ROTATE_90)), reference())  # it matters
+
+
 def test_path_objects_are_read(tmp_path):
     path = tmp_path / "seven.png"
     path.write_bytes(to_png(look_of(ink_seven(), "dark_on_light")))
@@ -425,6 +440,12 @@ def _encoded_images() -> list[bytes]:
         layer[60:140, 90:100, :3] = stroke
         layer[20:30, 20:30, :3] = patch
         out.append(to_png(layer))
+    # Ink clear of the margins in layers of other colours and faint alpha: only its box is converted.
+    for colour, opacity in ((255, 255), (128, 90), (0, 30), (40, 1)):
+        layer = np.zeros((120, 160, 4), np.uint8)
+        layer[40:80, 50:110] = (colour, colour, colour, opacity)
+        layer[55:60, 60:100, 3] = 255
+        out.append(to_png(layer))
     return out
 
 
@@ -455,3 +476,43 @@ def test_preprocess_takes_the_fast_path_only_where_it_applies():
     assert not takes_fast_path(load(pen_digit(3, np.random.default_rng(0))))  # arrays: the steps
     wide = Image.fromarray(np.zeros((40, 40), np.uint16))
     assert not takes_fast_path(wide) and not takes_fast_path(Image.new("L", (600, 20)))
+
+
+# --- the fast ways equal the plain definitions ------------------------------------------------------
+
+
+@pytest.mark.parametrize("radius", [1, 2, 3, 5])
+def test_dilation_by_running_maxima_equals_the_disk_footprint(radius):
+    from digitrec.preprocess import _dilate, _disk
+
+    rng = np.random.default_rng(radius)
+    for _ in range(30):
+        h, w = rng.integers(1, 60, 2)
+        ink = (rng.random((h, w)) * (rng.random((h, w)) < rng.random())).astype(np.float32)
+        ink = np.pad(ink, radius)  # normalize_stroke's padding is wider than any radius it dilates by
+        np.testing.assert_array_equal(_dilate(ink, radius), ndimage.grey_dilation(ink, footprint=_disk(radius)))
+
+
+@pytest.mark.parametrize("n", [1, 2, 4759, 4760])
+def test_background_by_counting_equals_the_median(n):
+    from digitrec.imageio import LEVELS
+    from digitrec.preprocess import _background, _background_of_levels
+
+    rng = np.random.default_rng(n)
+    for values in (rng.integers(0, 256, n), rng.choice([0, 37, 254, 255], n), np.full(n, 255)):
+        values = values.astype(np.uint8)
+        assert _background_of_levels(values) == _background(LEVELS[values])
+
+
+def test_centre_of_mass_is_scipys():
+    from digitrec.preprocess import center_by_mass
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        digit = rng.random(tuple(rng.integers(3, 21, 2))).astype(np.float32) ** 4
+        com = ndimage.center_of_mass(digit)
+        out = np.zeros((SIZE, SIZE), np.float32)
+        top = min(max(int(round(14 - com[0])), 0), SIZE - digit.shape[0])
+        left = min(max(int(round(14 - com[1])), 0), SIZE - digit.shape[1])
+        out[top : top + digit.shape[0], left : left + digit.shape[1]] = digit
+        np.testing.assert_array_equal(center_by_mass(digit), out)
