@@ -215,6 +215,7 @@ def test_finetune_writes_a_model_its_card_and_litert_file(folder, tmp_path):
         assert line in text
     written = card.read(out)
     assert written["sha256"] == card.sha256(out) and written["tflite"]["source_sha256"] == written["sha256"]
+    assert written["tflite"]["weights"] == "float32"  # personal models keep float weights
     assert written["training"]["finetuned_from"]["sha256"] == card.sha256(DEFAULT_MODEL)
     assert written["training"]["finetune"]["saved_drawings"]["drawings"] == 20
     predictor = Predictor.load(out)  # the apps' --model PATH

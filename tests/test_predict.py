@@ -93,7 +93,9 @@ def test_invalid_input_raises_invalid_image(predictor):
 
 @pytest.mark.parametrize("backend", ["litert", "numpy"])
 def test_fast_paths_equal_keras(backend, mnist):
-    """LiteRT, the NumPy engine and Keras agree on a few hundred real inputs."""
+    """LiteRT, the NumPy engine and Keras agree on a few hundred real inputs: the same answers, and
+    the same probabilities to float rounding, or to 0.05 where the LiteRT file holds int8 weights
+    (dynamic-range quantization: 0.012 at most on these digits, 0.022 on all 10,000; 4e-5 on average)."""
     keras_predictor = Predictor.load(backend="keras")
     assert keras_predictor.backend == "keras"
     fast_predictor = Predictor.load(backend=backend)
@@ -102,7 +104,10 @@ def test_fast_paths_equal_keras(backend, mnist):
     x = mnist.test.images[rng.choice(len(mnist.test.images), 300, replace=False)].astype(np.float32) / 255
     fast, reference = fast_predictor.probabilities(x), keras_predictor.probabilities(x)
     assert (fast.argmax(1) == reference.argmax(1)).all()
-    np.testing.assert_allclose(fast, reference, atol=1e-4)
+    int8 = backend == "litert" and (fast_predictor.card or {}).get("tflite", {}).get("weights", "").startswith("int8")
+    np.testing.assert_allclose(fast, reference, atol=0.05 if int8 else 1e-4)
+    if int8:
+        assert np.abs(fast - reference).mean() < 1e-3
 
 
 def test_threads_share_one_predictor(predictor, make_drawing_png):

@@ -58,7 +58,9 @@ def test_quick_training_writes_model_and_card(tmp_path, name):
     x = np.random.default_rng(0).random((20, 28, 28), dtype=np.float32)
     fast = predictor.probabilities(x)  # the seed's sigmoids too: normalised inside the flatbuffer
     np.testing.assert_allclose(fast.sum(axis=1), 1.0, atol=1e-5)
-    np.testing.assert_allclose(fast, Predictor.load(out, backend="numpy").probabilities(x), atol=1e-4)
+    # int8 weights (dynamic-range quantization, what ``train`` exports): close, not bit-equal
+    assert card["tflite"]["weights"].startswith("int8")
+    np.testing.assert_allclose(fast, Predictor.load(out, backend="numpy").probabilities(x), atol=0.05)
 
 
 def test_the_removed_train_model_spelling_is_refused(capsys):

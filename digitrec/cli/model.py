@@ -71,6 +71,7 @@ def add_commands(sub: argparse._SubParsersAction) -> dict:
     x.add_argument(
         "--tflite", action="store_true", help="write <model>.tflite next to the model and record it in the model card"
     )
+    x.add_argument("--float", action="store_true", help="with --tflite: keep float32 weights (default: int8 weights)")
     add_model(x)
     return {"train": cmd_train, "evaluate": cmd_evaluate, "export": cmd_export}
 
@@ -183,6 +184,7 @@ def cmd_export(args) -> int:
             f"probabilities [N,10])"
         )
     if args.tflite:
-        out = export_tflite(model_path(args.model_path))
-        print(f"wrote {out} and recorded it in the model card; the predictor now runs it with LiteRT")
+        out = export_tflite(model_path(args.model_path), quantize=not args.float)
+        weights = "float32" if args.float else "int8"
+        print(f"wrote {out} ({weights} weights), recorded in the model card; the predictor now runs it with LiteRT")
     return 0

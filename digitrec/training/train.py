@@ -237,12 +237,13 @@ def _load_init(model, path: str) -> dict:
     }
 
 
-def _with_tflite(out: Path, card: dict) -> dict:
-    """Write the LiteRT flatbuffer the predictor runs fastest; the model is fine without it."""
+def _with_tflite(out: Path, card: dict, quantize: bool = True) -> dict:
+    """Write the LiteRT flatbuffer the predictor runs fastest (``quantize``: int8 weights); the model
+    is fine without it."""
     from digitrec.training.export import export_tflite
 
     try:
-        export_tflite(out)
+        export_tflite(out, quantize=quantize)
     except Exception as exc:  # the converter's failures come in many types; the .keras file is what counts
         print(
             f"warning: no {out.with_suffix('.tflite').name} ({type(exc).__name__}: {exc}); "
