@@ -25,13 +25,12 @@ import numpy as np
 
 from digitrec import card as model_card
 from digitrec.engines.numpy_net import NumpyNet, limit_blas_threads
-from digitrec.engines.pick import AUTO, LOADERS, TRAIN_HINT, Backend, ModelError, Unavailable, load_features
+from digitrec.engines.pick import LOADERS, TRAIN_HINT, ModelError, Unavailable, check_card, load_backend, load_features
 from digitrec.paths import MODEL_ENV, model_path
 from digitrec.preprocess import SIZE, preprocess
 from digitrec.segment import Box, Segmentation, segment
 from digitrec.segment.learned import LineReader, text_probability
 
-VERIFY_ENV = "DIGITREC_VERIFY_MODEL"
 BACKENDS = ("auto", *LOADERS)
 BACKEND_ENV = "DIGITREC_BACKEND"
 # Below this probability of its own text (worse than even odds), a learned reading of digits that stand
@@ -187,11 +186,11 @@ class Predictor:
             hint = f" (from ${MODEL_ENV})" if os.environ.get(MODEL_ENV) and str(path) == os.environ[MODEL_ENV] else ""
             raise ModelError(f"no model at {path}{hint}: {TRAIN_HINT}")
         card = model_card.read(path)
-        digest = _check_card(path, card, verify)
+        digest = check_card(path, card, verify)
         name = backend or os.environ.get(BACKEND_ENV) or "auto"
         if name not in BACKENDS:
             raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, not {name!r}")
-        loaded = _load_backend(name, path, card, digest)
+        loaded = load_backend(name, path, card, digest)
         # Whichever backend runs, preprocessing shares NumPy's BLAS with the NumPy engine.
         limit_blas_threads()
         predictor = cls(loaded.forward, path, loaded.name, card, normalize=loaded.normalize, digest=digest)
@@ -330,32 +329,3 @@ def recounted(sure: float, learned: Segmentation, cut: NumberReading) -> bool:
         and len(cut.digits) != len(learned.pieces)
         and cut.confidence > sure
     )
-
-
-def _check_card(path: Path, card: dict | None, verify: bool | None) -> str | None:
-    """The SHA-256 of ``path`` when it has a card (the LiteRT check needs it too), after refusing a
-    file that does not match the card's, unless ``verify`` (default ``$DIGITREC_VERIFY_MODEL``) is off."""
-    if not card:
-        return None
-    if verify is None:
-        verify = os.environ.get(VERIFY_ENV, "1").lower() not in ("0", "false", "no")
-    digest = model_card.sha256(path)
-    if verify and card.get("sha256") and digest != card["sha256"]:
-        raise ModelError(
-            f"{path} does not match the SHA-256 in {model_card.card_path(path).name} "
-            f"({digest[:12]}... vs {card['sha256'][:12]}...): the file changed since it was trained. "
-            f"Restore it, {TRAIN_HINT}, or load it anyway: verify=False (Python) / {VERIFY_ENV}=0 "
-            "(environment) / --no-verify (command line)"
-        )
-    return digest
-
-
-def _load_backend(name: str, path: Path, card: dict | None, digest: str | None) -> Backend:
-    """The backend called ``name``, or for "auto" the first in ``AUTO`` that can run this model."""
-    reasons = []
-    for candidate in AUTO if name == "auto" else (name,):
-        try:
-            return LOADERS[candidate](path, card, digest)
-        except Unavailable as exc:
-            reasons.append(f"{candidate}: {exc}" if name == "auto" else str(exc))
-    raise ModelError(f"{path}: {'; '.join(reasons)}")

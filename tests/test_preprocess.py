@@ -452,7 +452,7 @@ def _encoded_images() -> list[bytes]:
 def test_fast_inked_box_equals_decode_to_ink_crop():
     """``inked_box`` skips work on the background of 8-bit images; its numbers must not change."""
     from digitrec.imageio import decode, load
-    from digitrec.preprocess import crop, inked_box, takes_fast_path, to_ink
+    from digitrec.ink import crop, inked_box, takes_fast_path, to_ink
 
     for data in _encoded_images():
         image = load(data)
@@ -469,7 +469,7 @@ def test_fast_inked_box_equals_decode_to_ink_crop():
 
 def test_preprocess_takes_the_fast_path_only_where_it_applies():
     from digitrec.imageio import load
-    from digitrec.preprocess import takes_fast_path
+    from digitrec.ink import takes_fast_path
 
     canvas = to_png(pen_digit(3, np.random.default_rng(0), "transparent"))
     assert takes_fast_path(load(canvas))
@@ -496,7 +496,7 @@ def test_dilation_by_running_maxima_equals_the_disk_footprint(radius):
 @pytest.mark.parametrize("n", [1, 2, 4759, 4760])
 def test_background_by_counting_equals_the_median(n):
     from digitrec.imageio import LEVELS
-    from digitrec.preprocess import _background, _background_of_levels
+    from digitrec.ink import _background, _background_of_levels
 
     rng = np.random.default_rng(n)
     for values in (rng.integers(0, 256, n), rng.choice([0, 37, 254, 255], n), np.full(n, 255)):

@@ -13,7 +13,7 @@ from PIL import Image
 
 from digitrec.data import synth
 from digitrec.data.strokes import CANVAS, look_of, render
-from digitrec.preprocess import crop
+from digitrec.ink import crop
 
 
 def paste(

@@ -25,7 +25,8 @@ from scipy import ndimage
 
 from digitrec.data.handwriting import Sample
 from digitrec.data.strokes import Strokes, bounds, ink_map, look_of, place
-from digitrec.preprocess import NUMBER_CANVAS, ink_box
+from digitrec.ink import ink_box
+from digitrec.preprocess import NUMBER_CANVAS
 
 HEIGHT = 64  # a digit's height in canvas pixels: a number on an 840x280 canvas, written at a third of its height
 PEN_PX = 5.0  # the pen: 7% of a digit's height, as on the single-digit canvases (12 px for a 168 px digit)
@@ -36,7 +37,7 @@ DRIFT = 0.04  # ...and its drift from one digit to the next, in heights (standar
 OVERLAP = 0.25  # the share of neighbours whose x-extents overlap without touching...
 MAX_OVERLAP = 0.4  # ...by up to this share of the narrower one's width: the order stays plain
 CLEARANCE = 2  # untouching ink is this many pixels apart at least (the antialiased edges included)
-INK = 0.3 * 255  # what counts as ink, as for digitrec.segment: the same threshold as preprocess.drop_specks
+INK = 0.3 * 255  # what counts as ink, as for digitrec.segment: the same threshold as ink.drop_specks
 SPECK = 0.2  # a blot smaller than this share of a digit's height is a stray dot, not ink of the digit
 MIN_DIGITS = 10  # writers with fewer digits than this are left out (two UNIPEN contributors wrote 3)
 

@@ -33,7 +33,7 @@ from PIL import Image
 from digitrec.data.composed import HEIGHT, INK, PEN_PX, ComposedNumber, by_writer
 from digitrec.data.handwriting import Sample
 from digitrec.data.strokes import LOOKS, Strokes, augment, ink_map, look_of
-from digitrec.preprocess import ink_box
+from digitrec.ink import ink_box
 
 Range = tuple[float, float]
 

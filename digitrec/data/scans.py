@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from digitrec.preprocess import crop, preprocess
+from digitrec.ink import crop
+from digitrec.preprocess import preprocess
 
 
 def scan_like(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:

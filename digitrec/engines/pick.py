@@ -4,10 +4,12 @@ Each loader takes the model file, its card and the file's SHA-256 and returns a 
 forward function (N, 28, 28, 1) float32 -> (N, 10) and whether its outputs still need normalising.
 A loader that cannot run this model raises ``Unavailable(reason)``, and ``Predictor.load`` tries
 the next one in ``AUTO``; a file that is broken for every backend raises ``ModelError`` at once.
+``check_card`` refuses a file that does not match its card; ``load_backend`` picks the backend.
 """
 
 from __future__ import annotations
 
+import os
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ import numpy as np
 from digitrec import card as model_card
 from digitrec.preprocess import SIZE
 
+VERIFY_ENV = "DIGITREC_VERIFY_MODEL"  # 0: load a model file that does not match its card
 TRAIN_HINT = "train one with `python -m digitrec train` (or set DIGITREC_MODEL to a model file)"
 
 Forward = Callable[[np.ndarray], np.ndarray]
@@ -132,3 +135,32 @@ def check_input(path: Path, input_shape: tuple) -> None:
 def check_output(path: Path, output_shape: tuple) -> None:
     if output_shape[-1] != 10:
         raise ModelError(f"{path} has {output_shape[-1]} outputs, not 10 digits; {TRAIN_HINT}")
+
+
+def check_card(path: Path, card: dict | None, verify: bool | None) -> str | None:
+    """The SHA-256 of ``path`` when it has a card (the LiteRT check needs it too), after refusing a
+    file that does not match the card's, unless ``verify`` (default ``$DIGITREC_VERIFY_MODEL``) is off."""
+    if not card:
+        return None
+    if verify is None:
+        verify = os.environ.get(VERIFY_ENV, "1").lower() not in ("0", "false", "no")
+    digest = model_card.sha256(path)
+    if verify and card.get("sha256") and digest != card["sha256"]:
+        raise ModelError(
+            f"{path} does not match the SHA-256 in {model_card.card_path(path).name} "
+            f"({digest[:12]}... vs {card['sha256'][:12]}...): the file changed since it was trained. "
+            f"Restore it, {TRAIN_HINT}, or load it anyway: verify=False (Python) / {VERIFY_ENV}=0 "
+            "(environment) / --no-verify (command line)"
+        )
+    return digest
+
+
+def load_backend(name: str, path: Path, card: dict | None, digest: str | None) -> Backend:
+    """The backend called ``name``, or for "auto" the first in ``AUTO`` that can run this model."""
+    reasons = []
+    for candidate in AUTO if name == "auto" else (name,):
+        try:
+            return LOADERS[candidate](path, card, digest)
+        except Unavailable as exc:
+            reasons.append(f"{candidate}: {exc}" if name == "auto" else str(exc))
+    raise ModelError(f"{path}: {'; '.join(reasons)}")

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from digitrec.preprocess import ink_box
+from digitrec.ink import ink_box
 from digitrec.segment.groups import best_grouping, score
 from digitrec.segment.marks import Group
 from digitrec.segment.reader import Reader, piece_ink

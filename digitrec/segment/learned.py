@@ -32,8 +32,9 @@ from scipy import ndimage
 from digitrec import card as model_card
 from digitrec.calibrate import rescale
 from digitrec.engines.pick import Unavailable
+from digitrec.ink import ink_box
 from digitrec.paths import MODELS
-from digitrec.preprocess import SIZE, frame, ink_box
+from digitrec.preprocess import SIZE, frame
 from digitrec.segment.line import FRAMES, LINE_HEIGHT, LINE_WIDTH, STRIDE, Line, ink_frames, line_of
 from digitrec.segment.pieces import Piece, Segmentation
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from digitrec.preprocess import ink_box
+from digitrec.ink import ink_box
 from digitrec.segment.marks import find_marks
 from digitrec.segment.pieces import working_ink
 from digitrec.segment.reader import owners

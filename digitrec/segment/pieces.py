@@ -5,10 +5,10 @@
 Step 1 is here; steps 2-5 are ``segment_marks``, 6 ``segment_groups``, 7 ``segment_cuts``; how a piece
 is framed and read is ``segment_reader``, and every size and confidence it is tuned by ``segment_sizes``.
 
-1. **ink**: the drawing read as ``preprocess`` reads it (``imageio`` and ``preprocess.to_ink``), at a
+1. **ink**: the drawing read as ``preprocess`` reads it (``imageio`` and ``ink.to_ink``), at a
    working resolution: the longer side brought near ``WORKING_SIDE`` as for one digit, but a line
    never squeezed below ``MIN_LINE`` pixels tall, so long numbers keep their detail.
-2. **marks**: the connected blots of ink (above 0.3, 8-connected, as ``preprocess.drop_specks``).
+2. **marks**: the connected blots of ink (above 0.3, 8-connected, as ``ink.drop_specks``).
 3. **line height**: the tallest of the big marks, or the strokes that meet in x together (a 9 whose
    loop stands apart from its stem). Every size below is a share of it, never a fixed number of
    pixels, so a number reads the same at any size and on any canvas.
@@ -40,7 +40,7 @@ import numpy as np
 from PIL import Image
 
 from digitrec.imageio import WIDE_MODES, WORKING_SIDE, check_size, decode, levels, load, planes
-from digitrec.preprocess import to_ink
+from digitrec.ink import to_ink
 from digitrec.segment.cuts import split
 from digitrec.segment.groups import group
 from digitrec.segment.marks import Box, Group, find_marks, join_parts

@@ -8,7 +8,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from scipy import ndimage
 
-from digitrec.preprocess import frame, ink_box
+from digitrec.ink import ink_box
+from digitrec.preprocess import frame
 from digitrec.segment.marks import Box, Distances, Group
 
 Probabilities = Callable[[np.ndarray], np.ndarray]  # (N, 28, 28) framed images -> (N, 10)

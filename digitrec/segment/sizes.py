@@ -4,7 +4,7 @@ never fixed pixels, so a number reads the same at any size and on any canvas."""
 from __future__ import annotations
 
 MIN_LINE = 128  # the working resolution keeps a line of writing at least this many pixels tall
-INK = 0.3  # ink above this is a mark's own (as in preprocess.drop_specks); fainter edges join the nearest
+INK = 0.3  # ink above this is a mark's own (as in ink.drop_specks); fainter edges join the nearest
 # Sizes, in line heights:
 SPECK = 0.2  # a mark whose longer side is shorter than this is a speck, never a digit
 PART = 0.75  # a mark shorter than this is part of a digit (digits vary by +-10%: 0.82 of the tallest at worst)
