@@ -41,7 +41,9 @@ def test_the_same_drawing_gets_the_same_answer_everywhere(predictor, digit):
 
     assert from_pygame.digit == from_flask["digit"] == int(max(label, key=label.get)) == digit
     np.testing.assert_allclose(from_pygame.probabilities, reference.probabilities, atol=1e-6)
-    np.testing.assert_allclose(from_flask["probabilities"], reference.probabilities, atol=1e-5)
+    # The PNG's way and the array's frame the same drawing to within float rounding; the LiteRT file's
+    # int8 weights quantize each layer's input afresh, which can turn that into a few 1e-5.
+    np.testing.assert_allclose(from_flask["probabilities"], reference.probabilities, atol=1e-4)
     top3 = reference.top(3)
     assert [(int(d), pytest.approx(p, abs=1e-6)) for d, p in label.items()] == [
         (d, pytest.approx(p, abs=1e-6)) for d, p in top3

@@ -31,8 +31,10 @@ def test_features_are_the_input_of_the_final_layer(backend):
     x = framed_digits()
     features = predictor.features(x)
     assert features.shape == (20, 256) and features.dtype == np.float32 and (features >= 0).all()  # wide: dense 256
-    # The card's temperature is folded into the last Dense layer: the head gives the answers as they are.
-    np.testing.assert_allclose(predictor._features.head(features), predictor.probabilities(x), atol=1e-5)
+    # The card's temperature is folded into the last Dense layer: the head gives the answers as they are
+    # (to float rounding; to 1e-3 against the LiteRT file's int8 weights: 1.2e-4 at most here).
+    tolerance = 1e-3 if predictor.backend == "litert" else 1e-5
+    np.testing.assert_allclose(predictor._features.head(features), predictor.probabilities(x), atol=tolerance)
     np.testing.assert_allclose(features, Predictor.load(backend="numpy").features(x), rtol=1e-5, atol=1e-5)
 
 
