@@ -259,24 +259,25 @@ class Predictor:
             learned = self.line_reader.read(image)
             if learned is not None and learned[0].pieces:
                 seg, frames = learned
-                sure = text_probability(frames, [int(np.argmax(piece.probabilities)) for piece in seg.pieces])
+                text = [int(np.argmax(piece.probabilities)) for piece in seg.pieces]
+                sure = text_probability(frames, text)
+                # recounted's own first two conditions: the cutting reader runs only where it may answer
                 if sure < RECOUNT and not any(piece.touching for piece in seg.pieces):
                     cut = self._read_by_cutting(image, memory)
                     if recounted(sure, seg, cut):
                         return cut
-                return self._learned_reading(image, seg, frames, sure, memory)
+                return self._learned_reading(image, seg, text, sure, memory)
         return self._read_by_cutting(image, memory)
 
     def _learned_reading(
-        self, image: Any, seg: Segmentation, frames: np.ndarray, sure: float, memory: Blender | None
+        self, image: Any, seg: Segmentation, text: list[int], sure: float, memory: Blender | None
     ) -> NumberReading:
-        """The learned reader's digits as a ``NumberReading``, its confidence ``sure``, CTC's
+        """The learned reader's digits (``text``) as a ``NumberReading``, its confidence ``sure``, CTC's
         probability of the text (unless ``memory`` changed the text). One digit: ``predict``'s own answer."""
         if len(seg.pieces) == 1:
             return NumberReading((DigitReading(seg.pieces[0].box, self.predict(image, memory)),), seg)
         reading = self._from_pieces(seg, memory)
-        digits = [d.digit for d in reading.digits]
-        if digits != [int(np.argmax(piece.probabilities)) for piece in seg.pieces]:  # memory changed the text
+        if [d.digit for d in reading.digits] != text:  # memory changed the text
             return reading
         return replace(reading, text_probability=sure)
 

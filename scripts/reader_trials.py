@@ -42,7 +42,7 @@ from digitrec.data.composed import deal
 from digitrec.data.handwriting import load_handwriting, split
 from digitrec.data.lines import JUST_TOUCHING, deal_lines
 from digitrec.predict import RECOUNT
-from digitrec.segment.learned import greedy, text_probability
+from digitrec.segment.learned import text_probability
 
 THRESHOLDS = (0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 1.01)  # 1.01: always weighed against the cutting reader
 GROUPS = ("apart", "just touching", "every neighbour touching")
@@ -62,8 +62,9 @@ def read_both(predictor: Predictor, cutter: Predictor, image) -> dict:
     parted a blot between two digits."""
     png = to_png(image)
     seg, frames = predictor.line_reader.read(png)
-    sure = text_probability(frames, [s.digit for s in greedy(frames)])  # the learned reader's own sureness
-    learned = predictor._learned_reading(png, seg, frames, sure, None)  # what it answers, without reading again
+    text = [int(np.argmax(piece.probabilities)) for piece in seg.pieces]  # as read_number takes it
+    sure = text_probability(frames, text)  # the learned reader's own sureness
+    learned = predictor._learned_reading(png, seg, text, sure, None)  # what it answers, without reading again
     cut = cutter.read_number(png)
     shipped = predictor.read_number(png)
     # A variant: each learned digit's probabilities times the digit network's on its framed ink.
